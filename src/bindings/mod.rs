@@ -1,0 +1,140 @@
+//! The wasm32-only adapter between JS and the core: decode the request,
+//! call the core, encode the response or the error. It knows operation
+//! names and shapes, nothing about keys or states.
+//!
+//! JS contract of this module (used only by `npm/`):
+//! - `new WasmKms(accountId, region)`, `WasmKms.restore(accountId, region, snapshot)`
+//! - `call(operation, caller, nowMs, request)` → response object; throws an
+//!   `Error` whose `name` is the AWS exception name. Binary members are
+//!   `Uint8Array`; timestamps are numbers of milliseconds.
+//! - `generation()` changes whenever the state changes; `snapshot()` is the
+//!   whole state as bytes.
+
+use crate::error::KmsError;
+use crate::ids::Partition;
+use crate::kms::{CallContext, Kms};
+use crate::operation::Operation;
+use crate::time::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// The one conversion from a core error to a JS error.
+fn to_js_error(err: KmsError) -> JsValue {
+    let e = js_sys::Error::new(err.message());
+    e.set_name(err.name());
+    e.into()
+}
+
+/// Decodes a request. Serde's own messages can quote the offending value
+/// (which may be plaintext), so only the member's path and the expected type
+/// reach the caller.
+fn decode<T: DeserializeOwned>(request: JsValue) -> Result<T, KmsError> {
+    let request = if request.is_undefined() || request.is_null() { js_sys::Object::new().into() } else { request };
+    let de = serde_wasm_bindgen::Deserializer::from(request);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let expected = inner.rsplit_once(", expected ").map(|(_, x)| x.to_owned());
+        KmsError::validation(match expected {
+            Some(x) => format!("1 validation error detected: value at '{path}' has the wrong type; expected {x}."),
+            None if inner.starts_with("missing field") => format!("1 validation error detected: {inner}."),
+            None => format!("1 validation error detected: value at '{path}' is not valid."),
+        })
+    })
+}
+
+fn encode<T: Serialize>(response: T) -> Result<JsValue, KmsError> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    response
+        .serialize(&serializer)
+        .map_err(|_| KmsError::KMSInternalException("The response could not be encoded.".into()))
+}
+
+/// One KMS instance, owned by the JS client.
+#[wasm_bindgen]
+pub struct WasmKms {
+    kms: Kms,
+}
+
+#[wasm_bindgen]
+impl WasmKms {
+    /// An empty KMS.
+    #[wasm_bindgen(constructor)]
+    pub fn new(account_id: &str, region: &str) -> Result<WasmKms, JsValue> {
+        let partition = Partition::new(account_id, region).map_err(to_js_error)?;
+        Ok(WasmKms { kms: Kms::new(partition) })
+    }
+
+    /// A KMS rebuilt from a snapshot.
+    pub fn restore(account_id: &str, region: &str, snapshot: &[u8]) -> Result<WasmKms, JsValue> {
+        let partition = Partition::new(account_id, region).map_err(to_js_error)?;
+        Ok(WasmKms { kms: Kms::restore(partition, snapshot).map_err(to_js_error)? })
+    }
+
+    /// Runs one AWS operation.
+    pub fn call(&mut self, operation: &str, caller: &str, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
+        self.dispatch(operation, caller, now_ms, request).map_err(to_js_error)
+    }
+
+    /// Changes whenever the state changes.
+    pub fn generation(&self) -> f64 {
+        // exact below 2^53, and wrapping past that is harmless for "changed?"
+        #[allow(clippy::cast_precision_loss)]
+        let g = (self.kms.generation() & ((1u64 << 53) - 1)) as f64;
+        g
+    }
+
+    /// The whole state (including key material) as bytes.
+    pub fn snapshot(&self) -> Result<Vec<u8>, JsValue> {
+        let snap = self.kms.snapshot().map_err(to_js_error)?;
+        Ok(snap.expose().to_vec())
+    }
+
+    /// Traps the instance on purpose, so tests can prove the client
+    /// recovers from a panic. Not part of the public API.
+    #[wasm_bindgen(js_name = "__trapForTesting")]
+    #[allow(clippy::panic)]
+    pub fn trap_for_testing(&self) {
+        panic!("trap requested by a test");
+    }
+}
+
+impl WasmKms {
+    fn dispatch(&mut self, operation: &str, caller: &str, now_ms: f64, req: JsValue) -> Result<JsValue, KmsError> {
+        let op = Operation::from_name(operation)
+            .ok_or_else(|| KmsError::UnsupportedOperationException(format!("{operation} is not a supported operation.")))?;
+        let ctx = CallContext { caller: caller.to_owned(), now: Timestamp::from_js_millis(now_ms)? };
+        let kms = &mut self.kms;
+        match op {
+            Operation::CreateKey => encode(kms.create_key(&ctx, decode(req)?)?),
+            Operation::DescribeKey => encode(kms.describe_key(&ctx, decode(req)?)?),
+            Operation::ListKeys => encode(kms.list_keys(&ctx, decode(req)?)?),
+            Operation::UpdateKeyDescription => encode(kms.update_key_description(&ctx, decode(req)?)?),
+            Operation::EnableKey => encode(kms.enable_key(&ctx, decode(req)?)?),
+            Operation::DisableKey => encode(kms.disable_key(&ctx, decode(req)?)?),
+            Operation::ScheduleKeyDeletion => encode(kms.schedule_key_deletion(&ctx, decode(req)?)?),
+            Operation::CancelKeyDeletion => encode(kms.cancel_key_deletion(&ctx, decode(req)?)?),
+            Operation::EnableKeyRotation => encode(kms.enable_key_rotation(&ctx, decode(req)?)?),
+            Operation::DisableKeyRotation => encode(kms.disable_key_rotation(&ctx, decode(req)?)?),
+            Operation::GetKeyRotationStatus => encode(kms.get_key_rotation_status(&ctx, decode(req)?)?),
+            Operation::RotateKeyOnDemand => encode(kms.rotate_key_on_demand(&ctx, decode(req)?)?),
+            Operation::ListKeyRotations => encode(kms.list_key_rotations(&ctx, decode(req)?)?),
+            Operation::CreateAlias => encode(kms.create_alias(&ctx, decode(req)?)?),
+            Operation::UpdateAlias => encode(kms.update_alias(&ctx, decode(req)?)?),
+            Operation::DeleteAlias => encode(kms.delete_alias(&ctx, decode(req)?)?),
+            Operation::ListAliases => encode(kms.list_aliases(&ctx, decode(req)?)?),
+            Operation::TagResource => encode(kms.tag_resource(&ctx, decode(req)?)?),
+            Operation::UntagResource => encode(kms.untag_resource(&ctx, decode(req)?)?),
+            Operation::ListResourceTags => encode(kms.list_resource_tags(&ctx, decode(req)?)?),
+            Operation::Encrypt => encode(kms.encrypt(&ctx, decode(req)?)?),
+            Operation::Decrypt => encode(kms.decrypt(&ctx, decode(req)?)?),
+            Operation::ReEncrypt => encode(kms.re_encrypt(&ctx, decode(req)?)?),
+            Operation::GenerateDataKey => encode(kms.generate_data_key(&ctx, decode(req)?)?),
+            Operation::GenerateDataKeyWithoutPlaintext => {
+                encode(kms.generate_data_key_without_plaintext(&ctx, decode(req)?)?)
+            }
+            Operation::GenerateRandom => encode(kms.generate_random(&ctx, decode(req)?)?),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `SecretBytes`: plaintexts and data keys on their way in and out.
+
+use core::fmt;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
+
+/// Bytes that must not outlive their use: plaintexts and data keys.
+/// Zeroized on drop, redacted in `Debug`, no `Clone`.
+///
+/// When deserialized the incoming buffer is moved in, not copied, so no
+/// stale copy is left behind on the Rust side.
+#[derive(Default, PartialEq, Eq)]
+pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    /// Takes ownership of `bytes`; they are zeroized when this value drops.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBytes(Zeroizing::new(bytes))
+    }
+
+    /// A zero-filled buffer of `len` bytes, allocated once at its final size
+    /// so that filling it leaves no reallocated copies behind.
+    pub fn zeroed(len: usize) -> Self {
+        SecretBytes(Zeroizing::new(vec![0u8; len]))
+    }
+
+    /// The secret bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The secret bytes, writable.
+    pub fn expose_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
+    /// The number of bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes([REDACTED; {}])", self.0.len())
+    }
+}
+
+impl Serialize for SecretBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let buf = serde_bytes::ByteBuf::deserialize(d)?;
+        Ok(SecretBytes::new(buf.into_vec()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_bytes() {
+        let s = SecretBytes::new(b"hunter2-hunter2".to_vec());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("104")); // 'h' as a number
+        assert_eq!(shown, "SecretBytes([REDACTED; 15])");
+    }
+}

@@ -1,0 +1,129 @@
+//! The one error type of the crate. Each variant is an AWS KMS exception name,
+//! so the bindings can turn any failure into a JS `Error` whose `name` is what
+//! code written against `@aws-sdk/client-kms` expects.
+//!
+//! Messages are one sentence and never carry plaintext, key material or data
+//! keys: they are built only from identifiers, names and numbers.
+
+use core::fmt;
+
+/// A failed KMS call. The variant is the AWS exception name; the string is
+/// a one-sentence message for humans.
+#[derive(Clone, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // the names are AWS's, not ours
+pub enum KmsError {
+    /// A key, alias or other resource does not exist (or the id is malformed).
+    NotFoundException(String),
+    /// The key is disabled.
+    DisabledException(String),
+    /// The key's state does not allow the operation.
+    KMSInvalidStateException(String),
+    /// A ciphertext could not be authenticated or parsed. The message is fixed.
+    InvalidCiphertextException(String),
+    /// Decrypt named a key that did not encrypt the ciphertext.
+    IncorrectKeyException(String),
+    /// The request does not satisfy a constraint of the API.
+    ValidationException(String),
+    /// The resource (an alias, usually) already exists.
+    AlreadyExistsException(String),
+    /// A quota was reached.
+    LimitExceededException(String),
+    /// The caller is not allowed to perform the operation.
+    AccessDeniedException(String),
+    /// The operation is not supported for this key or in this library.
+    UnsupportedOperationException(String),
+    /// An internal failure (a CSPRNG error, a panic caught by the client).
+    KMSInternalException(String),
+    /// A list `Marker` is not one this service handed out.
+    InvalidMarkerException(String),
+    /// A tag key or value is not valid.
+    TagException(String),
+    /// An alias name is not valid.
+    InvalidAliasNameException(String),
+    /// The key cannot be used with the requested algorithm or usage.
+    InvalidKeyUsageException(String),
+    /// `DryRun` was set and the call would have succeeded.
+    DryRunOperationException(String),
+    /// A stored state could not be read back (corrupted or of another version).
+    KMSInvalidStoreException(String),
+}
+
+impl KmsError {
+    /// The AWS exception name, used as the JS error's `name`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NotFoundException(_) => "NotFoundException",
+            Self::DisabledException(_) => "DisabledException",
+            Self::KMSInvalidStateException(_) => "KMSInvalidStateException",
+            Self::InvalidCiphertextException(_) => "InvalidCiphertextException",
+            Self::IncorrectKeyException(_) => "IncorrectKeyException",
+            Self::ValidationException(_) => "ValidationException",
+            Self::AlreadyExistsException(_) => "AlreadyExistsException",
+            Self::LimitExceededException(_) => "LimitExceededException",
+            Self::AccessDeniedException(_) => "AccessDeniedException",
+            Self::UnsupportedOperationException(_) => "UnsupportedOperationException",
+            Self::KMSInternalException(_) => "KMSInternalException",
+            Self::InvalidMarkerException(_) => "InvalidMarkerException",
+            Self::TagException(_) => "TagException",
+            Self::InvalidAliasNameException(_) => "InvalidAliasNameException",
+            Self::InvalidKeyUsageException(_) => "InvalidKeyUsageException",
+            Self::DryRunOperationException(_) => "DryRunOperationException",
+            Self::KMSInvalidStoreException(_) => "KMSInvalidStoreException",
+        }
+    }
+
+    /// The human-readable sentence.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NotFoundException(m)
+            | Self::DisabledException(m)
+            | Self::KMSInvalidStateException(m)
+            | Self::InvalidCiphertextException(m)
+            | Self::IncorrectKeyException(m)
+            | Self::ValidationException(m)
+            | Self::AlreadyExistsException(m)
+            | Self::LimitExceededException(m)
+            | Self::AccessDeniedException(m)
+            | Self::UnsupportedOperationException(m)
+            | Self::KMSInternalException(m)
+            | Self::InvalidMarkerException(m)
+            | Self::TagException(m)
+            | Self::InvalidAliasNameException(m)
+            | Self::InvalidKeyUsageException(m)
+            | Self::DryRunOperationException(m)
+            | Self::KMSInvalidStoreException(m) => m,
+        }
+    }
+
+    /// The one message every ciphertext failure carries, whatever went wrong
+    /// (bad tag, truncation, unknown key, other context): telling them apart
+    /// would help an attacker and help no honest caller.
+    pub fn invalid_ciphertext() -> Self {
+        Self::InvalidCiphertextException(
+            "The ciphertext is invalid, was altered, or does not match the encryption context."
+                .to_owned(),
+        )
+    }
+
+    /// Shorthand for a `ValidationException` with a message.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::ValidationException(message.into())
+    }
+}
+
+impl fmt::Display for KmsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name(), self.message())
+    }
+}
+
+impl fmt::Debug for KmsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for KmsError {}
+
+/// The result of every fallible operation.
+pub type Result<T, E = KmsError> = core::result::Result<T, E>;

@@ -1,0 +1,203 @@
+//! Identifiers: key ids (UUIDs), key ARNs, alias names and alias ARNs, and the
+//! parsing of the `KeyId` member, which AWS accepts in up to four forms.
+
+use crate::error::{KmsError, Result};
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// A key's id: a random (version 4) UUID, kept as its 16 bytes so it fits
+/// in a ciphertext blob.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KeyId(pub [u8; 16]);
+
+impl KeyId {
+    /// A new random key id.
+    pub fn random() -> Result<KeyId> {
+        let bytes = crate::crypto::random_array::<16>()?;
+        Ok(KeyId(*uuid::Builder::from_random_bytes(bytes).as_uuid().as_bytes()))
+    }
+
+    /// Parses the canonical hyphenated form (`1234abcd-12ab-34cd-56ef-1234567890ab`).
+    pub fn parse(s: &str) -> Option<KeyId> {
+        if s.len() != 36 {
+            return None;
+        }
+        uuid::Uuid::try_parse(s).ok().map(|u| KeyId(*u.as_bytes()))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&uuid::Uuid::from_bytes(self.0).hyphenated(), f)
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+/// Where keys live: the account and region that appear in every ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    /// The 12-digit AWS account id.
+    pub account_id: String,
+    /// The region name, e.g. `us-east-1`.
+    pub region: String,
+}
+
+impl Partition {
+    /// Validates an account id (12 digits) and a region (lower-case letters,
+    /// digits and hyphens).
+    pub fn new(account_id: &str, region: &str) -> Result<Partition> {
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(KmsError::validation("accountId must be a 12-digit AWS account id."));
+        }
+        let region_ok = !region.is_empty()
+            && region.len() <= 32
+            && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return Err(KmsError::validation("region must be an AWS region name such as us-east-1."));
+        }
+        Ok(Partition { account_id: account_id.to_owned(), region: region.to_owned() })
+    }
+
+    fn arn_prefix(&self) -> String {
+        format!("arn:aws:kms:{}:{}:", self.region, self.account_id)
+    }
+
+    /// `arn:aws:kms:REGION:ACCOUNT:key/UUID`
+    pub fn key_arn(&self, id: KeyId) -> String {
+        format!("{}key/{}", self.arn_prefix(), id)
+    }
+
+    /// `arn:aws:kms:REGION:ACCOUNT:alias/NAME` for an alias name `alias/NAME`.
+    pub fn alias_arn(&self, alias_name: &str) -> String {
+        format!("{}{}", self.arn_prefix(), alias_name)
+    }
+
+    /// The root principal of the account, the default caller.
+    pub fn root_principal(&self) -> String {
+        format!("arn:aws:iam::{}:root", self.account_id)
+    }
+
+    /// Parses a `KeyId` request member. `aliases` says whether the operation
+    /// accepts alias names and alias ARNs (AWS accepts them only for
+    /// cryptographic operations and `DescribeKey`).
+    pub fn parse_key_ref(&self, input: &str, aliases: AliasForms) -> Result<KeyRef> {
+        if input.is_empty() || input.len() > 2048 {
+            return Err(KmsError::validation(
+                "KeyId must be between 1 and 2048 characters long.",
+            ));
+        }
+        let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{input}'."));
+        let local = match input.strip_prefix("arn:") {
+            Some(_) => {
+                let prefix = self.arn_prefix();
+                // An ARN of another account or region names no key we have.
+                input.strip_prefix(prefix.as_str()).ok_or_else(|| {
+                    KmsError::NotFoundException(format!("Key '{input}' does not exist."))
+                })?
+            }
+            None => input,
+        };
+        if let Some(uuid) = local.strip_prefix("key/") {
+            if input.starts_with("arn:") {
+                return KeyId::parse(uuid).map(KeyRef::Key).ok_or_else(not_found);
+            }
+            return Err(not_found());
+        }
+        if local.starts_with("alias/") {
+            return match aliases {
+                AliasForms::Accepted => Ok(KeyRef::Alias(local.to_owned())),
+                AliasForms::Rejected => Err(not_found()),
+            };
+        }
+        if input.starts_with("arn:") {
+            return Err(not_found());
+        }
+        KeyId::parse(local).map(KeyRef::Key).ok_or_else(not_found)
+    }
+}
+
+/// Whether an operation's `KeyId` may name an alias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AliasForms {
+    /// Key id, key ARN, alias name or alias ARN.
+    Accepted,
+    /// Key id or key ARN only.
+    Rejected,
+}
+
+/// A parsed `KeyId` member, before it is resolved against the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A key id or key ARN.
+    Key(KeyId),
+    /// An alias name (`alias/NAME`), also when given as an alias ARN.
+    Alias(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition() -> Partition {
+        Partition::new("111122223333", "us-east-1").unwrap()
+    }
+
+    #[test]
+    fn key_id_round_trips_through_text() {
+        let id = KeyId::random().unwrap();
+        assert_eq!(KeyId::parse(&id.to_string()), Some(id));
+        assert_eq!(id.to_string().len(), 36);
+    }
+
+    #[test]
+    fn all_four_key_forms_parse() {
+        let p = partition();
+        let id = KeyId::random().unwrap();
+        assert_eq!(p.parse_key_ref(&id.to_string(), AliasForms::Accepted).unwrap(), KeyRef::Key(id));
+        assert_eq!(p.parse_key_ref(&p.key_arn(id), AliasForms::Accepted).unwrap(), KeyRef::Key(id));
+        assert_eq!(
+            p.parse_key_ref("alias/app", AliasForms::Accepted).unwrap(),
+            KeyRef::Alias("alias/app".into())
+        );
+        assert_eq!(
+            p.parse_key_ref(&p.alias_arn("alias/app"), AliasForms::Accepted).unwrap(),
+            KeyRef::Alias("alias/app".into())
+        );
+    }
+
+    #[test]
+    fn aliases_are_refused_where_aws_refuses_them() {
+        let err = partition().parse_key_ref("alias/app", AliasForms::Rejected).unwrap_err();
+        assert_eq!(err.name(), "NotFoundException");
+    }
+
+    #[test]
+    fn arns_of_other_accounts_or_regions_name_no_key() {
+        let p = partition();
+        let id = KeyId::random().unwrap();
+        let other = Partition::new("444455556666", "us-east-1").unwrap().key_arn(id);
+        assert_eq!(p.parse_key_ref(&other, AliasForms::Accepted).unwrap_err().name(), "NotFoundException");
+        let other = Partition::new("111122223333", "eu-west-1").unwrap().key_arn(id);
+        assert_eq!(p.parse_key_ref(&other, AliasForms::Accepted).unwrap_err().name(), "NotFoundException");
+    }
+
+    #[test]
+    fn malformed_ids_are_not_found_and_empty_ids_are_invalid() {
+        let p = partition();
+        for bad in ["nope", "key/abc", "arn:aws:kms:us-east-1:111122223333:key/zz", "1234"] {
+            assert_eq!(p.parse_key_ref(bad, AliasForms::Accepted).unwrap_err().name(), "NotFoundException", "{bad}");
+        }
+        assert_eq!(p.parse_key_ref("", AliasForms::Accepted).unwrap_err().name(), "ValidationException");
+    }
+
+    #[test]
+    fn partition_rejects_bad_account_and_region() {
+        assert!(Partition::new("12", "us-east-1").is_err());
+        assert!(Partition::new("111122223333", "US EAST").is_err());
+    }
+}

@@ -1,0 +1,37 @@
+//! # kms-wasm
+//!
+//! A key management service with AWS KMS semantics that runs inside the
+//! caller's process. This crate is the synchronous core: keys and their
+//! state machine, backing keys and rotation, the ciphertext format, the
+//! encryption context, aliases and tags. It knows nothing about JavaScript;
+//! the `bindings` module (wasm32 only) adapts it to the npm package.
+//!
+//! Every operation is a method of [`Kms`] taking a [`CallContext`] (who
+//! calls, and the caller's clock) and an AWS-shaped request, and returning
+//! the AWS-shaped response or a [`KmsError`] named as the AWS exception.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+pub mod aliases;
+pub mod ciphertext;
+pub mod context;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod keys;
+pub mod kms;
+pub mod operation;
+pub mod ops;
+pub mod persist;
+pub mod time;
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod bindings;
+
+pub use error::{KmsError, Result};
+pub use ids::Partition;
+pub use kms::{CallContext, Kms};
+pub use operation::Operation;
+pub use time::Timestamp;

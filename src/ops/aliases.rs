@@ -1,0 +1,153 @@
+//! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
+
+use super::paging::{page, Limits};
+use super::Empty;
+use crate::aliases::{validate_name, Alias, MAX_ALIASES_PER_KEY};
+use crate::error::{KmsError, Result};
+use crate::ids::{AliasForms, KeyId};
+use crate::kms::{CallContext, Kms};
+use crate::operation::Operation as Op;
+use crate::time::{self, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// CreateAlias / UpdateAlias request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct AliasRequest {
+    pub alias_name: String,
+    pub target_key_id: String,
+}
+
+/// DeleteAlias request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct DeleteAliasRequest {
+    pub alias_name: String,
+}
+
+/// ListAliases request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct ListAliasesRequest {
+    pub key_id: Option<String>,
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// AWS's `AliasListEntry`. `TargetKeyId` is the key id, not the ARN, as in AWS.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct AliasListEntry {
+    pub alias_name: String,
+    pub alias_arn: String,
+    pub target_key_id: String,
+    #[serde(with = "time::as_millis")]
+    pub creation_date: Timestamp,
+    #[serde(with = "time::as_millis")]
+    pub last_updated_date: Timestamp,
+}
+
+/// ListAliases response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ListAliasesResponse {
+    pub aliases: Vec<AliasListEntry>,
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+impl Kms {
+    fn aliases_of(&self, id: KeyId) -> usize {
+        self.state.aliases.values().filter(|a| a.target == id).count()
+    }
+
+    /// CreateAlias: a new, unique alias for a key (by key id or ARN).
+    pub fn create_alias(&mut self, ctx: &CallContext, req: AliasRequest) -> Result<Empty> {
+        self.run(ctx, Op::CreateAlias, |kms| {
+            validate_name(&req.alias_name)?;
+            // Alias names are unique in the account and region.
+            if kms.state.aliases.contains_key(&req.alias_name) {
+                return Err(KmsError::AlreadyExistsException(format!(
+                    "An alias with the name {} already exists.",
+                    kms.partition.alias_arn(&req.alias_name)
+                )));
+            }
+            let target = kms.key_for(Op::CreateAlias, &req.target_key_id, AliasForms::Rejected)?;
+            // A key has at most 50 aliases.
+            if kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
+                return Err(KmsError::LimitExceededException(format!(
+                    "A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases."
+                )));
+            }
+            kms.state.aliases.insert(req.alias_name, Alias { target, created: ctx.now, updated: ctx.now });
+            Ok(Empty {})
+        })
+    }
+
+    /// UpdateAlias: points an existing alias at another key.
+    pub fn update_alias(&mut self, ctx: &CallContext, req: AliasRequest) -> Result<Empty> {
+        self.run(ctx, Op::UpdateAlias, |kms| {
+            validate_name(&req.alias_name)?;
+            // The alias must exist.
+            if !kms.state.aliases.contains_key(&req.alias_name) {
+                return Err(KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)));
+            }
+            let target = kms.key_for(Op::UpdateAlias, &req.target_key_id, AliasForms::Rejected)?;
+            if kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
+                return Err(KmsError::LimitExceededException(format!(
+                    "A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases."
+                )));
+            }
+            if let Some(alias) = kms.state.aliases.get_mut(&req.alias_name) {
+                alias.target = target;
+                alias.updated = ctx.now;
+            }
+            Ok(Empty {})
+        })
+    }
+
+    /// DeleteAlias.
+    pub fn delete_alias(&mut self, ctx: &CallContext, req: DeleteAliasRequest) -> Result<Empty> {
+        self.run(ctx, Op::DeleteAlias, |kms| {
+            if req.alias_name.is_empty() || req.alias_name.len() > 256 {
+                return Err(KmsError::validation("AliasName must be between 1 and 256 characters long."));
+            }
+            kms.state
+                .aliases
+                .remove(&req.alias_name)
+                .map(|_| Empty {})
+                .ok_or_else(|| KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)))
+        })
+    }
+
+    /// ListAliases: all aliases, or those of one key; 50 a page by default.
+    pub fn list_aliases(&mut self, ctx: &CallContext, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
+        self.run(ctx, Op::ListAliases, |kms| {
+            let only = match req.key_id.as_deref() {
+                Some(k) => Some(kms.key_for(Op::ListAliases, k, AliasForms::Rejected)?),
+                None => None,
+            };
+            let all: Vec<AliasListEntry> = kms
+                .state
+                .aliases
+                .iter()
+                .filter(|(_, a)| only.is_none_or(|id| a.target == id))
+                .map(|(name, a)| AliasListEntry {
+                    alias_name: name.clone(),
+                    alias_arn: kms.partition.alias_arn(name),
+                    target_key_id: a.target.to_string(),
+                    creation_date: a.created,
+                    last_updated_date: a.updated,
+                })
+                .collect();
+            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 100 })?;
+            Ok(ListAliasesResponse { aliases: p.items, truncated: p.truncated, next_marker: p.next_marker })
+        })
+    }
+}

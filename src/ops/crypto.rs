@@ -1,0 +1,207 @@
+//! Cryptography with a KMS key: Encrypt, Decrypt, ReEncrypt.
+
+use super::{check_dry_run, check_grant_tokens, check_no_recipient, check_symmetric_algorithm};
+use crate::ciphertext::{self, Blob, MAX_BLOB_LEN};
+use crate::context::EncryptionContext;
+use crate::crypto::SecretBytes;
+use crate::error::{KmsError, Result};
+use crate::ids::{AliasForms, KeyId};
+use crate::kms::{CallContext, Kms};
+use crate::operation::Operation as Op;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Largest plaintext `Encrypt` takes.
+pub const MAX_PLAINTEXT_LEN: usize = 4096;
+
+/// Encrypt request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct EncryptRequest {
+    pub key_id: String,
+    pub plaintext: SecretBytes,
+    pub encryption_context: Option<BTreeMap<String, String>>,
+    pub grant_tokens: Vec<String>,
+    pub encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// Encrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct EncryptResponse {
+    #[serde(with = "serde_bytes")]
+    pub ciphertext_blob: Vec<u8>,
+    pub key_id: String,
+    pub encryption_algorithm: &'static str,
+}
+
+/// Decrypt request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct DecryptRequest {
+    #[serde(with = "serde_bytes")]
+    pub ciphertext_blob: Vec<u8>,
+    pub encryption_context: Option<BTreeMap<String, String>>,
+    pub grant_tokens: Vec<String>,
+    pub key_id: Option<String>,
+    pub encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+    pub recipient: Option<IgnoredAny>,
+}
+
+/// Decrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct DecryptResponse {
+    pub key_id: String,
+    pub plaintext: SecretBytes,
+    pub encryption_algorithm: &'static str,
+}
+
+/// ReEncrypt request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct ReEncryptRequest {
+    #[serde(with = "serde_bytes")]
+    pub ciphertext_blob: Vec<u8>,
+    pub source_encryption_context: Option<BTreeMap<String, String>>,
+    pub source_key_id: Option<String>,
+    pub destination_key_id: String,
+    pub destination_encryption_context: Option<BTreeMap<String, String>>,
+    pub source_encryption_algorithm: Option<String>,
+    pub destination_encryption_algorithm: Option<String>,
+    pub grant_tokens: Vec<String>,
+    pub dry_run: Option<bool>,
+}
+
+/// ReEncrypt response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ReEncryptResponse {
+    #[serde(with = "serde_bytes")]
+    pub ciphertext_blob: Vec<u8>,
+    pub source_key_id: String,
+    pub key_id: String,
+    pub source_encryption_algorithm: &'static str,
+    pub destination_encryption_algorithm: &'static str,
+}
+
+/// `CiphertextBlob` must be 1..6144 bytes.
+pub(crate) fn check_blob_len(blob: &[u8]) -> Result<()> {
+    if blob.is_empty() || blob.len() > MAX_BLOB_LEN {
+        return Err(KmsError::validation(format!("CiphertextBlob must be between 1 and {MAX_BLOB_LEN} bytes long.")));
+    }
+    Ok(())
+}
+
+impl Kms {
+    /// Seals `plaintext` under the current backing key of `id`.
+    pub(crate) fn seal(&self, id: KeyId, context: &EncryptionContext, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let key = self.key(id)?;
+        let current = key
+            .material
+            .current()
+            .ok_or_else(|| KmsError::KMSInvalidStateException(format!("{} has no key material.", self.partition.key_arn(id))))?;
+        ciphertext::seal(id, &current.id, &current.key, context, plaintext)
+    }
+
+    /// Finds the key a blob names and checks its state; `expected`, when
+    /// the caller named a key, must be that key.
+    pub(crate) fn blob_key(&self, op: Op, blob: &Blob<'_>, expected: Option<&str>) -> Result<KeyId> {
+        if let Some(named) = expected {
+            let named = self.resolve(named, AliasForms::Accepted)?;
+            // The KeyId the caller named must be the key that encrypted the blob.
+            if named != blob.key_id {
+                return Err(KmsError::IncorrectKeyException(format!(
+                    "The key ID in the request does not identify the KMS key that encrypted the ciphertext ({}).",
+                    self.partition.key_arn(named)
+                )));
+            }
+        }
+        let Some(key) = self.state.keys.get(&blob.key_id) else {
+            // A blob of a key that was deleted names a key that no longer
+            // exists; any other unknown id is just not a ciphertext of ours.
+            return Err(if self.state.deleted.contains(&blob.key_id) {
+                KmsError::NotFoundException(format!("{} does not exist; it was deleted.", self.partition.key_arn(blob.key_id)))
+            } else {
+                KmsError::invalid_ciphertext()
+            });
+        };
+        key.state.check(op, &self.partition.key_arn(key.id))?;
+        Ok(key.id)
+    }
+
+    /// Authenticates and decrypts a parsed blob with the backing key it names.
+    pub(crate) fn open(&self, id: KeyId, blob: &Blob<'_>, context: &EncryptionContext) -> Result<SecretBytes> {
+        let version = self.key(id)?.material.find(&blob.backing_id).ok_or_else(KmsError::invalid_ciphertext)?;
+        blob.open(&version.key, context)
+    }
+
+    /// Encrypt: up to 4096 bytes under a key, bound to an encryption context.
+    pub fn encrypt(&mut self, ctx: &CallContext, req: EncryptRequest) -> Result<EncryptResponse> {
+        self.run(ctx, Op::Encrypt, |kms| {
+            // Plaintext must be 1..4096 bytes.
+            if req.plaintext.is_empty() || req.plaintext.len() > MAX_PLAINTEXT_LEN {
+                return Err(KmsError::validation(format!("Plaintext must be between 1 and {MAX_PLAINTEXT_LEN} bytes long.")));
+            }
+            let context = EncryptionContext::new(req.encryption_context)?;
+            check_grant_tokens(&req.grant_tokens)?;
+            check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
+            let id = kms.key_for(Op::Encrypt, &req.key_id, AliasForms::Accepted)?;
+            check_dry_run(req.dry_run)?;
+            let ciphertext_blob = kms.seal(id, &context, req.plaintext.expose())?;
+            Ok(EncryptResponse { ciphertext_blob, key_id: kms.partition.key_arn(id), encryption_algorithm: "SYMMETRIC_DEFAULT" })
+        })
+    }
+
+    /// Decrypt: the blob names its key and backing key; `KeyId` is optional
+    /// and, when given, must be that key.
+    pub fn decrypt(&mut self, ctx: &CallContext, req: DecryptRequest) -> Result<DecryptResponse> {
+        self.run(ctx, Op::Decrypt, |kms| {
+            check_blob_len(&req.ciphertext_blob)?;
+            let context = EncryptionContext::new(req.encryption_context)?;
+            check_grant_tokens(&req.grant_tokens)?;
+            check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
+            check_no_recipient(req.recipient.as_ref())?;
+            let blob = Blob::parse(&req.ciphertext_blob)?;
+            let id = kms.blob_key(Op::Decrypt, &blob, req.key_id.as_deref())?;
+            check_dry_run(req.dry_run)?;
+            let plaintext = kms.open(id, &blob, &context)?;
+            Ok(DecryptResponse { key_id: kms.partition.key_arn(id), plaintext, encryption_algorithm: "SYMMETRIC_DEFAULT" })
+        })
+    }
+
+    /// ReEncrypt: decrypt under the source key and encrypt under the
+    /// destination key, without the plaintext leaving the core.
+    pub fn re_encrypt(&mut self, ctx: &CallContext, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
+        self.run(ctx, Op::ReEncrypt, |kms| {
+            check_blob_len(&req.ciphertext_blob)?;
+            let source_context = EncryptionContext::new(req.source_encryption_context)?;
+            let destination_context = EncryptionContext::new(req.destination_encryption_context)?;
+            check_grant_tokens(&req.grant_tokens)?;
+            check_symmetric_algorithm("SourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref())?;
+            check_symmetric_algorithm("DestinationEncryptionAlgorithm", req.destination_encryption_algorithm.as_deref())?;
+            let blob = Blob::parse(&req.ciphertext_blob)?;
+            let source = kms.blob_key(Op::ReEncrypt, &blob, req.source_key_id.as_deref())?;
+            let destination = kms.key_for(Op::ReEncrypt, &req.destination_key_id, AliasForms::Accepted)?;
+            check_dry_run(req.dry_run)?;
+            let plaintext = kms.open(source, &blob, &source_context)?;
+            let ciphertext_blob = kms.seal(destination, &destination_context, plaintext.expose())?;
+            Ok(ReEncryptResponse {
+                ciphertext_blob,
+                source_key_id: kms.partition.key_arn(source),
+                key_id: kms.partition.key_arn(destination),
+                source_encryption_algorithm: "SYMMETRIC_DEFAULT",
+                destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+            })
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! Data keys and randomness: GenerateDataKey,
+//! GenerateDataKeyWithoutPlaintext, GenerateRandom.
+
+use super::{check_dry_run, check_grant_tokens, check_no_recipient};
+use crate::context::EncryptionContext;
+use crate::crypto::{fill_random, SecretBytes};
+use crate::error::{KmsError, Result};
+use crate::ids::AliasForms;
+use crate::kms::{CallContext, Kms};
+use crate::operation::Operation as Op;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Largest data key and largest GenerateRandom output.
+pub const MAX_RANDOM_BYTES: i64 = 1024;
+
+/// GenerateDataKey / GenerateDataKeyWithoutPlaintext request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct GenerateDataKeyRequest {
+    pub key_id: String,
+    pub key_spec: Option<String>,
+    pub number_of_bytes: Option<i64>,
+    pub encryption_context: Option<BTreeMap<String, String>>,
+    pub grant_tokens: Vec<String>,
+    pub dry_run: Option<bool>,
+    pub recipient: Option<IgnoredAny>,
+}
+
+/// GenerateDataKey response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct GenerateDataKeyResponse {
+    #[serde(with = "serde_bytes")]
+    pub ciphertext_blob: Vec<u8>,
+    pub plaintext: SecretBytes,
+    pub key_id: String,
+}
+
+/// GenerateDataKeyWithoutPlaintext response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct GenerateDataKeyWithoutPlaintextResponse {
+    #[serde(with = "serde_bytes")]
+    pub ciphertext_blob: Vec<u8>,
+    pub key_id: String,
+}
+
+/// GenerateRandom request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct GenerateRandomRequest {
+    pub number_of_bytes: Option<i64>,
+    pub custom_key_store_id: Option<String>,
+    pub recipient: Option<IgnoredAny>,
+}
+
+/// GenerateRandom response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateRandomResponse {
+    /// The random bytes.
+    pub plaintext: SecretBytes,
+}
+
+fn byte_count(n: i64) -> Result<usize> {
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_RANDOM_BYTES as usize).contains(n))
+        .ok_or_else(|| KmsError::validation(format!("NumberOfBytes must be between 1 and {MAX_RANDOM_BYTES}.")))
+}
+
+impl GenerateDataKeyRequest {
+    /// The data key length: exactly one of KeySpec (AES_128 | AES_256) or
+    /// NumberOfBytes (1..1024).
+    fn length(&self) -> Result<usize> {
+        match (self.key_spec.as_deref(), self.number_of_bytes) {
+            (Some(_), Some(_)) => Err(KmsError::validation("Specify KeySpec or NumberOfBytes, not both.")),
+            (None, None) => Err(KmsError::validation("Specify either KeySpec or NumberOfBytes.")),
+            (Some("AES_256"), None) => Ok(32),
+            (Some("AES_128"), None) => Ok(16),
+            (Some(_), None) => Err(KmsError::validation("KeySpec must be AES_256 or AES_128.")),
+            (None, Some(n)) => byte_count(n),
+        }
+    }
+}
+
+impl Kms {
+    /// The shared body of both GenerateDataKey operations: a fresh data key
+    /// and its blob under the KMS key.
+    fn new_data_key(&self, op: Op, req: GenerateDataKeyRequest) -> Result<(SecretBytes, Vec<u8>, String)> {
+        let len = req.length()?;
+        let context = EncryptionContext::new(req.encryption_context)?;
+        check_grant_tokens(&req.grant_tokens)?;
+        check_no_recipient(req.recipient.as_ref())?;
+        let id = self.key_for(op, &req.key_id, AliasForms::Accepted)?;
+        check_dry_run(req.dry_run)?;
+        let mut data_key = SecretBytes::zeroed(len);
+        fill_random(data_key.expose_mut())?;
+        let blob = self.seal(id, &context, data_key.expose())?;
+        Ok((data_key, blob, self.partition.key_arn(id)))
+    }
+
+    /// GenerateDataKey: a data key in plaintext and encrypted under the key.
+    pub fn generate_data_key(&mut self, ctx: &CallContext, req: GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
+        self.run(ctx, Op::GenerateDataKey, |kms| {
+            let (plaintext, ciphertext_blob, key_id) = kms.new_data_key(Op::GenerateDataKey, req)?;
+            Ok(GenerateDataKeyResponse { ciphertext_blob, plaintext, key_id })
+        })
+    }
+
+    /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+    pub fn generate_data_key_without_plaintext(
+        &mut self,
+        ctx: &CallContext,
+        req: GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
+        self.run(ctx, Op::GenerateDataKeyWithoutPlaintext, |kms| {
+            let (_, ciphertext_blob, key_id) = kms.new_data_key(Op::GenerateDataKeyWithoutPlaintext, req)?;
+            Ok(GenerateDataKeyWithoutPlaintextResponse { ciphertext_blob, key_id })
+        })
+    }
+
+    /// GenerateRandom: 1..1024 bytes from the CSPRNG.
+    pub fn generate_random(&mut self, ctx: &CallContext, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
+        self.run(ctx, Op::GenerateRandom, |_| {
+            let n = byte_count(req.number_of_bytes.ok_or_else(|| KmsError::validation("NumberOfBytes is required."))?)?;
+            check_no_recipient(req.recipient.as_ref())?;
+            if req.custom_key_store_id.is_some() {
+                return Err(KmsError::UnsupportedOperationException("Custom key stores are not supported yet.".into()));
+            }
+            let mut plaintext = SecretBytes::zeroed(n);
+            fill_random(plaintext.expose_mut())?;
+            Ok(GenerateRandomResponse { plaintext })
+        })
+    }
+}

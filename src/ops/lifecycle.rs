@@ -1,0 +1,303 @@
+//! Key lifecycle: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
+//! EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
+
+use super::paging::{page, Limits};
+use super::{check_grant_tokens, Empty};
+use crate::error::{KmsError, Result};
+use crate::ids::AliasForms;
+use crate::keys::backing::{BackingKey, Provenance};
+use crate::keys::tags::{self, Tag};
+use crate::keys::{Key, KeyMetadata, KeyState, ScheduledDeletion};
+use crate::kms::{CallContext, Kms};
+use crate::operation::Operation as Op;
+use crate::time::{self, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Longest description AWS accepts, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 8192;
+/// Shortest and longest deletion windows, and the default.
+pub const PENDING_WINDOW_DAYS: (u32, u32, u32) = (7, 30, 30);
+
+/// CreateKey request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct CreateKeyRequest {
+    pub description: Option<String>,
+    pub key_usage: Option<String>,
+    pub key_spec: Option<String>,
+    pub customer_master_key_spec: Option<String>,
+    pub origin: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+    pub policy: Option<String>,
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+    pub multi_region: Option<bool>,
+    pub custom_key_store_id: Option<String>,
+    pub xks_key_id: Option<String>,
+}
+
+/// CreateKey / DescribeKey response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadataResponse {
+    /// The key's metadata.
+    pub key_metadata: KeyMetadata,
+}
+
+/// Request members that name one key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct KeyIdRequest {
+    pub key_id: String,
+    pub grant_tokens: Vec<String>,
+}
+
+/// ListKeys request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct ListRequest {
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// One entry of ListKeys.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct KeyListEntry {
+    pub key_id: String,
+    pub key_arn: String,
+}
+
+/// ListKeys response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ListKeysResponse {
+    pub keys: Vec<KeyListEntry>,
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+/// UpdateKeyDescription request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct UpdateKeyDescriptionRequest {
+    pub key_id: String,
+    pub description: Option<String>,
+}
+
+/// ScheduleKeyDeletion request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct ScheduleKeyDeletionRequest {
+    pub key_id: String,
+    pub pending_window_in_days: Option<i64>,
+}
+
+/// ScheduleKeyDeletion response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ScheduleKeyDeletionResponse {
+    pub key_id: String,
+    #[serde(with = "time::as_millis")]
+    pub deletion_date: Timestamp,
+    pub key_state: KeyState,
+    pub pending_window_in_days: u32,
+}
+
+/// A response carrying only the key ARN.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyArnResponse {
+    /// The key ARN.
+    pub key_id: String,
+}
+
+fn check_description(description: &str) -> Result<()> {
+    // Description must be at most 8192 characters.
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(KmsError::validation(format!(
+            "Description must be at most {MAX_DESCRIPTION_CHARS} characters long."
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an AWS enum member against what we support: a supported value
+/// passes, another value AWS knows is `UnsupportedOperationException`, and
+/// anything else is a `ValidationException`.
+fn check_enum(member: &str, value: Option<&str>, supported: &[&str], aws_knows: &[&str]) -> Result<()> {
+    let Some(value) = value else { return Ok(()) };
+    if supported.contains(&value) {
+        Ok(())
+    } else if aws_knows.contains(&value) {
+        Err(KmsError::UnsupportedOperationException(format!(
+            "{member} {value} is not supported; kms-wasm supports {}.",
+            supported.join(", ")
+        )))
+    } else {
+        Err(KmsError::validation(format!("{member} '{value}' is not a valid value.")))
+    }
+}
+
+const AWS_KEY_SPECS: &[&str] = &[
+    "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
+    "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87",
+];
+
+impl CreateKeyRequest {
+    fn validate(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        check_description(self.description.as_deref().unwrap_or_default())?;
+        check_enum(
+            "KeyUsage",
+            self.key_usage.as_deref(),
+            &["ENCRYPT_DECRYPT"],
+            &["SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"],
+        )?;
+        check_enum("KeySpec", self.key_spec.as_deref(), &["SYMMETRIC_DEFAULT"], AWS_KEY_SPECS)?;
+        check_enum("CustomerMasterKeySpec", self.customer_master_key_spec.as_deref(), &["SYMMETRIC_DEFAULT"], AWS_KEY_SPECS)?;
+        // KeySpec and its deprecated twin CustomerMasterKeySpec are exclusive.
+        if self.key_spec.is_some() && self.customer_master_key_spec.is_some() {
+            return Err(KmsError::validation("Specify KeySpec or CustomerMasterKeySpec, not both."));
+        }
+        check_enum("Origin", self.origin.as_deref(), &["AWS_KMS"], &["EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"])?;
+        // Multi-Region keys need other regions; there are none here.
+        if self.multi_region == Some(true) {
+            return Err(KmsError::UnsupportedOperationException("Multi-Region keys are not supported.".into()));
+        }
+        if self.custom_key_store_id.is_some() || self.xks_key_id.is_some() {
+            return Err(KmsError::UnsupportedOperationException("Custom key stores are not supported yet.".into()));
+        }
+        // Key policies arrive with the access-control feature; until then a
+        // policy cannot be honoured, and silently ignoring it would grant
+        // more than the caller asked for.
+        if self.policy.is_some() {
+            return Err(KmsError::UnsupportedOperationException("Key policies are not supported yet.".into()));
+        }
+        tags::merged(&Default::default(), tags::validate(self.tags.as_deref().unwrap_or_default())?)
+    }
+}
+
+impl Kms {
+    /// CreateKey: a new symmetric key, Enabled, with generated material.
+    pub fn create_key(&mut self, ctx: &CallContext, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+        self.run(ctx, Op::CreateKey, |kms| {
+            let tags = req.validate()?;
+            let key = Key::generate(req.description.unwrap_or_default(), tags, ctx.now)?;
+            let key_metadata = key.metadata(&kms.partition);
+            kms.state.keys.insert(key.id, key);
+            Ok(KeyMetadataResponse { key_metadata })
+        })
+    }
+
+    /// DescribeKey: metadata of a key named in any of the four forms.
+    pub fn describe_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
+        self.run(ctx, Op::DescribeKey, |kms| {
+            check_grant_tokens(&req.grant_tokens)?;
+            let id = kms.key_for(Op::DescribeKey, &req.key_id, AliasForms::Accepted)?;
+            Ok(KeyMetadataResponse { key_metadata: kms.key(id)?.metadata(&kms.partition) })
+        })
+    }
+
+    /// ListKeys: every key, 100 a page by default.
+    pub fn list_keys(&mut self, ctx: &CallContext, req: ListRequest) -> Result<ListKeysResponse> {
+        self.run(ctx, Op::ListKeys, |kms| {
+            let all: Vec<_> = kms.state.keys.keys().copied().collect();
+            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;
+            Ok(ListKeysResponse {
+                keys: p
+                    .items
+                    .into_iter()
+                    .map(|id| KeyListEntry { key_id: id.to_string(), key_arn: kms.partition.key_arn(id) })
+                    .collect(),
+                truncated: p.truncated,
+                next_marker: p.next_marker,
+            })
+        })
+    }
+
+    /// UpdateKeyDescription.
+    pub fn update_key_description(&mut self, ctx: &CallContext, req: UpdateKeyDescriptionRequest) -> Result<Empty> {
+        self.run(ctx, Op::UpdateKeyDescription, |kms| {
+            let description = req.description.ok_or_else(|| KmsError::validation("Description is required."))?;
+            check_description(&description)?;
+            let id = kms.key_for(Op::UpdateKeyDescription, &req.key_id, AliasForms::Rejected)?;
+            kms.key_mut(id)?.description = description;
+            Ok(Empty {})
+        })
+    }
+
+    /// EnableKey. A key whose automatic rotation fell due while it was
+    /// disabled rotates at once.
+    pub fn enable_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<Empty> {
+        self.run(ctx, Op::EnableKey, |kms| {
+            let id = kms.key_for(Op::EnableKey, &req.key_id, AliasForms::Rejected)?;
+            let key = kms.key_mut(id)?;
+            let overdue = key.rotation.enabled && key.rotation.next.is_some_and(|n| n <= ctx.now);
+            let fresh = if overdue { Some(BackingKey::generate(Provenance::Automatic, ctx.now)?) } else { None };
+            key.state = KeyState::Enabled;
+            if let Some(version) = fresh {
+                key.material.push(version);
+                let period = key.rotation.period_days;
+                key.rotation.enable(period, ctx.now);
+            }
+            Ok(Empty {})
+        })
+    }
+
+    /// DisableKey.
+    pub fn disable_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<Empty> {
+        self.run(ctx, Op::DisableKey, |kms| {
+            let id = kms.key_for(Op::DisableKey, &req.key_id, AliasForms::Rejected)?;
+            kms.key_mut(id)?.state = KeyState::Disabled;
+            Ok(Empty {})
+        })
+    }
+
+    /// ScheduleKeyDeletion: PendingDeletion until `now + window`.
+    pub fn schedule_key_deletion(
+        &mut self,
+        ctx: &CallContext,
+        req: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse> {
+        self.run(ctx, Op::ScheduleKeyDeletion, |kms| {
+            let (min, max, default) = PENDING_WINDOW_DAYS;
+            // PendingWindowInDays must be between 7 and 30.
+            let window_days = match req.pending_window_in_days {
+                None => default,
+                Some(d) => u32::try_from(d).ok().filter(|d| (min..=max).contains(d)).ok_or_else(|| {
+                    KmsError::validation(format!("PendingWindowInDays must be between {min} and {max}."))
+                })?,
+            };
+            let id = kms.key_for(Op::ScheduleKeyDeletion, &req.key_id, AliasForms::Rejected)?;
+            let date = ctx.now.plus_days(window_days);
+            let key = kms.key_mut(id)?;
+            key.state = KeyState::PendingDeletion;
+            key.deletion = Some(ScheduledDeletion { date, window_days });
+            Ok(ScheduleKeyDeletionResponse {
+                key_id: kms.partition.key_arn(id),
+                deletion_date: date,
+                key_state: KeyState::PendingDeletion,
+                pending_window_in_days: window_days,
+            })
+        })
+    }
+
+    /// CancelKeyDeletion: back to Disabled, as in AWS.
+    pub fn cancel_key_deletion(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<KeyArnResponse> {
+        self.run(ctx, Op::CancelKeyDeletion, |kms| {
+            let id = kms.key_for(Op::CancelKeyDeletion, &req.key_id, AliasForms::Rejected)?;
+            let key = kms.key_mut(id)?;
+            key.state = KeyState::Disabled;
+            key.deletion = None;
+            Ok(KeyArnResponse { key_id: kms.partition.key_arn(id) })
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! The AWS operations: request and response shapes (AWS member names) and
+//! their bodies, each run through [`Kms::run`](crate::Kms). Grouped as the
+//! API contract groups them.
+//!
+//! Requests default every member, so a missing member arrives empty and is
+//! rejected by the same validation as an empty one, with a
+//! `ValidationException` naming it.
+
+pub mod aliases;
+pub mod crypto;
+pub mod data_keys;
+pub mod lifecycle;
+pub mod paging;
+pub mod rotation;
+pub mod tags;
+
+use crate::error::{KmsError, Result};
+use serde::Serialize;
+
+/// The empty response of operations that return nothing.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Empty {}
+
+/// Most grant tokens one request may carry.
+pub const MAX_GRANT_TOKENS: usize = 10;
+
+/// `GrantTokens`: at most 10, each 1..8192 characters.
+pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<()> {
+    if tokens.len() > MAX_GRANT_TOKENS {
+        return Err(KmsError::validation(format!("GrantTokens must hold at most {MAX_GRANT_TOKENS} tokens.")));
+    }
+    if tokens.iter().any(|t| t.is_empty() || t.len() > 8192) {
+        return Err(KmsError::validation("Each grant token must be between 1 and 8192 characters long."));
+    }
+    Ok(())
+}
+
+/// `EncryptionAlgorithm` for a symmetric key: `SYMMETRIC_DEFAULT` or absent.
+/// An asymmetric algorithm is AWS's `InvalidKeyUsageException`.
+pub(crate) fn check_symmetric_algorithm(member: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        None | Some("SYMMETRIC_DEFAULT") => Ok(()),
+        Some("RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "SM2PKE") => Err(KmsError::InvalidKeyUsageException(
+            format!("{member} {} is not supported by a symmetric key.", value.unwrap_or_default()),
+        )),
+        Some(_) => Err(KmsError::validation(format!(
+            "{member} must be one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2PKE."
+        ))),
+    }
+}
+
+/// `DryRun: true` ends a call that would have succeeded, changing nothing.
+pub(crate) fn check_dry_run(dry_run: Option<bool>) -> Result<()> {
+    if dry_run == Some(true) {
+        return Err(KmsError::DryRunOperationException(
+            "The request would have succeeded, but the DryRun option is set.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `Recipient` asks for plaintext wrapped for a Nitro enclave; we cannot do
+/// that, and returning the plaintext in the clear instead would betray the
+/// caller's intent.
+pub(crate) fn check_no_recipient(recipient: Option<&serde::de::IgnoredAny>) -> Result<()> {
+    if recipient.is_some() {
+        return Err(KmsError::UnsupportedOperationException(
+            "Recipient (attested Nitro enclaves) is not supported.".into(),
+        ));
+    }
+    Ok(())
+}

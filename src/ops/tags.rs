@@ -1,0 +1,90 @@
+//! Tags: TagResource, UntagResource, ListResourceTags.
+
+use super::paging::{page, Limits};
+use super::Empty;
+use crate::error::Result;
+use crate::ids::AliasForms;
+use crate::keys::tags::{self, Tag};
+use crate::kms::{CallContext, Kms};
+use crate::operation::Operation as Op;
+use serde::{Deserialize, Serialize};
+
+/// TagResource request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct TagResourceRequest {
+    pub key_id: String,
+    pub tags: Vec<Tag>,
+}
+
+/// UntagResource request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct UntagResourceRequest {
+    pub key_id: String,
+    pub tag_keys: Vec<String>,
+}
+
+/// ListResourceTags request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct ListResourceTagsRequest {
+    pub key_id: String,
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// ListResourceTags response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct ListResourceTagsResponse {
+    pub tags: Vec<Tag>,
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+impl Kms {
+    /// TagResource: adds or overwrites tags; at most 50 per key.
+    pub fn tag_resource(&mut self, ctx: &CallContext, req: TagResourceRequest) -> Result<Empty> {
+        self.run(ctx, Op::TagResource, |kms| {
+            let new = tags::validate(&req.tags)?;
+            let id = kms.key_for(Op::TagResource, &req.key_id, AliasForms::Rejected)?;
+            let all = tags::merged(&kms.key(id)?.tags, new)?;
+            kms.key_mut(id)?.tags = all;
+            Ok(Empty {})
+        })
+    }
+
+    /// UntagResource: removes tags by key; absent keys are ignored, as in AWS.
+    pub fn untag_resource(&mut self, ctx: &CallContext, req: UntagResourceRequest) -> Result<Empty> {
+        self.run(ctx, Op::UntagResource, |kms| {
+            req.tag_keys.iter().try_for_each(|k| tags::validate_key(k))?;
+            let id = kms.key_for(Op::UntagResource, &req.key_id, AliasForms::Rejected)?;
+            let key = kms.key_mut(id)?;
+            req.tag_keys.iter().for_each(|k| {
+                key.tags.remove(k);
+            });
+            Ok(Empty {})
+        })
+    }
+
+    /// ListResourceTags: 50 a page by default, ordered by tag key.
+    pub fn list_resource_tags(&mut self, ctx: &CallContext, req: ListResourceTagsRequest) -> Result<ListResourceTagsResponse> {
+        self.run(ctx, Op::ListResourceTags, |kms| {
+            let id = kms.key_for(Op::ListResourceTags, &req.key_id, AliasForms::Rejected)?;
+            let all: Vec<Tag> = kms
+                .key(id)?
+                .tags
+                .iter()
+                .map(|(k, v)| Tag { tag_key: k.clone(), tag_value: v.clone() })
+                .collect();
+            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 50 })?;
+            Ok(ListResourceTagsResponse { tags: p.items, truncated: p.truncated, next_marker: p.next_marker })
+        })
+    }
+}
