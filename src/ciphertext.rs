@@ -195,3 +195,157 @@ mod tests {
         assert_eq!(Blob::parse(&vec![1u8; MAX_BLOB_LEN + 1]).unwrap_err(), KmsError::invalid_ciphertext());
     }
 }
+
+/// Known-answer and negative vectors, kept as data in
+/// `tests/vectors/ciphertext/`. Each file is `name: value` lines; files
+/// named `fail_*` must be rejected with `InvalidCiphertextException`.
+/// `KMS_WASM_WRITE_VECTORS=1 cargo test vectors` rewrites them (only
+/// needed when adding vectors; the format itself must never change).
+#[cfg(test)]
+mod vectors {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/ciphertext")
+    }
+
+    struct Vector {
+        fields: BTreeMap<String, String>,
+    }
+
+    impl Vector {
+        fn parse(text: &str) -> Vector {
+            let fields = text
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .map(|l| {
+                    let (k, v) = l.split_once(": ").unwrap();
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect();
+            Vector { fields }
+        }
+        fn hex(&self, k: &str) -> Vec<u8> {
+            hex::decode(&self.fields[k]).unwrap()
+        }
+        fn context(&self, k: &str) -> EncryptionContext {
+            EncryptionContext::new(Some(serde_json::from_str(&self.fields[k]).unwrap())).unwrap()
+        }
+    }
+
+    struct Good {
+        name: &'static str,
+        description: &'static str,
+        context: &'static str,
+        plaintext: Vec<u8>,
+    }
+
+    fn write(name: &str, description: &str, expect: &str, fields: &[(&str, String)]) {
+        let mut text = format!("# kms-wasm ciphertext blob v1 vector: {description}\nexpect: {expect}\n");
+        for (k, v) in fields {
+            text.push_str(&format!("{k}: {v}\n"));
+        }
+        std::fs::write(dir().join(format!("{name}.txt")), text).unwrap();
+    }
+
+    /// Deterministic inputs; the material is a test value, never a real key.
+    fn regenerate() {
+        let key_id = KeyId::parse("1234abcd-12ab-4cd3-96ef-1234567890ab").unwrap();
+        let backing: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let material: [u8; 32] = core::array::from_fn(|i| 0xA0 ^ i as u8);
+        let nonce: [u8; 12] = core::array::from_fn(|i| 0x10 + i as u8);
+        let key = AeadKey::from_slice(&material).unwrap();
+        let goods = [
+            Good { name: "empty_context", description: "one byte, no encryption context", context: "{}", plaintext: vec![0x2a] },
+            Good { name: "two_pairs", description: "two context pairs, canonical order", context: r#"{"tenant":"acme","purpose":"backup"}"#, plaintext: b"hello, kms-wasm".to_vec() },
+            Good { name: "unicode_context", description: "non-ASCII context", context: r#"{"clé":"värde ✓"}"#, plaintext: (0..=255u8).collect() },
+            Good { name: "max_plaintext", description: "4096-byte plaintext, the Encrypt maximum", context: "{}", plaintext: (0..4096u32).map(|i| (i % 251) as u8).collect() },
+        ];
+        let base = |g: &Good, blob: &[u8]| {
+            vec![
+                ("key_id", key_id.to_string()),
+                ("backing_id", hex::encode(backing)),
+                ("material", hex::encode(material)),
+                ("nonce", hex::encode(nonce)),
+                ("context", g.context.to_owned()),
+                ("plaintext", hex::encode(&g.plaintext)),
+                ("blob", hex::encode(blob)),
+            ]
+        };
+        let mut reference = Vec::new();
+        for g in &goods {
+            let ctx = EncryptionContext::new(Some(serde_json::from_str(g.context).unwrap())).unwrap();
+            let blob = seal_with_nonce(key_id, &backing, &key, &ctx, &g.plaintext, &nonce).unwrap();
+            write(g.name, g.description, "ok", &base(g, &blob));
+            if g.name == "two_pairs" {
+                reference = blob;
+            }
+        }
+        let g = &goods[1];
+        let flip = |at: usize| {
+            let mut b = reference.clone();
+            b[at] ^= 0x01;
+            b
+        };
+        let mut fails: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+            ("fail_version", "version byte is not 1", { let mut b = reference.clone(); b[0] = 2; b }, g.context),
+            ("fail_key_id", "a key-id byte changed", flip(5), g.context),
+            ("fail_backing_id", "a backing-key-id byte changed", flip(30), g.context),
+            ("fail_nonce", "a nonce byte changed", flip(50), g.context),
+            ("fail_body", "a ciphertext byte changed", flip(HEADER_LEN + 3), g.context),
+            ("fail_tag", "a tag byte changed", flip(reference.len() - 1), g.context),
+            ("fail_truncated", "last byte missing", reference[..reference.len() - 1].to_vec(), g.context),
+            ("fail_extended", "one byte appended", { let mut b = reference.clone(); b.push(0); b }, g.context),
+            ("fail_header_only", "header and tag without a body", reference[..OVERHEAD].to_vec(), g.context),
+        ];
+        fails.push(("fail_context_value", "decrypted with a changed context value", reference.clone(), r#"{"tenant":"acme","purpose":"backuP"}"#));
+        fails.push(("fail_context_missing", "decrypted without the context", reference.clone(), "{}"));
+        for (name, description, blob, context) in fails {
+            let mut fields = base(g, &blob);
+            fields.retain(|(k, _)| *k != "context" && *k != "plaintext");
+            fields.push(("context", context.to_owned()));
+            write(name, description, "InvalidCiphertextException", &fields);
+        }
+    }
+
+    #[test]
+    fn vectors() {
+        if std::env::var_os("KMS_WASM_WRITE_VECTORS").is_some() {
+            regenerate();
+        }
+        let mut count = (0, 0);
+        for entry in std::fs::read_dir(dir()).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let v = Vector::parse(&std::fs::read_to_string(&path).unwrap());
+            let key = AeadKey::from_slice(&v.hex("material")).unwrap();
+            let blob = v.hex("blob");
+            let ctx = v.context("context");
+            let outcome = Blob::parse(&blob).and_then(|b| {
+                // the lookup the KMS does: key and backing key named in the blob
+                let expected_key = KeyId::parse(&v.fields["key_id"]).unwrap();
+                if b.key_id != expected_key || b.backing_id.as_slice() != v.hex("backing_id") {
+                    return Err(KmsError::invalid_ciphertext());
+                }
+                b.open(&key, &ctx)
+            });
+            if name.starts_with("fail_") {
+                assert_eq!(v.fields["expect"], "InvalidCiphertextException");
+                assert_eq!(outcome.unwrap_err(), KmsError::invalid_ciphertext(), "{name}");
+                count.1 += 1;
+            } else {
+                assert_eq!(v.fields["expect"], "ok");
+                assert_eq!(outcome.unwrap().expose(), &v.hex("plaintext")[..], "{name}");
+                // and sealing the same inputs gives the same bytes
+                let nonce: [u8; 12] = v.hex("nonce").try_into().unwrap();
+                let backing: [u8; 32] = v.hex("backing_id").try_into().unwrap();
+                let again = seal_with_nonce(KeyId::parse(&v.fields["key_id"]).unwrap(), &backing, &key, &ctx, &v.hex("plaintext"), &nonce).unwrap();
+                assert_eq!(again, blob, "{name}");
+                count.0 += 1;
+            }
+        }
+        assert!(count.0 >= 4 && count.1 >= 11, "vectors found: {count:?}");
+    }
+}
