@@ -202,6 +202,7 @@ mod tests {
 /// `KMS_WASM_WRITE_VECTORS=1 cargo test vectors` rewrites them (only
 /// needed when adding vectors; the format itself must never change).
 #[cfg(test)]
+#[allow(clippy::cast_possible_truncation)]
 mod vectors {
     use super::*;
     use std::collections::BTreeMap;

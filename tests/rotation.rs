@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::cast_possible_truncation)]
 //! Rotation: automatic by the clock, on demand, and decrypt across rotations.
 mod common;
 

@@ -87,6 +87,21 @@ impl fmt::Debug for AeadKey {
     }
 }
 
+/// Snapshots carry the raw material; the deserializer moves it straight into
+/// a zeroizing array.
+impl serde::Serialize for AeadKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.material.as_ref())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AeadKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let bytes = Zeroizing::new(serde_bytes::ByteBuf::deserialize(d)?.into_vec());
+        AeadKey::from_slice(&bytes).ok_or_else(|| serde::de::Error::custom("key material must be 32 bytes"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,20 +155,5 @@ mod tests {
         key.seal_into(&nonce, &aad, &pt, &mut out).unwrap();
         assert_eq!(hex::encode(&out), expected);
         assert_eq!(key.open(&nonce, &aad, &out).unwrap().expose(), &pt[..]);
-    }
-}
-
-/// Snapshots carry the raw material; the deserializer moves it straight into
-/// a zeroizing array.
-impl serde::Serialize for AeadKey {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.material.as_ref())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AeadKey {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let bytes = Zeroizing::new(serde_bytes::ByteBuf::deserialize(d)?.into_vec());
-        AeadKey::from_slice(&bytes).ok_or_else(|| serde::de::Error::custom("key material must be 32 bytes"))
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Largest data key and largest GenerateRandom output.
-pub const MAX_RANDOM_BYTES: i64 = 1024;
+pub const MAX_RANDOM_BYTES: usize = 1024;
 
 /// GenerateDataKey / GenerateDataKeyWithoutPlaintext request.
 #[derive(Debug, Default, Deserialize)]
@@ -71,7 +71,7 @@ pub struct GenerateRandomResponse {
 fn byte_count(n: i64) -> Result<usize> {
     usize::try_from(n)
         .ok()
-        .filter(|n| (1..=MAX_RANDOM_BYTES as usize).contains(n))
+        .filter(|n| (1..=MAX_RANDOM_BYTES).contains(n))
         .ok_or_else(|| KmsError::validation(format!("NumberOfBytes must be between 1 and {MAX_RANDOM_BYTES}.")))
 }
 
