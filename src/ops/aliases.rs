@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct AliasRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub alias_name: String,
+    #[serde(deserialize_with = "super::nullable")]
     pub target_key_id: String,
 }
 
@@ -24,6 +26,7 @@ pub struct AliasRequest {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct DeleteAliasRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub alias_name: String,
 }
 

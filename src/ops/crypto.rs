@@ -20,9 +20,12 @@ pub const MAX_PLAINTEXT_LEN: usize = 4096;
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct EncryptRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(deserialize_with = "super::nullable")]
     pub plaintext: SecretBytes,
     pub encryption_context: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "super::nullable")]
     pub grant_tokens: Vec<String>,
     pub encryption_algorithm: Option<String>,
     pub dry_run: Option<bool>,
@@ -47,6 +50,7 @@ pub struct DecryptRequest {
     #[serde(with = "serde_bytes")]
     pub ciphertext_blob: Vec<u8>,
     pub encryption_context: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "super::nullable")]
     pub grant_tokens: Vec<String>,
     pub key_id: Option<String>,
     pub encryption_algorithm: Option<String>,
@@ -73,10 +77,12 @@ pub struct ReEncryptRequest {
     pub ciphertext_blob: Vec<u8>,
     pub source_encryption_context: Option<BTreeMap<String, String>>,
     pub source_key_id: Option<String>,
+    #[serde(deserialize_with = "super::nullable")]
     pub destination_key_id: String,
     pub destination_encryption_context: Option<BTreeMap<String, String>>,
     pub source_encryption_algorithm: Option<String>,
     pub destination_encryption_algorithm: Option<String>,
+    #[serde(deserialize_with = "super::nullable")]
     pub grant_tokens: Vec<String>,
     pub dry_run: Option<bool>,
 }

@@ -20,10 +20,12 @@ pub const MAX_RANDOM_BYTES: usize = 1024;
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct GenerateDataKeyRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     pub key_spec: Option<String>,
     pub number_of_bytes: Option<i64>,
     pub encryption_context: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "super::nullable")]
     pub grant_tokens: Vec<String>,
     pub dry_run: Option<bool>,
     pub recipient: Option<IgnoredAny>,

@@ -49,7 +49,9 @@ pub struct KeyMetadataResponse {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct KeyIdRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(deserialize_with = "super::nullable")]
     pub grant_tokens: Vec<String>,
 }
 
@@ -87,6 +89,7 @@ pub struct ListKeysResponse {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct UpdateKeyDescriptionRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     pub description: Option<String>,
 }
@@ -96,6 +99,7 @@ pub struct UpdateKeyDescriptionRequest {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct ScheduleKeyDeletionRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     pub pending_window_in_days: Option<i64>,
 }

@@ -15,7 +15,17 @@ pub mod rotation;
 pub mod tags;
 
 use crate::error::{KmsError, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Deserializes a member that JS callers may pass as `null` or `undefined`
+/// (as AWS SDK callers often do for optional members) as if it were absent.
+pub(crate) fn nullable<'de, D, T>(d: D) -> core::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 /// The empty response of operations that return nothing.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -69,4 +79,24 @@ pub(crate) fn check_no_recipient(recipient: Option<&serde::de::IgnoredAny>) -> R
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crypto::EncryptRequest;
+    use super::lifecycle::KeyIdRequest;
+
+    #[test]
+    fn null_members_count_as_absent() {
+        let r: KeyIdRequest = serde_json::from_str(r#"{"KeyId": "k", "GrantTokens": null}"#).unwrap();
+        assert_eq!((r.key_id.as_str(), r.grant_tokens.len()), ("k", 0));
+        let r: EncryptRequest = serde_json::from_str(r#"{"KeyId": null, "Plaintext": null, "EncryptionContext": null}"#).unwrap();
+        assert!(r.key_id.is_empty() && r.plaintext.is_empty() && r.encryption_context.is_none());
+    }
+
+    #[test]
+    fn unknown_members_are_ignored() {
+        let r: KeyIdRequest = serde_json::from_str(r#"{"KeyId": "k", "SomethingNew": [1, 2]}"#).unwrap();
+        assert_eq!(r.key_id, "k");
+    }
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct EnableKeyRotationRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     pub rotation_period_in_days: Option<i64>,
 }
@@ -40,6 +41,7 @@ pub struct KeyRotationStatus {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct ListKeyRotationsRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     pub limit: Option<i64>,
     pub marker: Option<String>,

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct TagResourceRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(deserialize_with = "super::nullable")]
     pub tags: Vec<Tag>,
 }
 
@@ -23,7 +25,9 @@ pub struct TagResourceRequest {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct UntagResourceRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(deserialize_with = "super::nullable")]
     pub tag_keys: Vec<String>,
 }
 
@@ -32,6 +36,7 @@ pub struct UntagResourceRequest {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct ListResourceTagsRequest {
+    #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     pub limit: Option<i64>,
     pub marker: Option<String>,
