@@ -1,0 +1,66 @@
+// Browser (and any non-Node) entry of kms-wasm: compiles the wasm from a URL
+// relative to this module, overridable with setWasmUrl() or
+// createKms({ wasmUrl }). No Node globals, no top-level await.
+
+import { createEngines } from './engine.js';
+import { createKmsWith, benchCipherWith } from './client.js';
+
+export { KmsError } from './errors.js';
+export { memoryStore } from './store.js';
+
+let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
+/** @type {Promise<WebAssembly.Module> | null} */
+let compiled = null;
+
+async function compileFrom(url) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`kms-wasm: cannot fetch the wasm from ${url}: ${response.status} ${response.statusText}`);
+  }
+  const type = response.headers.get('Content-Type') || '';
+  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0].trim() === 'application/wasm') {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+const engines = createEngines({
+  compile() {
+    if (!compiled) {
+      compiled = compileFrom(wasmUrl);
+      compiled.catch(() => { compiled = null; });
+    }
+    return compiled;
+  },
+  instantiate(glue, module) {
+    return glue.default({ module_or_path: module });
+  },
+});
+
+/**
+ * Where to fetch `kms_wasm_bg.wasm` from. Only before the first
+ * createKms(); by default the file beside this module in the package.
+ * @param {string | URL} url
+ */
+export function setWasmUrl(url) {
+  const base = typeof document !== 'undefined' && document.baseURI ? document.baseURI : import.meta.url;
+  const next = new URL(String(url), base);
+  if (compiled && next.href !== wasmUrl.href) {
+    throw new Error(`kms-wasm: the wasm is already loaded from ${wasmUrl.href}; setWasmUrl must come before the first createKms().`);
+  }
+  wasmUrl = next;
+}
+
+/**
+ * A new KMS. See the package README / index.d.ts for the options.
+ * @param {import('../index.js').CreateKmsOptions} [options]
+ */
+export async function createKms(options = {}) {
+  if (options && options.wasmUrl !== undefined) setWasmUrl(options.wasmUrl);
+  return createKmsWith(engines, options);
+}
+
+/** @internal The raw AES-256-GCM of the crate (benchmark baseline). */
+export function __benchCipher() {
+  return benchCipherWith(engines);
+}

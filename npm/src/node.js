@@ -1,0 +1,51 @@
+// Node entry of kms-wasm: reads the wasm with fs and instantiates it
+// synchronously (no fetch of file: URLs in Node). No top-level await, so
+// `require('kms-wasm')` works too (Node >= 20.19).
+
+import { readFileSync } from 'node:fs';
+import { createEngines } from './engine.js';
+import { createKmsWith, benchCipherWith } from './client.js';
+
+export { KmsError } from './errors.js';
+export { memoryStore } from './store.js';
+
+let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
+/** @type {WebAssembly.Module | null} */
+let compiled = null;
+
+const engines = createEngines({
+  compile() {
+    if (!compiled) compiled = new WebAssembly.Module(readFileSync(wasmUrl));
+    return compiled;
+  },
+  instantiate(glue, module) {
+    glue.initSync({ module });
+  },
+});
+
+/**
+ * Where to read the `.wasm` from (a file URL or path). Only before the first
+ * createKms(); by default the file shipped in this package.
+ * @param {string | URL} url
+ */
+export function setWasmUrl(url) {
+  const next = url instanceof URL ? url : new URL(url, `file://${process.cwd()}/`);
+  if (compiled && next.href !== wasmUrl.href) {
+    throw new Error(`kms-wasm: the wasm is already loaded from ${wasmUrl.href}; setWasmUrl must come before the first createKms().`);
+  }
+  wasmUrl = next;
+}
+
+/**
+ * A new KMS. See the package README / index.d.ts for the options.
+ * @param {import('../index.js').CreateKmsOptions} [options]
+ */
+export async function createKms(options = {}) {
+  if (options && options.wasmUrl !== undefined) setWasmUrl(options.wasmUrl);
+  return createKmsWith(engines, options);
+}
+
+/** @internal The raw AES-256-GCM of the crate (benchmark baseline). */
+export function __benchCipher() {
+  return benchCipherWith(engines);
+}
