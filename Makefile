@@ -1,0 +1,41 @@
+# kms-wasm — build, test, benchmark and demo. `make test` is what CI runs.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+VERSION := $(shell node -p "require('./npm/package.json').version")
+TARBALL := npm/kms-wasm-$(VERSION).tgz
+
+.PHONY: setup build pack test bench demo clean
+
+## setup: toolchain and dev tooling (idempotent, fast when present)
+setup:
+	bash scripts/setup.sh
+
+## build: the wasm, its glue and the npm package in npm/
+build: setup
+	bash scripts/build-npm.sh
+
+## pack: the npm tarball, as users install it
+pack: build
+	rm -f npm/kms-wasm-*.tgz
+	npm pack ./npm --pack-destination npm --silent >/dev/null
+	@echo "[pack] $(TARBALL) ($$(wc -c < $(TARBALL)) bytes)"
+
+## test: Rust tests, then the packed package in Node and Chromium
+test: build
+	cargo test
+	bash pkg-tests/run.sh
+
+## bench: throughput and latency of the packed package
+bench: build
+	node pkg-tests/bench/bench.mjs
+
+## demo: the quick start, importing the packed package by name
+demo: pack
+	npm install --prefix www --no-save --no-package-lock --no-audit --no-fund ./$(TARBALL) >/dev/null
+	node www/quickstart.mjs
+
+clean:
+	rm -rf npm/pkg npm/kms-wasm-*.tgz www/node_modules pkg-tests/.work test-artifacts
+	cargo clean
