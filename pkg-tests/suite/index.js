@@ -1,0 +1,9 @@
+// Every portable suite, in run order. Both runners import this file.
+import lifecycle from './lifecycle.js';
+import crypto from './crypto.js';
+import rotation from './rotation.js';
+import aliasesTags from './aliases-tags.js';
+import errors from './errors.js';
+import client from './client.js';
+
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client];
