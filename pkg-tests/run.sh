@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Tests the built npm package the way users get it: `npm pack` of npm/,
+# installed from the tarball into a temp project (pkg-tests/.work/app), then
+# one portable suite run under Node's test runner and in headless Chromium.
+#
+#   pkg-tests/run.sh            # after the package is built into npm/ (make build)
+#
+# Environment:
+#   KMS_WASM_PKG_DIR   the package directory to pack (default: npm/)
+#   CHROMIUM           the browser binary (default: /usr/bin/chromium, Debian's)
+#   PKG_TESTS_SKIP_BROWSER=1  run Node only
+#   PKG_TESTS_GREP     run only the tests whose names contain this text
+#   CI=true            a missing Chromium is a failure, not a skip
+#
+# Prints one line per test and ends with "N passed, N failed"; exits
+# non-zero on any failure.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+PKG_DIR=${KMS_WASM_PKG_DIR:-$ROOT/npm}
+WORK=$HERE/.work
+APP=$WORK/app
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export CHROMIUM
+
+say() { printf 'pkg-tests: %s\n' "$*"; }
+die() { printf 'pkg-tests: %s\n' "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+[ -f "$PKG_DIR/package.json" ] || die "no package at $PKG_DIR (run 'make build' first)"
+command -v node >/dev/null || die "node is not installed"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node >= 20 is required (found $(node --version))"
+
+# 1. Pack the package as it would be published.
+mkdir -p "$WORK"
+rm -rf "$WORK/pack"
+mkdir -p "$WORK/pack"
+say "packing $PKG_DIR"
+tarball_name=$(cd "$PKG_DIR" && npm pack --silent --pack-destination "$WORK/pack" | tail -n 1)
+tarball=$WORK/pack/$tarball_name
+[ -f "$tarball" ] || die "npm pack produced no tarball (got '$tarball_name')"
+say "packed $(du -h "$tarball" | cut -f1) $tarball_name"
+
+# 2. The temp project: dev dependencies from the committed lockfile (reused
+#    while the lockfile is unchanged), then the tarball.
+mkdir -p "$APP"
+lock_hash=$(cat "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -d' ' -f1)
+if [ ! -d "$APP/node_modules" ] || [ "$(cat "$APP/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+  say "installing test dependencies (npm ci)"
+  cp "$HERE/package.json" "$HERE/package-lock.json" "$APP/"
+  (cd "$APP" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" > "$APP/.lock-hash"
+fi
+cp "$HERE/package.json" "$HERE/package-lock.json" "$APP/"
+rm -rf "$APP/node_modules/kms-wasm"
+say "installing $tarball_name"
+(cd "$APP" && npm install --no-save --no-audit --no-fund --loglevel=error "$tarball")
+[ -f "$APP/node_modules/kms-wasm/package.json" ] || die "the tarball did not install as node_modules/kms-wasm"
+rm -rf "$APP/suite" "$APP/node" "$APP/browser"
+cp -r "$HERE/suite" "$HERE/node" "$HERE/browser" "$APP/"
+
+# 3. Node.
+status=0
+rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json"
+say "Node $(node --version): node --test"
+node_files=(node/suite.test.mjs node/node-only.test.mjs node/esdk.test.mjs)
+name_pattern=()
+[ -n "${PKG_TESTS_GREP:-}" ] && name_pattern=(--test-name-pattern "$PKG_TESTS_GREP")
+(cd "$APP" && node --test "${name_pattern[@]}" \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./node/count-reporter.mjs --test-reporter-destination="$WORK/node-counts.json" \
+  "${node_files[@]}") || status=1
+
+# 4. Chromium, through playwright-core and Debian's browser (never a downloaded one).
+if [ "${PKG_TESTS_SKIP_BROWSER:-}" = 1 ]; then
+  say "browser run skipped (PKG_TESTS_SKIP_BROWSER=1)"
+elif [ ! -x "$CHROMIUM" ]; then
+  if [ "${CI:-}" = true ]; then
+    say "FAIL: $CHROMIUM is missing; install it with: apt-get install -y --no-install-recommends chromium"
+    echo '{"passed":0,"failed":1}' > "$WORK/browser-counts.json"
+    status=1
+  else
+    say "SKIP browser run: $CHROMIUM is missing (apt-get install -y --no-install-recommends chromium)"
+  fi
+else
+  say "Chromium: running the suite in a page"
+  (cd "$APP" && node browser/run.mjs "$APP" "$WORK/browser-counts.json") || status=1
+fi
+
+# 5. One closing line for both runs.
+count() { # file key
+  if [ -f "$1" ]; then node -p "JSON.parse(require('fs').readFileSync('$1','utf8')).$2"; else echo 0; fi
+}
+passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) ))
+failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) ))
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # a runner failed without counting a test (it crashed or found nothing)
+fi
+[ "$passed" -gt 0 ] || { [ "$failed" -gt 0 ] || failed=1; }
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
