@@ -1,0 +1,54 @@
+// kms-wasm quick start (Node). Run with `make demo`, which packs the package
+// and installs the tarball into www/node_modules, so this imports exactly
+// what users install.
+import { createKms, KmsError } from 'kms-wasm';
+
+const text = (bytes) => new TextDecoder().decode(bytes);
+const hex = (bytes, n = 16) => Buffer.from(bytes).subarray(0, n).toString('hex') + (bytes.length > n ? '…' : '');
+const step = (what, detail = '') => console.log(`• ${what}${detail ? `\n    ${detail}` : ''}`);
+
+const kms = await createKms({ accountId: '111122223333', region: 'eu-west-1' });
+
+// 1. A key and an alias.
+const { KeyMetadata } = await kms.createKey({ Description: 'quick start key' });
+step('CreateKey', `${KeyMetadata.Arn} (${KeyMetadata.KeyState}, created ${KeyMetadata.CreationDate.toISOString()})`);
+await kms.createAlias({ AliasName: 'alias/quickstart', TargetKeyId: KeyMetadata.KeyId });
+step('CreateAlias', 'alias/quickstart → ' + KeyMetadata.KeyId);
+
+// 2. Encrypt through the alias, bound to an encryption context.
+const context = { tenant: 'acme', purpose: 'quickstart' };
+const { CiphertextBlob, KeyId } = await kms.encrypt({
+  KeyId: 'alias/quickstart',
+  Plaintext: new TextEncoder().encode('attack at dawn'),
+  EncryptionContext: context,
+});
+step('Encrypt', `${CiphertextBlob.length}-byte blob ${hex(CiphertextBlob)} under ${KeyId}`);
+
+// 3. Rotate: new material for new ciphertexts; the old material is kept.
+await kms.rotateKeyOnDemand({ KeyId: KeyMetadata.KeyId });
+const { Rotations } = await kms.listKeyRotations({ KeyId: KeyMetadata.KeyId });
+step('RotateKeyOnDemand', `${Rotations.length} rotation(s), last ${Rotations.at(-1).RotationType} at ${Rotations.at(-1).RotationDate.toISOString()}`);
+
+// 4. The blob made before the rotation still decrypts; no KeyId needed.
+const decrypted = await kms.decrypt({ CiphertextBlob, EncryptionContext: context });
+step('Decrypt (old ciphertext, after rotation)', `"${text(decrypted.Plaintext)}" with ${decrypted.KeyId}`);
+
+// 5. A data key for envelope encryption: use Plaintext locally, store CiphertextBlob.
+const dataKey = await kms.generateDataKey({ KeyId: 'alias/quickstart', KeySpec: 'AES_256', EncryptionContext: context });
+step('GenerateDataKey', `${dataKey.Plaintext.length}-byte key, wrapped in a ${dataKey.CiphertextBlob.length}-byte blob`);
+const unwrapped = await kms.decrypt({ CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: context });
+step('Decrypt (data key)', `same key: ${Buffer.compare(unwrapped.Plaintext, dataKey.Plaintext) === 0}`);
+dataKey.Plaintext.fill(0);
+unwrapped.Plaintext.fill(0);
+
+// 6. The wrong encryption context fails, as in AWS KMS.
+try {
+  await kms.decrypt({ CiphertextBlob, EncryptionContext: { ...context, tenant: 'evil corp' } });
+  throw new Error('decrypt with the wrong context succeeded');
+} catch (e) {
+  if (!(e instanceof KmsError)) throw e;
+  step('Decrypt with the wrong context fails', `${e.name}: ${e.message}`);
+}
+
+await kms.close();
+console.log('done.');
