@@ -44,6 +44,14 @@ pub enum KmsError {
     InvalidKeyUsageException(String),
     /// `DryRun` was set and the call would have succeeded.
     DryRunOperationException(String),
+    /// The policy document is not valid.
+    MalformedPolicyDocumentException(String),
+    /// A grant token is not valid.
+    InvalidGrantTokenException(String),
+    /// A grant id is not valid.
+    InvalidGrantIdException(String),
+    /// An ARN is not valid.
+    InvalidArnException(String),
     /// A stored state could not be read back (corrupted or of another version).
     KMSInvalidStoreException(String),
 }
@@ -68,6 +76,10 @@ impl KmsError {
             Self::InvalidAliasNameException(_) => "InvalidAliasNameException",
             Self::InvalidKeyUsageException(_) => "InvalidKeyUsageException",
             Self::DryRunOperationException(_) => "DryRunOperationException",
+            Self::MalformedPolicyDocumentException(_) => "MalformedPolicyDocumentException",
+            Self::InvalidGrantTokenException(_) => "InvalidGrantTokenException",
+            Self::InvalidGrantIdException(_) => "InvalidGrantIdException",
+            Self::InvalidArnException(_) => "InvalidArnException",
             Self::KMSInvalidStoreException(_) => "KMSInvalidStoreException",
         }
     }
@@ -91,6 +103,10 @@ impl KmsError {
             | Self::InvalidAliasNameException(m)
             | Self::InvalidKeyUsageException(m)
             | Self::DryRunOperationException(m)
+            | Self::MalformedPolicyDocumentException(m)
+            | Self::InvalidGrantTokenException(m)
+            | Self::InvalidGrantIdException(m)
+            | Self::InvalidArnException(m)
             | Self::KMSInvalidStoreException(m) => m,
         }
     }

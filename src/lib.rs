@@ -25,6 +25,7 @@ pub mod kms;
 pub mod operation;
 pub mod ops;
 pub mod persist;
+pub mod policy;
 pub mod time;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
