@@ -67,3 +67,15 @@ test('a data key made through the SDK is a kms-wasm ciphertext of the key', asyn
   equal(dec.KeyId, keyArn);
   equal(dec.Plaintext.length, 32, 'a 256-bit data key for the committing suite');
 });
+
+test('a keyring of two keys: the SDK encrypts under both and decrypts with the second while the first is disabled', async () => {
+  const { kms, keyArn } = await setup();
+  const { KeyMetadata: second } = await kms.createKey({ Description: 'second' });
+  const keyring = new KmsKeyringNode({ generatorKeyId: keyArn, keyIds: [second.Arn], clientProvider: () => kms });
+  const { result, messageHeader } = await encrypt(keyring, utf8('two keys'), { encryptionContext: { n: '2' } });
+  deepEqual(messageHeader.encryptedDataKeys.map((k) => k.providerInfo), [keyArn, second.Arn], 'one EDK per key, in order');
+  await kms.disableKey({ KeyId: keyArn });
+  const onlySecond = new KmsKeyringNode({ keyIds: [second.Arn], clientProvider: () => kms });
+  deepEqual(new Uint8Array((await decrypt(onlySecond, result)).plaintext), utf8('two keys'));
+  deepEqual(new Uint8Array((await decrypt(keyring, result)).plaintext), utf8('two keys'), 'the keyring falls back to the second key');
+});

@@ -118,6 +118,16 @@ export default suite('aliases and tags', (test) => {
     equal((await listAll((r) => kms.listAliases(r), { KeyId: a.KeyId }, 'Aliases')).length, 50);
   });
 
+  test('updateAlias to the key it already names is allowed even when that key has 50 aliases', async () => {
+    const { kms, a, b } = await twoKeys();
+    for (let i = 0; i < 50; i += 1) await kms.createAlias({ AliasName: `alias/m${i}`, TargetKeyId: a.KeyId });
+    await kms.updateAlias({ AliasName: 'alias/m0', TargetKeyId: a.Arn });
+    equal((await kms.describeKey({ KeyId: 'alias/m0' })).KeyMetadata.Arn, a.Arn);
+    await kms.updateAlias({ AliasName: 'alias/m0', TargetKeyId: b.KeyId });
+    await kms.updateAlias({ AliasName: 'alias/m0', TargetKeyId: a.KeyId });
+    equal((await listAll((r) => kms.listAliases(r), { KeyId: a.KeyId }, 'Aliases')).length, 50, 'moving an alias away and back');
+  });
+
   test('tagResource, listResourceTags, untagResource', async () => {
     const { kms, a } = await twoKeys();
     const res = await kms.tagResource({ KeyId: a.Arn, Tags: [{ TagKey: 'env', TagValue: 'prod' }, { TagKey: 'team', TagValue: '' }] });

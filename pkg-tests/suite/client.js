@@ -22,6 +22,12 @@ export default suite('client', (test) => {
     ok(keyArnRe().test(KeyMetadata.Arn), 'default account 111122223333 and region us-east-1');
   });
 
+  test('createKms rejects an invalid accountId or region with ValidationException', async () => {
+    await rejects(() => createKms({ accountId: '12' }), 'ValidationException', 'accountId 12');
+    await rejects(() => createKms({ accountId: 'abcdefghijkl' }), 'ValidationException', 'accountId of letters');
+    await rejects(() => createKms({ region: 'US EAST' }), 'ValidationException', 'region with a space');
+  });
+
   test('timestamps follow the injected clock', async () => {
     const clock = fakeClock('2031-06-15T12:34:56.789Z');
     const kms = await createKms({ now: clock.now });

@@ -50,6 +50,12 @@ const CASES = [
   ['ValidationException', 'encrypt: Plaintext missing', (w) => w.kms.encrypt({ KeyId: w.A.KeyId })],
   ['ValidationException', 'encrypt: a string as Plaintext', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: 'a string is not bytes' })],
   ['ValidationException', 'encrypt: a number as Plaintext', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: 42 })],
+  ['ValidationException', 'encrypt: an array of numbers as Plaintext', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: [1, 2, 3] })],
+  ['ValidationException', 'encrypt: KeyId of 2049 characters', (w) => w.kms.encrypt({ KeyId: 'k'.repeat(2049), Plaintext: utf8('x') })],
+  ['ValidationException', 'encrypt: 11 GrantTokens', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: utf8('x'), GrantTokens: Array(11).fill('token') })],
+  ['ValidationException', 'encrypt: an EncryptionContext that is a string', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: utf8('x'), EncryptionContext: 'a=b' })],
+  ['ValidationException', 'generateDataKey: NumberOfBytes as a string', (w) => w.kms.generateDataKey({ KeyId: w.A.KeyId, NumberOfBytes: '32' })],
+  ['ValidationException', 'tagResource: Tags as an object', (w) => w.kms.tagResource({ KeyId: w.A.KeyId, Tags: { env: 'prod' } })],
   ['ValidationException', 'encrypt: KeyId missing', (w) => w.kms.encrypt({ Plaintext: utf8('x') })],
   ['ValidationException', 'encrypt: KeyId empty', (w) => w.kms.encrypt({ KeyId: '', Plaintext: utf8('x') })],
   ['ValidationException', 'encrypt: empty EncryptionContext value', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: utf8('x'), EncryptionContext: { k: '' } })],
@@ -108,6 +114,8 @@ const CASES = [
   ['NotFoundException', 'updateAlias: unknown target key', (w) => w.kms.updateAlias({ AliasName: 'alias/a', TargetKeyId: uuid() })],
   ['NotFoundException', 'deleteAlias: unknown alias', (w) => w.kms.deleteAlias({ AliasName: 'alias/none' })],
   ['NotFoundException', 'listAliases: unknown key', (w) => w.kms.listAliases({ KeyId: uuid() })],
+  ['NotFoundException', 'decrypt: KeyId of an unknown key', (w) => w.kms.decrypt({ CiphertextBlob: w.blobs.B, KeyId: uuid() })],
+  ['NotFoundException', 'scheduleKeyDeletion: an alias name (not accepted there)', (w) => w.kms.scheduleKeyDeletion({ KeyId: 'alias/a' })],
   ['NotFoundException', 'rotateKeyOnDemand: unknown key', (w) => w.kms.rotateKeyOnDemand({ KeyId: uuid() })],
 
   // DisabledException
@@ -173,6 +181,11 @@ const CASES = [
   ['UnsupportedOperationException', 'createKey: an HMAC KeySpec', (w) => w.kms.createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' })],
   ['UnsupportedOperationException', 'createKey: MultiRegion', (w) => w.kms.createKey({ MultiRegion: true })],
   ['UnsupportedOperationException', 'decrypt: Recipient (Nitro enclaves)', (w) => w.kms.decrypt({ CiphertextBlob: w.blobs.B, Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: new Uint8Array(8) } })],
+
+  // DryRunOperationException
+  ['DryRunOperationException', 'encrypt with DryRun', (w) => w.kms.encrypt({ KeyId: w.A.KeyId, Plaintext: utf8('x'), DryRun: true })],
+  ['DryRunOperationException', 'decrypt with DryRun', (w) => w.kms.decrypt({ CiphertextBlob: w.blobs.B, DryRun: true })],
+  ['DryRunOperationException', 'generateDataKey with DryRun', (w) => w.kms.generateDataKey({ KeyId: w.A.KeyId, KeySpec: 'AES_256', DryRun: true })],
 
   // TagException, LimitExceededException
   ['TagException', 'tagResource: TagKey in the aws: namespace', (w) => w.kms.tagResource({ KeyId: w.A.KeyId, Tags: [{ TagKey: 'aws:x', TagValue: 'y' }] })],

@@ -224,6 +224,63 @@ export default suite('rotation', (test) => {
     equal((await kms.getKeyRotationStatus({ KeyId })).NextRotationDate.getTime(), t0 + 90 * DAY);
   });
 
+  test('changing the period of an enabled rotation counts from the last rotation', async () => {
+    const { clock, kms, KeyId } = await setup();
+    const t0 = clock.ms;
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 365 });
+    clock.set(t0 + 10 * DAY);
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 90 });
+    let s = await kms.getKeyRotationStatus({ KeyId });
+    equal(s.RotationPeriodInDays, 90);
+    equal(s.NextRotationDate.getTime(), t0 + 90 * DAY, 'from the enabling date, not from the change');
+    clock.set(t0 + 90 * DAY);
+    equal((await rotations(kms, KeyId)).length, 1);
+    clock.set(t0 + 100 * DAY);
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 180 });
+    s = await kms.getKeyRotationStatus({ KeyId });
+    equal(s.NextRotationDate.getTime(), t0 + 270 * DAY, 'from the last rotation');
+  });
+
+  test('turning rotation off and on again starts a new period', async () => {
+    const { clock, kms, KeyId } = await setup();
+    const t0 = clock.ms;
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 90 });
+    clock.set(t0 + 60 * DAY);
+    await kms.disableKeyRotation({ KeyId });
+    clock.set(t0 + 120 * DAY);
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 90 });
+    equal((await kms.getKeyRotationStatus({ KeyId })).NextRotationDate.getTime(), t0 + 210 * DAY);
+    deepEqual(await rotations(kms, KeyId), [], 'nothing rotated meanwhile');
+  });
+
+  test('a clock that goes back neither undoes nor repeats rotations', async () => {
+    const { clock, kms, KeyId } = await setup();
+    const t0 = clock.ms;
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 90 });
+    clock.set(t0 + 90 * DAY);
+    const blob = (await kms.encrypt({ KeyId, Plaintext: utf8('after first rotation') })).CiphertextBlob;
+    equal((await rotations(kms, KeyId)).length, 1);
+    clock.set(t0 + 10 * DAY);
+    equal((await rotations(kms, KeyId)).length, 1, 'still one after going back');
+    deepEqual((await kms.decrypt({ CiphertextBlob: blob })).Plaintext, utf8('after first rotation'));
+    clock.set(t0 + 90 * DAY);
+    equal((await rotations(kms, KeyId)).length, 1, 'no repeat when the due date comes again');
+  });
+
+  test('a key pending deletion does not rotate; after cancelling and enabling it rotates at once', async () => {
+    const { clock, kms, KeyId } = await setup();
+    const t0 = clock.ms;
+    await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 90 });
+    clock.set(t0 + 80 * DAY);
+    await kms.scheduleKeyDeletion({ KeyId, PendingWindowInDays: 30 });
+    clock.set(t0 + 100 * DAY);
+    deepEqual(await rotations(kms, KeyId), [], 'no rotation while pending deletion');
+    await kms.cancelKeyDeletion({ KeyId });
+    deepEqual(await rotations(kms, KeyId), [], 'no rotation while disabled');
+    await kms.enableKey({ KeyId });
+    equal((await rotations(kms, KeyId)).length, 1, 'overdue rotation on enabling');
+  });
+
   test('a key with rotation turned off does not rotate', async () => {
     const { clock, kms, KeyId } = await setup();
     await kms.enableKeyRotation({ KeyId, RotationPeriodInDays: 90 });
@@ -237,6 +294,7 @@ export default suite('rotation', (test) => {
     await kms.disableKey({ KeyId });
     await rejects(kms.enableKeyRotation({ KeyId }), 'DisabledException');
     await rejects(kms.rotateKeyOnDemand({ KeyId }), 'DisabledException');
+    await rejects(kms.disableKeyRotation({ KeyId }), 'DisabledException');
     equal((await kms.getKeyRotationStatus({ KeyId })).KeyRotationEnabled, false);
     deepEqual((await kms.listKeyRotations({ KeyId })).Rotations, []);
   });
