@@ -59,7 +59,7 @@ node --input-type=module -e "
   if (typeof k.generation() !== 'number') throw new Error('the optimized wasm does not work');
   k.free();
 "
-if grep -a -q -e "$ROOT" -e "$CARGO_HOME_DIR" "$OUT/${NAME}_bg.wasm"; then
+if grep -a -q -F -e "$ROOT/" -e "$CARGO_HOME_DIR/" -e "$HOME/" "$OUT/${NAME}_bg.wasm"; then
   echo "[build] the wasm contains an absolute path of this machine" >&2
   exit 1
 fi

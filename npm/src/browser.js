@@ -43,7 +43,8 @@ const engines = createEngines({
  * @param {string | URL} url
  */
 export function setWasmUrl(url) {
-  const base = typeof document !== 'undefined' && document.baseURI ? document.baseURI : import.meta.url;
+  // Relative URLs resolve against the page (or the worker's script), like fetch() does.
+  const base = (typeof document !== 'undefined' && document.baseURI) || globalThis.location?.href || import.meta.url;
   const next = new URL(String(url), base);
   if (compiled && next.href !== wasmUrl.href) {
     throw new Error(`kms-wasm: the wasm is already loaded from ${wasmUrl.href}; setWasmUrl must come before the first createKms().`);

@@ -13,7 +13,7 @@
 import { KmsError, toKmsError, isServiceError } from './errors.js';
 import { toWasmRequest, fromWasmResponse, clockMillis, asBytes } from './convert.js';
 import { memoryStore } from './store.js';
-import { forget } from './engine.js';
+import { forget, adopt } from './engine.js';
 
 /** Every AWS operation the wasm implements, by AWS name. */
 export const OPERATIONS = Object.freeze([
@@ -65,7 +65,7 @@ class Core {
   async ensureLive() {
     if (this.wasm && this.engine.alive) return;
     const engine = await this.engines.live();
-    const wasm = engine.glue.WasmKms.restore(this.accountId, this.region, this.snapshot);
+    const wasm = adopt(engine, engine.glue.WasmKms.restore(this.accountId, this.region, this.snapshot));
     forget(this.wasm);
     this.engine = engine;
     this.wasm = wasm;
@@ -105,7 +105,7 @@ class Core {
       await this.store.save(snapshot);
     } catch (e) {
       // Undo the call: back to the state the store holds.
-      const previous = this.engine.glue.WasmKms.restore(this.accountId, this.region, this.snapshot);
+      const previous = adopt(this.engine, this.engine.glue.WasmKms.restore(this.accountId, this.region, this.snapshot));
       this.wasm.free();
       this.wasm = previous;
       this.generation = previous.generation();
@@ -275,6 +275,7 @@ export async function createKmsWith(engines, options = {}) {
   } catch (e) {
     throw toKmsError(e);
   }
+  adopt(engine, wasm);
   const core = new Core({ engines, engine, wasm, accountId, region, now, store });
   return new Kms(core, caller);
 }
@@ -282,5 +283,5 @@ export async function createKmsWith(engines, options = {}) {
 /** The crate's raw AES-256-GCM (the benchmark's baseline), on the live engine. */
 export async function benchCipherWith(engines) {
   const engine = await engines.live();
-  return new engine.glue.__BenchCipher();
+  return adopt(engine, new engine.glue.__BenchCipher());
 }

@@ -21,6 +21,7 @@ import * as firstGlue from '../pkg/kms_wasm.js';
  * @property {any} glue the initialized wasm-bindgen glue module (WasmKms, __BenchCipher)
  * @property {boolean} alive false once the instance trapped
  * @property {number} id
+ * @property {Set<WeakRef<object>>} members the wasm-bindgen objects living in the instance
  */
 
 /** @param {Platform} platform */
@@ -39,7 +40,7 @@ export function createEngines(platform) {
       ? firstGlue
       : await import(/* webpackIgnore: true */ /* @vite-ignore */ new URL(`../pkg/kms_wasm.js?instance=${id}`, import.meta.url).href);
     await platform.instantiate(glue, module);
-    current = { glue, alive: true, id };
+    current = { glue, alive: true, id, members: new Set() };
     return current;
   }
 
@@ -54,6 +55,9 @@ export function createEngines(platform) {
     kill(engine) {
       engine.alive = false;
       if (current === engine) current = null;
+      // No finalizer may ever call into the dead instance.
+      for (const ref of engine.members) forget(ref.deref());
+      engine.members.clear();
     },
   };
 }
@@ -70,4 +74,14 @@ export function forget(obj) {
   } catch {
     // nothing more we can do
   }
+}
+
+/** Records a wasm-bindgen object made in `engine`, so killing the engine can forget it. */
+export function adopt(engine, obj) {
+  const members = engine.members;
+  if (members.size >= 64 && (members.size & (members.size - 1)) === 0) {
+    for (const ref of members) if (ref.deref() === undefined) members.delete(ref);
+  }
+  members.add(new WeakRef(obj));
+  return obj;
 }
