@@ -90,13 +90,14 @@ fi
 
 # 5. One closing line for both runs.
 count() { # file key
-  if [ -f "$1" ]; then node -p "JSON.parse(require('fs').readFileSync('$1','utf8')).$2"; else echo 0; fi
+  if [ -f "$1" ]; then node -p "JSON.parse(require('fs').readFileSync('$1','utf8')).$2 || 0"; else echo 0; fi
 }
 passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) ))
 failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) ))
+skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a runner failed without counting a test (it crashed or found nothing)
 fi
 [ "$passed" -gt 0 ] || { [ "$failed" -gt 0 ] || failed=1; }
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ]
