@@ -25,8 +25,14 @@ RUSTFLAGS="${RUSTFLAGS:-} $REMAP" cargo build --release --target wasm32-unknown-
 
 RAW_WASM="target/wasm32-unknown-unknown/release/${NAME}.wasm"
 
-log "wasm-bindgen --target web → $OUT/"
+# Everything is made in a scratch directory and moved into place at the end,
+# so a concurrent `npm pack` never sees a half-built npm/pkg/.
+FINAL="$OUT"
+OUT="npm/.pkg-build-$$"
+trap 'rm -rf "$OUT"' EXIT
 rm -rf "$OUT"
+
+log "wasm-bindgen --target web → $FINAL/"
 wasm-bindgen "$RAW_WASM" \
   --target web \
   --remove-name-section --remove-producers-section \
@@ -66,4 +72,9 @@ fi
 
 RAW=$(wc -c < "$OUT/${NAME}_bg.wasm")
 GZ=$(gzip -9 -c "$OUT/${NAME}_bg.wasm" | wc -c)
-log "$OUT/${NAME}_bg.wasm: $RAW bytes raw, $GZ bytes gzip -9"
+
+rm -rf "$FINAL.old"
+[ -d "$FINAL" ] && mv "$FINAL" "$FINAL.old"
+mv "$OUT" "$FINAL"
+rm -rf "$FINAL.old"
+log "$FINAL/${NAME}_bg.wasm: $RAW bytes raw, $GZ bytes gzip -9"

@@ -13,6 +13,15 @@ export const DATE_MEMBERS = new Set([
   'LastUpdatedDate', 'ParametersValidTo', 'OnDemandRotationStartDate',
 ]);
 
+/**
+ * Request members that are AWS blobs. They must be binary: a string or an
+ * array of numbers is a ValidationException, as it would be for AWS.
+ */
+export const BINARY_MEMBERS = new Set([
+  'Plaintext', 'CiphertextBlob', 'ImportToken', 'EncryptedKeyMaterial', 'PublicKey',
+  'Message', 'Signature', 'Mac',
+]);
+
 const toString = Object.prototype.toString;
 
 function isArrayBuffer(v) {
@@ -64,7 +73,13 @@ export function toWasmRequest(request) {
   if (typeof request !== 'object' || Array.isArray(request) || isDate(request) || asBytes(request)) {
     throw new KmsError('ValidationException', 'The request must be an object.');
   }
-  return convertIn(request, 0);
+  const out = convertIn(request, 0);
+  for (const key of Object.keys(out)) {
+    if (BINARY_MEMBERS.has(key) && !(out[key] instanceof Uint8Array)) {
+      throw new KmsError('ValidationException', `1 validation error detected: value at '${key}' must be binary data (a Uint8Array).`);
+    }
+  }
+  return out;
 }
 
 /** A response as users get it: timestamp members as Dates, recursively. */
