@@ -329,6 +329,133 @@ export interface GenerateRandomResponse {
   Plaintext: Uint8Array;
 }
 
+// ---------------------------------------------------------------- access: key policies and grants
+
+export interface PutKeyPolicyRequest extends KeyIdRequest {
+  /** Only `'default'`. */
+  PolicyName?: string;
+  /** The policy document, JSON. */
+  Policy: string;
+  BypassPolicyLockoutSafetyCheck?: boolean;
+}
+export type PutKeyPolicyResponse = EmptyResponse;
+
+export interface GetKeyPolicyRequest extends KeyIdRequest {
+  PolicyName?: string;
+}
+export interface GetKeyPolicyResponse {
+  Policy: string;
+  PolicyName: string;
+}
+
+export interface ListKeyPoliciesRequest extends KeyIdRequest, PagedRequest {}
+export interface ListKeyPoliciesResponse extends PagedResponse {
+  PolicyNames: string[];
+}
+
+export type GrantOperation =
+  | 'Decrypt' | 'Encrypt' | 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'ReEncryptFrom' | 'ReEncryptTo'
+  | 'Sign' | 'Verify' | 'GetPublicKey' | 'CreateGrant' | 'RetireGrant' | 'DescribeKey'
+  | 'GenerateDataKeyPair' | 'GenerateDataKeyPairWithoutPlaintext' | 'GenerateMac' | 'VerifyMac' | 'DeriveSharedSecret';
+
+export interface GrantConstraints {
+  EncryptionContextSubset?: EncryptionContextType;
+  EncryptionContextEquals?: EncryptionContextType;
+}
+
+export interface CreateGrantRequest extends KeyIdRequest {
+  GranteePrincipal: string;
+  RetiringPrincipal?: string;
+  Operations: GrantOperation[];
+  Constraints?: GrantConstraints;
+  GrantTokens?: string[];
+  Name?: string;
+  DryRun?: boolean;
+}
+export interface CreateGrantResponse {
+  GrantToken: string;
+  GrantId: string;
+}
+
+export interface GrantListEntry {
+  KeyId: string;
+  GrantId: string;
+  Name?: string;
+  CreationDate: Date;
+  GranteePrincipal: string;
+  RetiringPrincipal?: string;
+  IssuingAccount: string;
+  Operations: GrantOperation[];
+  Constraints?: GrantConstraints;
+}
+
+export interface ListGrantsRequest extends KeyIdRequest, PagedRequest {
+  GrantId?: string;
+  GranteePrincipal?: string;
+}
+export interface ListGrantsResponse extends PagedResponse {
+  Grants: GrantListEntry[];
+}
+
+export interface ListRetirableGrantsRequest extends PagedRequest {
+  RetiringPrincipal: string;
+}
+export type ListRetirableGrantsResponse = ListGrantsResponse;
+
+export interface RetireGrantRequest {
+  GrantToken?: string;
+  KeyId?: string;
+  GrantId?: string;
+  DryRun?: boolean;
+}
+export type RetireGrantResponse = EmptyResponse;
+
+export interface RevokeGrantRequest extends KeyIdRequest {
+  GrantId: string;
+  DryRun?: boolean;
+}
+export type RevokeGrantResponse = EmptyResponse;
+
+// ---------------------------------------------------------------- imported key material
+
+export type AlgorithmSpec = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256' | 'RSA_AES_KEY_WRAP_SHA_1' | 'RSA_AES_KEY_WRAP_SHA_256' | 'SM2PKE';
+export type WrappingKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'SM2';
+
+export interface GetParametersForImportRequest extends KeyIdRequest {
+  WrappingAlgorithm: AlgorithmSpec;
+  WrappingKeySpec: WrappingKeySpec;
+}
+export interface GetParametersForImportResponse {
+  /** The key ARN. */
+  KeyId: string;
+  ImportToken: Uint8Array;
+  /** DER-encoded SubjectPublicKeyInfo of the wrapping key. */
+  PublicKey: Uint8Array;
+  ParametersValidTo: Date;
+}
+
+export interface ImportKeyMaterialRequest extends KeyIdRequest {
+  ImportToken: BinaryInput;
+  EncryptedKeyMaterial: BinaryInput;
+  ValidTo?: Date;
+  ExpirationModel?: ExpirationModelType;
+  ImportType?: 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL';
+  KeyMaterialDescription?: string;
+  KeyMaterialId?: string;
+}
+export interface ImportKeyMaterialResponse {
+  KeyId?: string;
+  KeyMaterialId?: string;
+}
+
+export interface DeleteImportedKeyMaterialRequest extends KeyIdRequest {
+  KeyMaterialId?: string;
+}
+export interface DeleteImportedKeyMaterialResponse {
+  KeyId?: string;
+  KeyMaterialId?: string;
+}
+
 // ---------------------------------------------------------------- the client
 
 /** A Node-style callback, as the AWS SDK's aggregated client accepts. */
@@ -384,6 +511,19 @@ export interface Kms {
   generateDataKey: Operation<GenerateDataKeyRequest, GenerateDataKeyResponse>;
   generateDataKeyWithoutPlaintext: Operation<GenerateDataKeyWithoutPlaintextRequest, GenerateDataKeyWithoutPlaintextResponse>;
   generateRandom: OptionalOperation<GenerateRandomRequest, GenerateRandomResponse>;
+
+  putKeyPolicy: Operation<PutKeyPolicyRequest, PutKeyPolicyResponse>;
+  getKeyPolicy: Operation<GetKeyPolicyRequest, GetKeyPolicyResponse>;
+  listKeyPolicies: Operation<ListKeyPoliciesRequest, ListKeyPoliciesResponse>;
+  createGrant: Operation<CreateGrantRequest, CreateGrantResponse>;
+  listGrants: Operation<ListGrantsRequest, ListGrantsResponse>;
+  listRetirableGrants: Operation<ListRetirableGrantsRequest, ListRetirableGrantsResponse>;
+  retireGrant: Operation<RetireGrantRequest, RetireGrantResponse>;
+  revokeGrant: Operation<RevokeGrantRequest, RevokeGrantResponse>;
+
+  getParametersForImport: Operation<GetParametersForImportRequest, GetParametersForImportResponse>;
+  importKeyMaterial: Operation<ImportKeyMaterialRequest, ImportKeyMaterialResponse>;
+  deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse>;
 
   /** The principal this view's calls are made by. */
   readonly caller: string;

@@ -15,13 +15,17 @@ import { toWasmRequest, fromWasmResponse, clockMillis, asBytes } from './convert
 import { memoryStore } from './store.js';
 import { forget, adopt } from './engine.js';
 
-/** Every AWS operation the wasm implements, by AWS name. */
+/** Every AWS operation of the API contract (api.md), by AWS name. */
 export const OPERATIONS = Object.freeze([
   'CreateKey', 'DescribeKey', 'ListKeys', 'UpdateKeyDescription', 'EnableKey', 'DisableKey',
   'ScheduleKeyDeletion', 'CancelKeyDeletion',
   'EnableKeyRotation', 'DisableKeyRotation', 'GetKeyRotationStatus', 'RotateKeyOnDemand', 'ListKeyRotations',
   'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases', 'TagResource', 'UntagResource', 'ListResourceTags',
   'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
+  // Until the core implements them, these reject with UnsupportedOperationException.
+  'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies',
+  'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
+  'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
 ]);
 
 const DEFAULT_ACCOUNT = '111122223333';
