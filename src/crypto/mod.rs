@@ -6,7 +6,7 @@ mod aead;
 mod secret;
 
 pub use aead::{AeadKey, NONCE_LEN, TAG_LEN};
-pub use secret::SecretBytes;
+pub use secret::{strict_bytes, SecretBytes};
 
 use crate::error::{KmsError, Result};
 

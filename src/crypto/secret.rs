@@ -59,8 +59,38 @@ impl Serialize for SecretBytes {
 
 impl<'de> Deserialize<'de> for SecretBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let buf = serde_bytes::ByteBuf::deserialize(d)?;
-        Ok(SecretBytes::new(buf.into_vec()))
+        Ok(SecretBytes::new(strict_bytes::deserialize(d)?))
+    }
+}
+
+/// Deserializes binary members from bytes only (a `Uint8Array` in JS):
+/// unlike `serde_bytes`, a list of numbers is refused, as AWS's SDK refuses
+/// anything but a blob.
+pub mod strict_bytes {
+    use core::fmt;
+    use serde::de::{Deserializer, Error, Visitor};
+
+    struct Bytes;
+
+    impl Visitor<'_> for Bytes {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a Uint8Array")
+        }
+
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+
+        fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+    }
+
+    /// Bytes, or an error for any other type.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        d.deserialize_byte_buf(Bytes)
     }
 }
 

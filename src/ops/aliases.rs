@@ -102,7 +102,9 @@ impl Kms {
                 return Err(KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)));
             }
             let target = kms.key_for(Op::UpdateAlias, &req.target_key_id, AliasForms::Rejected)?;
-            if kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
+            let unchanged = kms.state.aliases.get(&req.alias_name).is_some_and(|a| a.target == target);
+            // Re-pointing an alias at the key it already names adds no alias.
+            if !unchanged && kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
                 return Err(KmsError::LimitExceededException(format!(
                     "A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases."
                 )));
