@@ -15,10 +15,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod aliases;
+pub mod audit;
 pub mod ciphertext;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod grants;
 pub mod ids;
 pub mod keys;
 pub mod kms;

@@ -32,11 +32,19 @@ pub enum Operation {
     GenerateDataKey,
     GenerateDataKeyWithoutPlaintext,
     GenerateRandom,
+    PutKeyPolicy,
+    GetKeyPolicy,
+    ListKeyPolicies,
+    CreateGrant,
+    ListGrants,
+    ListRetirableGrants,
+    RetireGrant,
+    RevokeGrant,
 }
 
 impl Operation {
     /// Every operation, in the order of the API contract.
-    pub const ALL: [Operation; 26] = [
+    pub const ALL: [Operation; 34] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -63,6 +71,14 @@ impl Operation {
         Self::GenerateDataKey,
         Self::GenerateDataKeyWithoutPlaintext,
         Self::GenerateRandom,
+        Self::PutKeyPolicy,
+        Self::GetKeyPolicy,
+        Self::ListKeyPolicies,
+        Self::CreateGrant,
+        Self::ListGrants,
+        Self::ListRetirableGrants,
+        Self::RetireGrant,
+        Self::RevokeGrant,
     ];
 
     /// The AWS name, e.g. `"GenerateDataKey"`.
@@ -94,12 +110,27 @@ impl Operation {
             Self::GenerateDataKey => "GenerateDataKey",
             Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
             Self::GenerateRandom => "GenerateRandom",
+            Self::PutKeyPolicy => "PutKeyPolicy",
+            Self::GetKeyPolicy => "GetKeyPolicy",
+            Self::ListKeyPolicies => "ListKeyPolicies",
+            Self::CreateGrant => "CreateGrant",
+            Self::ListGrants => "ListGrants",
+            Self::ListRetirableGrants => "ListRetirableGrants",
+            Self::RetireGrant => "RetireGrant",
+            Self::RevokeGrant => "RevokeGrant",
         }
     }
 
     /// The operation with this AWS name.
     pub fn from_name(name: &str) -> Option<Operation> {
         Self::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// The IAM action a call needs on the key, e.g. `kms:Encrypt`.
+    /// ReEncrypt needs `kms:ReEncryptFrom` on the source key and
+    /// `kms:ReEncryptTo` (`REENCRYPT_TO`) on the destination key.
+    pub fn action(self) -> &'static str {
+        ACTIONS.iter().find(|(op, _)| *op == self).map_or("kms:*", |(_, a)| a)
     }
 
     /// Whether the operation only reads state. Writes (and only writes)
@@ -119,13 +150,66 @@ impl Operation {
                 | Self::GenerateDataKey
                 | Self::GenerateDataKeyWithoutPlaintext
                 | Self::GenerateRandom
+                | Self::GetKeyPolicy
+                | Self::ListKeyPolicies
+                | Self::ListGrants
+                | Self::ListRetirableGrants
         )
     }
 }
 
+/// `kms:NAME` for every operation (ReEncrypt's two actions are separate).
+const ACTIONS: [(Operation, &str); 34] = [
+    (Operation::CreateKey, "kms:CreateKey"),
+    (Operation::DescribeKey, "kms:DescribeKey"),
+    (Operation::ListKeys, "kms:ListKeys"),
+    (Operation::UpdateKeyDescription, "kms:UpdateKeyDescription"),
+    (Operation::EnableKey, "kms:EnableKey"),
+    (Operation::DisableKey, "kms:DisableKey"),
+    (Operation::ScheduleKeyDeletion, "kms:ScheduleKeyDeletion"),
+    (Operation::CancelKeyDeletion, "kms:CancelKeyDeletion"),
+    (Operation::EnableKeyRotation, "kms:EnableKeyRotation"),
+    (Operation::DisableKeyRotation, "kms:DisableKeyRotation"),
+    (Operation::GetKeyRotationStatus, "kms:GetKeyRotationStatus"),
+    (Operation::RotateKeyOnDemand, "kms:RotateKeyOnDemand"),
+    (Operation::ListKeyRotations, "kms:ListKeyRotations"),
+    (Operation::CreateAlias, "kms:CreateAlias"),
+    (Operation::UpdateAlias, "kms:UpdateAlias"),
+    (Operation::DeleteAlias, "kms:DeleteAlias"),
+    (Operation::ListAliases, "kms:ListAliases"),
+    (Operation::TagResource, "kms:TagResource"),
+    (Operation::UntagResource, "kms:UntagResource"),
+    (Operation::ListResourceTags, "kms:ListResourceTags"),
+    (Operation::Encrypt, "kms:Encrypt"),
+    (Operation::Decrypt, "kms:Decrypt"),
+    (Operation::ReEncrypt, "kms:ReEncryptFrom"),
+    (Operation::GenerateDataKey, "kms:GenerateDataKey"),
+    (Operation::GenerateDataKeyWithoutPlaintext, "kms:GenerateDataKeyWithoutPlaintext"),
+    (Operation::GenerateRandom, "kms:GenerateRandom"),
+    (Operation::PutKeyPolicy, "kms:PutKeyPolicy"),
+    (Operation::GetKeyPolicy, "kms:GetKeyPolicy"),
+    (Operation::ListKeyPolicies, "kms:ListKeyPolicies"),
+    (Operation::CreateGrant, "kms:CreateGrant"),
+    (Operation::ListGrants, "kms:ListGrants"),
+    (Operation::ListRetirableGrants, "kms:ListRetirableGrants"),
+    (Operation::RetireGrant, "kms:RetireGrant"),
+    (Operation::RevokeGrant, "kms:RevokeGrant"),
+];
+
+/// The IAM action for ReEncrypt's destination key.
+pub const REENCRYPT_TO: &str = "kms:ReEncryptTo";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_has_its_action() {
+        for op in Operation::ALL {
+            let expected = if op == Operation::ReEncrypt { "kms:ReEncryptFrom".to_owned() } else { format!("kms:{}", op.name()) };
+            assert_eq!(op.action(), expected);
+        }
+    }
 
     #[test]
     fn names_round_trip() {

@@ -135,6 +135,17 @@ impl WasmKms {
                 encode(kms.generate_data_key_without_plaintext(&ctx, decode(req)?)?)
             }
             Operation::GenerateRandom => encode(kms.generate_random(&ctx, decode(req)?)?),
+            Operation::PutKeyPolicy
+            | Operation::GetKeyPolicy
+            | Operation::ListKeyPolicies
+            | Operation::CreateGrant
+            | Operation::ListGrants
+            | Operation::ListRetirableGrants
+            | Operation::RetireGrant
+            | Operation::RevokeGrant => Err(KmsError::UnsupportedOperationException(format!(
+                "{} is not supported yet.",
+                op.name()
+            ))),
         }
     }
 }

@@ -77,7 +77,8 @@ impl KeyState {
             | Op::UntagResource
             | Op::CreateAlias
             | Op::UpdateAlias
-            | Op::ScheduleKeyDeletion => match self {
+            | Op::ScheduleKeyDeletion
+            | Op::CreateGrant => match self {
                 PendingDeletion => InvalidState,
                 _ => Allowed,
             },
@@ -96,7 +97,14 @@ impl KeyState {
             | Op::ListAliases
             | Op::ListResourceTags
             | Op::CreateKey
-            | Op::GenerateRandom => Allowed,
+            | Op::GenerateRandom
+            | Op::PutKeyPolicy
+            | Op::GetKeyPolicy
+            | Op::ListKeyPolicies
+            | Op::ListGrants
+            | Op::ListRetirableGrants
+            | Op::RetireGrant
+            | Op::RevokeGrant => Allowed,
         }
     }
 

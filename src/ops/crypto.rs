@@ -47,7 +47,7 @@ pub struct EncryptResponse {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct DecryptRequest {
-    #[serde(with = "serde_bytes")]
+    #[serde(deserialize_with = "crate::crypto::strict_bytes::deserialize")]
     pub ciphertext_blob: Vec<u8>,
     pub encryption_context: Option<BTreeMap<String, String>>,
     #[serde(deserialize_with = "super::nullable")]
@@ -73,7 +73,7 @@ pub struct DecryptResponse {
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
 pub struct ReEncryptRequest {
-    #[serde(with = "serde_bytes")]
+    #[serde(deserialize_with = "crate::crypto::strict_bytes::deserialize")]
     pub ciphertext_blob: Vec<u8>,
     pub source_encryption_context: Option<BTreeMap<String, String>>,
     pub source_key_id: Option<String>,

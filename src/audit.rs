@@ -1,0 +1,315 @@
+//! The audit log: one CloudTrail-style record per call — allowed or denied,
+//! successful or not — plus service events (automatic rotation, deletion).
+//! Records form a hash chain: each carries the SHA-256 digest of the
+//! previous record, and its own digest over its canonical JSON, so any
+//! edited, removed or reordered record is found by [`verify`].
+//!
+//! Digests are computed lazily, in order, when the log is read, verified or
+//! saved: the chain is the same as if each were sealed at once, and calls
+//! stay cheap. Records never hold plaintext, data keys or key material:
+//! request parameters are built from request shapes whose secret members
+//! are never serialized.
+
+use crate::ids::Partition;
+use crate::time::Timestamp;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// One record, before rendering.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Unique id of the record.
+    pub event_id: String,
+    /// When it happened (the caller's clock).
+    pub time: Timestamp,
+    /// The operation, or the service event's name (`RotateKey`, `DeleteKey`).
+    pub event_name: String,
+    /// `true` for service events, which have no caller.
+    pub service_event: bool,
+    /// The caller's principal ARN (empty for service events).
+    pub caller: String,
+    /// `kms:ViaService` service, when the call came through one.
+    pub via_service: Option<String>,
+    /// The VPC endpoint the call came through.
+    pub vpc_endpoint_id: Option<String>,
+    /// Whether the operation only reads.
+    pub read_only: bool,
+    /// camelCase request parameters (never secrets).
+    pub request_parameters: Value,
+    /// camelCase response elements, for operations CloudTrail records them for.
+    pub response_elements: Value,
+    /// Key ARNs the call touched.
+    pub resources: Vec<String>,
+    /// AWS exception name and message, for failed calls.
+    pub error: Option<(String, String)>,
+    /// Extra details of service events.
+    pub service_event_details: Value,
+}
+
+/// The append-only log with its chain.
+#[derive(Debug, Default)]
+pub struct AuditLog {
+    records: Vec<Record>,
+    /// `digests[i]` seals `records[i]`; shorter than `records` until sealed.
+    digests: Vec<[u8; 32]>,
+}
+
+/// The outcome of verifying a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Whether every record is intact and in place.
+    pub valid: bool,
+    /// The first record that is not, if any.
+    pub first_invalid_index: Option<usize>,
+}
+
+fn iso(t: Timestamp) -> String {
+    let secs = u64::try_from(t.0.div_euclid(1000)).unwrap_or(0);
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).to_string()
+}
+
+/// The record's body in CloudTrail's shape, without the chain members.
+fn render(r: &Record, p: &Partition) -> Map<String, Value> {
+    let account = crate::policy::document::principal_arn_parts(&r.caller).map(|(a, _)| a.to_owned());
+    let identity = if r.service_event {
+        json!({ "accountId": p.account_id, "invokedBy": "kms.amazonaws.com" })
+    } else {
+        let kind = match crate::policy::document::principal_arn_parts(&r.caller) {
+            Some((_, "root")) => "Root",
+            Some((_, rest)) if rest.starts_with("assumed-role/") => "AssumedRole",
+            Some((_, rest)) if rest.starts_with("role/") => "AssumedRole",
+            Some(_) => "IAMUser",
+            None => "AWSService",
+        };
+        let mut id = json!({ "type": kind, "arn": r.caller });
+        if let (Some(a), Some(obj)) = (&account, id.as_object_mut()) {
+            obj.insert("accountId".into(), json!(a));
+        }
+        if let (Some(s), Some(obj)) = (&r.via_service, id.as_object_mut()) {
+            obj.insert("invokedBy".into(), json!(format!("{s}.amazonaws.com")));
+        }
+        id
+    };
+    let mut m = Map::new();
+    m.insert("eventVersion".into(), json!("1.08"));
+    m.insert("userIdentity".into(), identity);
+    m.insert("eventTime".into(), json!(iso(r.time)));
+    m.insert("eventSource".into(), json!("kms.amazonaws.com"));
+    m.insert("eventName".into(), json!(r.event_name));
+    m.insert("awsRegion".into(), json!(p.region));
+    m.insert("sourceIPAddress".into(), json!(r.via_service.as_ref().map_or("kms-wasm".to_owned(), |s| format!("{s}.amazonaws.com"))));
+    m.insert("userAgent".into(), json!("kms-wasm"));
+    m.insert("requestParameters".into(), r.request_parameters.clone());
+    m.insert("responseElements".into(), r.response_elements.clone());
+    if let Some((code, message)) = &r.error {
+        m.insert("errorCode".into(), json!(code));
+        m.insert("errorMessage".into(), json!(message));
+    }
+    m.insert("requestID".into(), json!(r.event_id));
+    m.insert("eventID".into(), json!(r.event_id));
+    m.insert("readOnly".into(), json!(r.read_only));
+    m.insert(
+        "resources".into(),
+        Value::Array(
+            r.resources.iter().map(|arn| json!({ "accountId": p.account_id, "type": "AWS::KMS::Key", "ARN": arn })).collect(),
+        ),
+    );
+    m.insert("eventType".into(), json!(if r.service_event { "AwsServiceEvent" } else { "AwsApiCall" }));
+    m.insert("managementEvent".into(), json!(true));
+    m.insert("recipientAccountId".into(), json!(p.account_id));
+    if let Some(v) = &r.vpc_endpoint_id {
+        m.insert("vpcEndpointId".into(), json!(v));
+    }
+    if r.service_event {
+        m.insert("serviceEventDetails".into(), r.service_event_details.clone());
+    }
+    m.insert("eventCategory".into(), json!("Management"));
+    m
+}
+
+/// Canonical JSON: object keys sorted (serde_json's map is ordered), no
+/// whitespace, and integral numbers printed as integers, so a record that
+/// went through JavaScript (where every number is a double) hashes alike.
+fn canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(m) => {
+            out.push(b'{');
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(Value::String(k.clone()).to_string().as_bytes());
+                out.push(b':');
+                canonical(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(v, out);
+            }
+            out.push(b']');
+        }
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => out.extend_from_slice(i.to_string().as_bytes()),
+            #[allow(clippy::cast_possible_truncation, clippy::float_cmp)]
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => out.extend_from_slice((f as i64).to_string().as_bytes()),
+            _ => out.extend_from_slice(n.to_string().as_bytes()),
+        },
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+/// The digest of a rendered record (its `digest` member left out).
+fn digest_of(body: &Map<String, Value>) -> [u8; 32] {
+    let mut without = body.clone();
+    without.remove("digest");
+    let mut bytes = Vec::new();
+    canonical(&Value::Object(without), &mut bytes);
+    Sha256::digest(&bytes).into()
+}
+
+const GENESIS: [u8; 32] = [0u8; 32];
+
+impl AuditLog {
+    /// Appends a record (sealed lazily).
+    pub fn append(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The records, oldest first, without rendering.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    fn seal(&mut self, p: &Partition) {
+        while self.digests.len() < self.records.len() {
+            let i = self.digests.len();
+            let previous = self.digests.last().copied().unwrap_or(GENESIS);
+            let Some(record) = self.records.get(i) else { break };
+            let mut body = render(record, p);
+            body.insert("previousDigest".into(), json!(hex::encode(previous)));
+            self.digests.push(digest_of(&body));
+        }
+    }
+
+    /// Renders records `[from, to)` in CloudTrail's shape with their chain
+    /// members (`previousDigest`, `digest`).
+    pub fn rendered(&mut self, p: &Partition, keep: impl Fn(&Record) -> bool) -> Vec<Value> {
+        self.seal(p);
+        let mut out = Vec::new();
+        for (i, r) in self.records.iter().enumerate() {
+            if !keep(r) {
+                continue;
+            }
+            let previous = i.checked_sub(1).and_then(|j| self.digests.get(j)).copied().unwrap_or(GENESIS);
+            let mut body = render(r, p);
+            body.insert("previousDigest".into(), json!(hex::encode(previous)));
+            body.insert("digest".into(), json!(hex::encode(self.digests.get(i).copied().unwrap_or(GENESIS))));
+            out.push(Value::Object(body));
+        }
+        out
+    }
+}
+
+/// Verifies a chain of rendered records (the whole log, oldest first): each
+/// must link to the digest before it and match its own digest.
+pub fn verify(records: &[Value]) -> Verification {
+    let mut previous = hex::encode(GENESIS);
+    for (i, r) in records.iter().enumerate() {
+        let Some(body) = r.as_object() else {
+            return Verification { valid: false, first_invalid_index: Some(i) };
+        };
+        let linked = body.get("previousDigest").and_then(Value::as_str) == Some(previous.as_str());
+        let claimed = body.get("digest").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let actual = hex::encode(digest_of(body));
+        if !linked || !crate::crypto::ct_eq(claimed.as_bytes(), actual.as_bytes()) {
+            return Verification { valid: false, first_invalid_index: Some(i) };
+        }
+        previous = claimed;
+    }
+    Verification { valid: true, first_invalid_index: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, t: i64) -> Record {
+        Record {
+            event_id: format!("id-{t}"),
+            time: Timestamp(t),
+            event_name: name.into(),
+            service_event: false,
+            caller: "arn:aws:iam::111122223333:user/alice".into(),
+            via_service: None,
+            vpc_endpoint_id: None,
+            read_only: false,
+            request_parameters: json!({ "keyId": "k", "numberOfBytes": 32 }),
+            response_elements: Value::Null,
+            resources: vec!["arn:aws:kms:us-east-1:111122223333:key/k".into()],
+            error: None,
+            service_event_details: Value::Null,
+        }
+    }
+
+    fn log(n: i64) -> (AuditLog, Partition) {
+        let mut l = AuditLog::default();
+        for t in 0..n {
+            l.append(record("Encrypt", t * 1000));
+        }
+        (l, Partition::new("111122223333", "us-east-1").unwrap())
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        let (mut l, p) = log(5);
+        let r = l.rendered(&p, |_| true);
+        assert_eq!(verify(&r), Verification { valid: true, first_invalid_index: None });
+        assert_eq!(r[0]["eventSource"], "kms.amazonaws.com");
+        assert_eq!(r[1]["eventTime"], "1970-01-01T00:00:01Z");
+        assert_eq!(r[2]["userIdentity"]["type"], "IAMUser");
+    }
+
+    #[test]
+    fn an_edited_record_is_found() {
+        let (mut l, p) = log(5);
+        let mut r = l.rendered(&p, |_| true);
+        r[2]["requestParameters"]["keyId"] = json!("other");
+        assert_eq!(verify(&r).first_invalid_index, Some(2));
+    }
+
+    #[test]
+    fn a_removed_or_reordered_record_is_found() {
+        let (mut l, p) = log(5);
+        let r = l.rendered(&p, |_| true);
+        let mut removed = r.clone();
+        removed.remove(1);
+        assert_eq!(verify(&removed).first_invalid_index, Some(1));
+        let mut swapped = r;
+        swapped.swap(3, 4);
+        assert_eq!(verify(&swapped).first_invalid_index, Some(3));
+    }
+
+    #[test]
+    fn numbers_that_went_through_javascript_hash_alike() {
+        let (mut l, p) = log(1);
+        let mut r = l.rendered(&p, |_| true);
+        r[0]["requestParameters"]["numberOfBytes"] = json!(32.0);
+        assert!(verify(&r).valid);
+    }
+}
