@@ -63,11 +63,6 @@ pub struct Verification {
     pub first_invalid_index: Option<usize>,
 }
 
-fn iso(t: Timestamp) -> String {
-    let secs = u64::try_from(t.0.div_euclid(1000)).unwrap_or(0);
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).to_string()
-}
-
 /// The record's body in CloudTrail's shape, without the chain members.
 fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     let account = crate::policy::document::principal_arn_parts(&r.caller).map(|(a, _)| a.to_owned());
@@ -93,7 +88,7 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("eventVersion".into(), json!("1.08"));
     m.insert("userIdentity".into(), identity);
-    m.insert("eventTime".into(), json!(iso(r.time)));
+    m.insert("eventTime".into(), json!(crate::time::iso8601(r.time)));
     m.insert("eventSource".into(), json!("kms.amazonaws.com"));
     m.insert("eventName".into(), json!(r.event_name));
     m.insert("awsRegion".into(), json!(p.region));
@@ -282,6 +277,7 @@ mod tests {
         assert_eq!(verify(&r), Verification { valid: true, first_invalid_index: None });
         assert_eq!(r[0]["eventSource"], "kms.amazonaws.com");
         assert_eq!(r[1]["eventTime"], "1970-01-01T00:00:01Z");
+        assert!(verify(&r[..0]).valid);
         assert_eq!(r[2]["userIdentity"]["type"], "IAMUser");
     }
 

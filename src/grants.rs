@@ -155,6 +155,18 @@ impl fmt::Debug for GrantToken {
     }
 }
 
+impl GrantToken {
+    /// The key the token's grant is on.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The grant's id.
+    pub fn grant_id(&self) -> [u8; 32] {
+        self.grant_id
+    }
+}
+
 /// Parses `GrantTokens`; a malformed token is `InvalidGrantTokenException`.
 pub fn parse_tokens(tokens: &[String]) -> Result<Vec<GrantToken>> {
     tokens.iter().map(|t| parse_token(t)).collect()

@@ -1,28 +1,80 @@
 //! The facade: one `Kms` value holds the whole state, and every operation
 //! goes through one request path, [`Kms::run`], which fixes the order:
-//! apply the clock → (operation body: validate → resolve key → check key
-//! state → perform) → count the change.
 //!
-//! A failed call changes nothing: each body validates everything before its
-//! first write, and writes only with infallible code or on values it builds
-//! aside and swaps in.
+//! 1. check the caller; apply the clock's due changes (rotations, deletions);
+//!    create the AWS-managed key of a service view on its first use;
+//! 2. the operation body: validate the request → resolve the key →
+//!    authorize (endpoint policy, key policy, grants) → check the key state
+//!    ([`Kms::key_for`] does these three in this order) → perform;
+//! 3. count a successful write, and append one audit record, whatever the
+//!    outcome.
+//!
+//! A failed call changes nothing but the audit log: each body validates
+//! everything before its first write, and writes only with infallible code
+//! or on values it builds aside and swaps in.
 
+use crate::access::{check_caller, Access};
 use crate::aliases::Alias;
+use crate::audit::{AuditLog, Record};
 use crate::error::{KmsError, Result};
+use crate::events::Event;
 use crate::ids::{AliasForms, KeyId, KeyRef, Partition};
-use crate::keys::Key;
+use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
+use crate::policy::KeyPolicy;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use serde_json::Value;
+use std::cell::Cell;
+use std::collections::BTreeMap;
 
-/// Who calls, and when. Handed in with every call.
+/// Who calls, how, and when. Handed in with every call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallContext {
     /// The caller's principal ARN.
     pub caller: String,
     /// The caller's clock.
     pub now: Timestamp,
+    /// The VPC endpoint the call comes through (`aws:SourceVpce`).
+    pub endpoint: Option<String>,
+    /// The AWS service the call comes through (`kms:ViaService`), e.g. `s3`.
+    pub service: Option<String>,
+}
+
+impl CallContext {
+    /// A direct call by `caller` at `now`.
+    pub fn new(caller: impl Into<String>, now: Timestamp) -> CallContext {
+        CallContext { caller: caller.into(), now, endpoint: None, service: None }
+    }
+}
+
+/// Options fixed when the KMS is created.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a new grant takes to take effect without its token (ms).
+    pub grant_propagation_ms: i64,
+}
+
+/// A private (VPC) endpoint with its own policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// `vpc-...`
+    pub vpc_id: String,
+    /// The endpoint policy; `None` is AWS's default (full access).
+    pub policy: Option<KeyPolicy>,
+}
+
+/// What is left of a deleted key: its lifetime and rotations, no material.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedKey {
+    /// When it was created.
+    pub created: Timestamp,
+    /// When it was deleted.
+    pub deleted: Timestamp,
+    /// Whether the customer managed it (AWS-managed keys are not billed).
+    pub customer_managed: bool,
+    /// When it was rotated.
+    pub rotations: Vec<Timestamp>,
 }
 
 /// Everything a KMS remembers. Serialized whole into snapshots.
@@ -32,25 +84,55 @@ pub(crate) struct State {
     pub keys: BTreeMap<KeyId, Key>,
     /// Aliases, by name (`alias/...`).
     pub aliases: BTreeMap<String, Alias>,
-    /// Ids of deleted keys, so their ciphertexts report `NotFoundException`
-    /// rather than looking like garbage.
-    pub deleted: BTreeSet<KeyId>,
+    /// Deleted keys: so their ciphertexts report `NotFoundException` rather
+    /// than looking like garbage, and so usage can bill their lifetime.
+    pub deleted: BTreeMap<KeyId, DeletedKey>,
     /// The latest time any call was made at; the clock is applied from here.
     pub clock: Option<Timestamp>,
+    /// Private endpoints, by `vpce-...` id.
+    pub endpoints: BTreeMap<String, Endpoint>,
 }
 
 /// A key management service with AWS KMS semantics.
-#[derive(Debug)]
 pub struct Kms {
     pub(crate) partition: Partition,
+    pub(crate) settings: Settings,
     pub(crate) state: State,
     generation: u64,
+    pub(crate) audit: AuditLog,
+    /// Events waiting for the JS layer to deliver them.
+    events: Cell<Vec<Event>>,
+    /// Keys the current call touched, for its audit record.
+    touched: Cell<Vec<KeyId>>,
+}
+
+impl core::fmt::Debug for Kms {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Kms")
+            .field("partition", &self.partition)
+            .field("state", &self.state)
+            .field("audit_records", &self.audit.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Kms {
     /// An empty KMS for an account and region.
     pub fn new(partition: Partition) -> Kms {
-        Kms { partition, state: State::default(), generation: 0 }
+        Kms::with_settings(partition, Settings::default())
+    }
+
+    /// An empty KMS with settings.
+    pub fn with_settings(partition: Partition, settings: Settings) -> Kms {
+        Kms {
+            partition,
+            settings,
+            state: State::default(),
+            generation: 0,
+            audit: AuditLog::default(),
+            events: Cell::new(Vec::new()),
+            touched: Cell::new(Vec::new()),
+        }
     }
 
     /// The account and region in this KMS's ARNs.
@@ -64,79 +146,224 @@ impl Kms {
         self.generation
     }
 
-    /// The one request path. Applies the clock's due changes (they happen
-    /// whether or not the call succeeds), runs the body, and counts a
-    /// successful write.
-    pub(crate) fn run<R>(
+    /// The events raised since the last call, oldest first.
+    pub fn take_events(&self) -> Vec<Event> {
+        self.events.take()
+    }
+
+    pub(crate) fn raise(&self, event: Event) {
+        let mut all = self.events.take();
+        all.push(event);
+        self.events.set(all);
+    }
+
+    /// Remembers that the current call touched `id` (for its audit record).
+    pub(crate) fn touch_key(&self, id: KeyId) {
+        let mut all = self.touched.take();
+        if !all.contains(&id) {
+            all.push(id);
+        }
+        self.touched.set(all);
+    }
+
+    /// The one request path (see the module docs). `params` are the
+    /// request's camelCase audit parameters.
+    pub(crate) fn run<R: Serialize>(
         &mut self,
         ctx: &CallContext,
         op: Operation,
+        params: Value,
         body: impl FnOnce(&mut Kms) -> Result<R>,
     ) -> Result<R> {
-        self.apply_clock(ctx.now)?;
-        let outcome = body(self);
+        self.touched.set(Vec::new());
+        let outcome = self.prepare(ctx).and_then(|()| body(self));
         if outcome.is_ok() && !op.read_only() {
-            self.touch();
+            self.bump();
         }
+        let resources = self.touched.take().into_iter().map(|id| self.partition.key_arn(id)).collect();
+        let response_elements = match &outcome {
+            Ok(response) if op.audits_response() => crate::ops::audit_view(response),
+            _ => Value::Null,
+        };
+        self.audit.append(Record {
+            event_id: crate::events::new_id(),
+            time: ctx.now,
+            event_name: op.name().to_owned(),
+            service_event: false,
+            caller: ctx.caller.clone(),
+            via_service: ctx.service.clone(),
+            vpc_endpoint_id: ctx.endpoint.clone(),
+            read_only: op.read_only(),
+            request_parameters: params,
+            response_elements,
+            resources,
+            error: outcome.as_ref().err().map(|e| (e.name().to_owned(), e.message().to_owned())),
+            service_event_details: Value::Null,
+        });
         outcome
     }
 
-    fn touch(&mut self) {
+    fn prepare(&mut self, ctx: &CallContext) -> Result<()> {
+        check_caller(&ctx.caller)?;
+        self.apply_clock(ctx.now)?;
+        if let Some(service) = &ctx.service {
+            self.ensure_managed_key(service, ctx.now)?;
+        }
+        Ok(())
+    }
+
+    fn bump(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Marks the state as changed outside an operation (endpoints).
+    pub(crate) fn bump_generation(&mut self) {
+        self.bump();
+    }
+
+    fn service_record(&mut self, name: &str, at: Timestamp, key: KeyId, details: Value) {
+        self.audit.append(Record {
+            event_id: crate::events::new_id(),
+            time: at,
+            event_name: name.to_owned(),
+            service_event: true,
+            caller: String::new(),
+            via_service: None,
+            vpc_endpoint_id: None,
+            read_only: false,
+            request_parameters: Value::Null,
+            response_elements: Value::Null,
+            resources: vec![self.partition.key_arn(key)],
+            error: None,
+            service_event_details: details,
+        });
     }
 
     /// Applies every time-driven change due by `now`: ends of deletion
     /// windows and automatic rotations. No timers: this runs before each
-    /// operation.
+    /// operation. Each change leaves a service record and an event.
     fn apply_clock(&mut self, now: Timestamp) -> Result<()> {
         let mut changed = false;
         // Deletions first: a key that is gone does not rotate.
-        let expired: Vec<KeyId> = self
+        let expired: Vec<(KeyId, Timestamp)> = self
             .state
             .keys
             .values()
-            .filter(|k| k.deletion.is_some_and(|d| d.date <= now))
-            .map(|k| k.id)
+            .filter_map(|k| k.deletion.filter(|d| d.date <= now).map(|d| (k.id, d.date)))
             .collect();
-        for id in expired {
-            self.state.keys.remove(&id);
+        for (id, at) in expired {
+            if let Some(key) = self.state.keys.remove(&id) {
+                self.state.deleted.insert(id, DeletedKey {
+                    created: key.created,
+                    deleted: at,
+                    customer_managed: key.manager == KeyManager::Customer,
+                    rotations: key.material.rotations().map(|b| b.created).collect(),
+                });
+            }
             self.state.aliases.retain(|_, a| a.target != id);
-            self.state.deleted.insert(id);
+            self.service_record("DeleteKey", at, id, serde_json::json!({ "keyId": id.to_string() }));
+            self.raise(Event::new("KMS CMK Deletion", at, &self.partition, id, serde_json::json!({ "key-id": id.to_string() })));
             changed = true;
         }
+        let mut rotations = Vec::new();
         for key in self.state.keys.values_mut() {
-            changed |= key.rotate_due(now)? > 0;
+            let made = key.rotate_due(now)?;
+            let dates: Vec<Timestamp> = key.material.rotations().rev().take(made).map(|b| b.created).collect();
+            rotations.extend(dates.into_iter().rev().map(|at| (key.id, at)));
+        }
+        for (id, at) in rotations {
+            let details = serde_json::json!({ "keyId": id.to_string(), "rotationType": "AUTOMATIC" });
+            self.service_record("RotateKey", at, id, details);
+            self.raise(Event::new("KMS CMK Rotation", at, &self.partition, id, serde_json::json!({ "key-id": id.to_string() })));
+            changed = true;
         }
         if self.state.clock.is_none_or(|c| c < now) {
             self.state.clock = Some(now);
         }
         if changed {
-            self.touch();
+            self.bump();
         }
         Ok(())
     }
 
-    /// Resolves a `KeyId` member to an existing key.
-    pub(crate) fn resolve(&self, input: &str, forms: AliasForms) -> Result<KeyId> {
+    /// Creates `alias/aws/SERVICE`, the service's AWS-managed key, on the
+    /// first call made through that service.
+    fn ensure_managed_key(&mut self, service: &str, now: Timestamp) -> Result<()> {
+        let valid = !service.is_empty()
+            && service.len() <= 64
+            && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid {
+            return Err(KmsError::validation(format!("'{service}' is not an AWS service name.")));
+        }
+        let alias = format!("alias/aws/{service}");
+        if self.state.aliases.contains_key(&alias) {
+            return Ok(());
+        }
+        let mut key = Key::generate(
+            format!("Default key that protects my {service} data when no other key is defined"),
+            BTreeMap::new(),
+            KeyPolicy::aws_managed(&self.partition, service),
+            now,
+        )?;
+        key.manager = KeyManager::Aws;
+        key.rotation.enable(365, now);
+        let id = key.id;
+        self.state.keys.insert(id, key);
+        self.state.aliases.insert(alias, Alias { target: id, created: now, updated: now });
+        self.bump();
+        Ok(())
+    }
+
+    /// Resolves a `KeyId` member to an existing key, and the alias it was
+    /// named by (for `kms:RequestAlias`).
+    pub(crate) fn resolve(&self, input: &str, forms: AliasForms) -> Result<(KeyId, Option<String>)> {
         match self.partition.parse_key_ref(input, forms)? {
-            KeyRef::Key(id) if self.state.keys.contains_key(&id) => Ok(id),
+            KeyRef::Key(id) if self.state.keys.contains_key(&id) => Ok((id, None)),
             KeyRef::Key(_) => Err(KmsError::NotFoundException(format!("Key '{input}' does not exist."))),
-            KeyRef::Alias(name) => self
-                .state
-                .aliases
-                .get(&name)
-                .map(|a| a.target)
-                .ok_or_else(|| KmsError::NotFoundException(format!("Alias '{name}' is not found."))),
+            KeyRef::Alias(name) => match self.state.aliases.get(&name) {
+                Some(a) => Ok((a.target, Some(name))),
+                None => Err(KmsError::NotFoundException(format!("Alias '{name}' is not found."))),
+            },
         }
     }
 
-    /// Resolves a `KeyId` member and checks that the key's state allows
-    /// `op` (the key-state table).
-    pub(crate) fn key_for(&self, op: Operation, input: &str, forms: AliasForms) -> Result<KeyId> {
-        let id = self.resolve(input, forms)?;
+    /// Resolves a `KeyId` member, authorizes the access and checks that the
+    /// key's state allows it — in that order, as AWS does.
+    pub(crate) fn key_for(&self, ctx: &CallContext, access: &Access<'_>, input: &str, forms: AliasForms) -> Result<KeyId> {
+        let (id, alias) = self.resolve(input, forms)?;
+        self.touch_key(id);
         let key = self.key(id)?;
-        key.state.check(op, &self.partition.key_arn(id))?;
+        self.authorize(ctx, key, access, alias.as_deref())?;
+        self.check_state(ctx, key, access.op)?;
         Ok(id)
+    }
+
+    /// Authorizes `access` on a key already known by id, without a state
+    /// check (UpdateAlias on the key an alias leaves).
+    pub(crate) fn authorize_id(&self, ctx: &CallContext, access: &Access<'_>, id: KeyId) -> Result<()> {
+        self.touch_key(id);
+        self.authorize(ctx, self.key(id)?, access, None)
+    }
+
+    /// The key-state table, plus the alarm AWS customers build with
+    /// CloudWatch: using a key that is pending deletion raises an event.
+    pub(crate) fn check_state(&self, ctx: &CallContext, key: &Key, op: Operation) -> Result<()> {
+        let verdict = key.state.check(op, &self.partition.key_arn(key.id));
+        if verdict.is_err() && key.state == KeyState::PendingDeletion && op.is_cryptographic() {
+            self.raise(Event::new(
+                "KMS CMK Pending Deletion Use Attempt",
+                ctx.now,
+                &self.partition,
+                key.id,
+                serde_json::json!({
+                    "key-id": key.id.to_string(),
+                    "event-name": op.name(),
+                    "principal": ctx.caller,
+                    "deletion-date": key.deletion.map(|d| crate::time::iso8601(d.date)),
+                }),
+            ));
+        }
+        verdict
     }
 
     /// The key with this id.
@@ -154,5 +381,17 @@ impl Kms {
             .keys
             .get_mut(&id)
             .ok_or_else(|| KmsError::NotFoundException(format!("Key '{arn}' does not exist.")))
+    }
+
+    /// Customers may look at AWS-managed keys but not manage them.
+    pub(crate) fn customer_managed(&self, id: KeyId, op: Operation) -> Result<()> {
+        if self.key(id)?.manager == KeyManager::Aws {
+            return Err(KmsError::UnsupportedOperationException(format!(
+                "{} is an AWS managed key; {} is not allowed on it.",
+                self.partition.key_arn(id),
+                op.name()
+            )));
+        }
+        Ok(())
     }
 }

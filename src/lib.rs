@@ -14,12 +14,14 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod access;
 pub mod aliases;
 pub mod audit;
 pub mod ciphertext;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod events;
 pub mod grants;
 pub mod ids;
 pub mod keys;

@@ -133,6 +133,25 @@ impl Operation {
         ACTIONS.iter().find(|(op, _)| *op == self).map_or("kms:*", |(_, a)| a)
     }
 
+    /// Whether the operation uses key material (and so is refused by a key
+    /// pending deletion with the alarm AWS customers set up).
+    pub fn is_cryptographic(self) -> bool {
+        matches!(
+            self,
+            Self::Encrypt | Self::Decrypt | Self::ReEncrypt | Self::GenerateDataKey | Self::GenerateDataKeyWithoutPlaintext
+        )
+    }
+
+    /// Whether CloudTrail records the response (for the others it records
+    /// `responseElements: null`, as for Encrypt and Decrypt, whose responses
+    /// hold ciphertext or plaintext).
+    pub fn audits_response(self) -> bool {
+        matches!(
+            self,
+            Self::CreateKey | Self::ScheduleKeyDeletion | Self::CancelKeyDeletion | Self::CreateGrant | Self::DescribeKey
+        )
+    }
+
     /// Whether the operation only reads state. Writes (and only writes)
     /// make the state's generation move, which tells the JS layer to persist.
     pub fn read_only(self) -> bool {

@@ -60,3 +60,30 @@ pub(crate) mod as_millis {
         }
     }
 }
+
+/// ISO 8601 / RFC 3339 to the second, as CloudTrail and `aws:CurrentTime`
+/// show times. The formatter only covers 1970..=9999 (and panics outside
+/// it), so instants outside are clamped: a fake clock may be anywhere.
+pub fn iso8601(t: Timestamp) -> String {
+    const LAST_SECOND_OF_9999: u64 = 253_402_300_799;
+    let secs = u64::try_from(t.0.div_euclid(1000)).unwrap_or(0).min(LAST_SECOND_OF_9999);
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    let mut out = String::with_capacity(20);
+    match core::fmt::Write::write_fmt(&mut out, format_args!("{}", humantime::format_rfc3339_seconds(when))) {
+        Ok(()) => out,
+        Err(_) => "1970-01-01T00:00:00Z".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_covers_any_js_date_without_panicking() {
+        assert_eq!(iso8601(Timestamp(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(Timestamp(1_767_225_600_000)), "2026-01-01T00:00:00Z");
+        assert_eq!(iso8601(Timestamp(-8_640_000_000_000_000)), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(Timestamp(8_640_000_000_000_000)), "9999-12-31T23:59:59Z");
+    }
+}

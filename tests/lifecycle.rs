@@ -56,7 +56,7 @@ fn create_key_rejects_what_it_cannot_honour() {
         ("UnsupportedOperationException", CreateKeyRequest { multi_region: Some(true), ..Default::default() }),
         ("UnsupportedOperationException", CreateKeyRequest { origin: Some("AWS_CLOUDHSM".into()), ..Default::default() }),
         ("ValidationException", CreateKeyRequest { origin: Some("MOON".into()), ..Default::default() }),
-        ("UnsupportedOperationException", CreateKeyRequest { policy: Some("{}".into()), ..Default::default() }),
+        ("MalformedPolicyDocumentException", CreateKeyRequest { policy: Some("{}".into()), ..Default::default() }),
         ("TagException", CreateKeyRequest { tags: Some(vec![Tag { tag_key: "aws:x".into(), tag_value: "v".into() }]), ..Default::default() }),
         (
             "LimitExceededException",

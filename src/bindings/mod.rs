@@ -3,16 +3,21 @@
 //! names and shapes, nothing about keys or states.
 //!
 //! JS contract of this module (used only by `npm/`):
-//! - `new WasmKms(accountId, region)`, `WasmKms.restore(accountId, region, snapshot)`
-//! - `call(operation, caller, nowMs, request)` → response object; throws an
-//!   `Error` whose `name` is the AWS exception name. Binary members are
-//!   `Uint8Array`; timestamps are numbers of milliseconds.
+//! - `new WasmKms(accountId, region, grantPropagationMs)`,
+//!   `WasmKms.restore(accountId, region, grantPropagationMs, snapshot)`
+//! - `call(operation, caller, endpoint, service, nowMs, request)` → response
+//!   object; throws an `Error` whose `name` is the AWS exception name.
+//!   `endpoint` (a `vpce-` id) and `service` (e.g. `s3`) may be undefined.
+//!   Binary members are `Uint8Array`; timestamps are numbers of milliseconds.
 //! - `generation()` changes whenever the state changes; `snapshot()` is the
 //!   whole state as bytes.
+//! - `createEndpoint(caller, nowMs, request)`, `auditLog(filter)`,
+//!   `verifyAuditLog()`, `WasmKms.verifyAuditRecords(records)`,
+//!   `usage(request)`, `takeEvents()` (events raised since the last take).
 
 use crate::error::KmsError;
 use crate::ids::Partition;
-use crate::kms::{CallContext, Kms};
+use crate::kms::{CallContext, Kms, Settings};
 use crate::operation::Operation;
 use crate::time::Timestamp;
 use serde::de::DeserializeOwned;
@@ -51,6 +56,15 @@ fn encode<T: Serialize>(response: T) -> Result<JsValue, KmsError> {
         .map_err(|_| KmsError::KMSInternalException("The response could not be encoded.".into()))
 }
 
+/// Encodes JSON-shaped values (audit records, events, reports), in which
+/// `null` must stay `null`.
+fn encode_json<T: Serialize>(value: T) -> Result<JsValue, KmsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .map_err(|_| KmsError::KMSInternalException("The response could not be encoded.".into()))
+}
+
 /// One KMS instance, owned by the JS client.
 #[wasm_bindgen]
 pub struct WasmKms {
@@ -61,20 +75,78 @@ pub struct WasmKms {
 impl WasmKms {
     /// An empty KMS.
     #[wasm_bindgen(constructor)]
-    pub fn new(account_id: &str, region: &str) -> Result<WasmKms, JsValue> {
+    pub fn new(account_id: &str, region: &str, grant_propagation_ms: f64) -> Result<WasmKms, JsValue> {
         let partition = Partition::new(account_id, region).map_err(to_js_error)?;
-        Ok(WasmKms { kms: Kms::new(partition) })
+        Ok(WasmKms { kms: Kms::with_settings(partition, settings(grant_propagation_ms).map_err(to_js_error)?) })
     }
 
     /// A KMS rebuilt from a snapshot.
-    pub fn restore(account_id: &str, region: &str, snapshot: &[u8]) -> Result<WasmKms, JsValue> {
+    pub fn restore(account_id: &str, region: &str, grant_propagation_ms: f64, snapshot: &[u8]) -> Result<WasmKms, JsValue> {
         let partition = Partition::new(account_id, region).map_err(to_js_error)?;
-        Ok(WasmKms { kms: Kms::restore(partition, snapshot).map_err(to_js_error)? })
+        let mut kms = Kms::restore(partition, snapshot).map_err(to_js_error)?;
+        kms.settings = settings(grant_propagation_ms).map_err(to_js_error)?;
+        Ok(WasmKms { kms })
     }
 
     /// Runs one AWS operation.
-    pub fn call(&mut self, operation: &str, caller: &str, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
-        self.dispatch(operation, caller, now_ms, request).map_err(to_js_error)
+    pub fn call(
+        &mut self,
+        operation: &str,
+        caller: &str,
+        endpoint: Option<String>,
+        service: Option<String>,
+        now_ms: f64,
+        request: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let ctx = context(caller, endpoint, service, now_ms).map_err(to_js_error)?;
+        self.dispatch(operation, &ctx, request).map_err(to_js_error)
+    }
+
+    /// Registers a private endpoint (`{ VpcEndpointId, VpcId, Policy }`).
+    #[wasm_bindgen(js_name = createEndpoint)]
+    pub fn create_endpoint(&mut self, caller: &str, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
+        let run = || {
+            let ctx = context(caller, None, None, now_ms)?;
+            encode(self.kms.create_endpoint(&ctx, decode(request)?)?)
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// CloudTrail-style records, oldest first (`{ KeyId?, StartTime?, EndTime? }`).
+    #[wasm_bindgen(js_name = auditLog)]
+    pub fn audit_log(&mut self, filter: JsValue) -> Result<JsValue, JsValue> {
+        let run = || encode_json(self.kms.audit_log(decode(filter)?)?);
+        run().map_err(to_js_error)
+    }
+
+    /// `{ valid, firstInvalidIndex }` for the whole log.
+    #[wasm_bindgen(js_name = verifyAuditLog)]
+    pub fn verify_audit_log(&mut self) -> Result<JsValue, JsValue> {
+        encode_json(verification(self.kms.verify_audit_log())).map_err(to_js_error)
+    }
+
+    /// `{ valid, firstInvalidIndex }` for records exported from a log.
+    #[wasm_bindgen(js_name = verifyAuditRecords)]
+    pub fn verify_audit_records(records: JsValue) -> Result<JsValue, JsValue> {
+        let run = || {
+            let records: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(records)
+                .map_err(|_| KmsError::validation("The records must be an array of audit records."))?;
+            encode_json(verification(crate::audit::verify(&records)))
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// Usage and an estimated bill for a month (`{ month: 'YYYY-MM', prices? }`).
+    pub fn usage(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
+        let run = || encode_json(self.kms.usage(decode(request)?)?);
+        run().map_err(to_js_error)
+    }
+
+    /// Events raised since the last call to this, oldest first.
+    #[wasm_bindgen(js_name = takeEvents)]
+    pub fn take_events(&mut self) -> Result<JsValue, JsValue> {
+        let bodies: Vec<serde_json::Value> = self.kms.take_events().into_iter().map(|e| e.body).collect();
+        encode_json(bodies).map_err(to_js_error)
     }
 
     /// Changes whenever the state changes.
@@ -100,11 +172,34 @@ impl WasmKms {
     }
 }
 
+fn settings(grant_propagation_ms: f64) -> Result<Settings, KmsError> {
+    if !grant_propagation_ms.is_finite() || !(0.0..=8.64e15).contains(&grant_propagation_ms) {
+        return Err(KmsError::validation("grantPropagationSeconds must be a non-negative number."));
+    }
+    #[allow(clippy::cast_possible_truncation)] // range checked above
+    Ok(Settings { grant_propagation_ms: grant_propagation_ms as i64 })
+}
+
+fn context(caller: &str, endpoint: Option<String>, service: Option<String>, now_ms: f64) -> Result<CallContext, KmsError> {
+    Ok(CallContext { caller: caller.to_owned(), now: Timestamp::from_js_millis(now_ms)?, endpoint, service })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerificationView {
+    valid: bool,
+    first_invalid_index: Option<usize>,
+}
+
+fn verification(v: crate::audit::Verification) -> VerificationView {
+    VerificationView { valid: v.valid, first_invalid_index: v.first_invalid_index }
+}
+
 impl WasmKms {
-    fn dispatch(&mut self, operation: &str, caller: &str, now_ms: f64, req: JsValue) -> Result<JsValue, KmsError> {
+    fn dispatch(&mut self, operation: &str, ctx: &CallContext, req: JsValue) -> Result<JsValue, KmsError> {
         let op = Operation::from_name(operation)
             .ok_or_else(|| KmsError::UnsupportedOperationException(format!("{operation} is not a supported operation.")))?;
-        let ctx = CallContext { caller: caller.to_owned(), now: Timestamp::from_js_millis(now_ms)? };
+        let ctx = ctx.clone();
         let kms = &mut self.kms;
         match op {
             Operation::CreateKey => encode(kms.create_key(&ctx, decode(req)?)?),
@@ -135,17 +230,14 @@ impl WasmKms {
                 encode(kms.generate_data_key_without_plaintext(&ctx, decode(req)?)?)
             }
             Operation::GenerateRandom => encode(kms.generate_random(&ctx, decode(req)?)?),
-            Operation::PutKeyPolicy
-            | Operation::GetKeyPolicy
-            | Operation::ListKeyPolicies
-            | Operation::CreateGrant
-            | Operation::ListGrants
-            | Operation::ListRetirableGrants
-            | Operation::RetireGrant
-            | Operation::RevokeGrant => Err(KmsError::UnsupportedOperationException(format!(
-                "{} is not supported yet.",
-                op.name()
-            ))),
+            Operation::PutKeyPolicy => encode(kms.put_key_policy(&ctx, decode(req)?)?),
+            Operation::GetKeyPolicy => encode(kms.get_key_policy(&ctx, decode(req)?)?),
+            Operation::ListKeyPolicies => encode(kms.list_key_policies(&ctx, decode(req)?)?),
+            Operation::CreateGrant => encode(kms.create_grant(&ctx, decode(req)?)?),
+            Operation::ListGrants => encode(kms.list_grants(&ctx, decode(req)?)?),
+            Operation::ListRetirableGrants => encode(kms.list_retirable_grants(&ctx, decode(req)?)?),
+            Operation::RetireGrant => encode(kms.retire_grant(&ctx, decode(req)?)?),
+            Operation::RevokeGrant => encode(kms.revoke_grant(&ctx, decode(req)?)?),
         }
     }
 }

@@ -70,7 +70,7 @@ impl BackingKeys {
     }
 
     /// Versions made by rotation (not the initial material), oldest first.
-    pub fn rotations(&self) -> impl Iterator<Item = &BackingKey> {
+    pub fn rotations(&self) -> impl DoubleEndedIterator<Item = &BackingKey> {
         self.0.iter().filter(|b| b.provenance != Provenance::Initial)
     }
 

@@ -7,6 +7,8 @@ pub mod state;
 pub mod tags;
 
 use crate::error::Result;
+use crate::grants::Grant;
+use crate::policy::KeyPolicy;
 use crate::ids::{KeyId, Partition};
 use crate::time::{self, Timestamp};
 use backing::{BackingKey, BackingKeys, Provenance};
@@ -69,11 +71,15 @@ pub struct Key {
     pub material: BackingKeys,
     /// Automatic rotation.
     pub rotation: RotationSchedule,
+    /// The key policy (named `default`, the only name AWS allows).
+    pub policy: KeyPolicy,
+    /// Grants on the key.
+    pub grants: Vec<Grant>,
 }
 
 impl Key {
     /// A new `Enabled` customer key with generated material.
-    pub fn generate(description: String, tags: BTreeMap<String, String>, now: Timestamp) -> Result<Key> {
+    pub fn generate(description: String, tags: BTreeMap<String, String>, policy: KeyPolicy, now: Timestamp) -> Result<Key> {
         Ok(Key {
             id: KeyId::random()?,
             created: now,
@@ -85,6 +91,8 @@ impl Key {
             tags,
             material: BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?),
             rotation: RotationSchedule::default(),
+            policy,
+            grants: Vec::new(),
         })
     }
 

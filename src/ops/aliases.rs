@@ -3,6 +3,7 @@
 use super::paging::{page, Limits};
 use super::Empty;
 use crate::aliases::{validate_name, Alias, MAX_ALIASES_PER_KEY};
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
@@ -11,8 +12,8 @@ use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// CreateAlias / UpdateAlias request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct AliasRequest {
     #[serde(deserialize_with = "super::nullable")]
@@ -22,8 +23,8 @@ pub struct AliasRequest {
 }
 
 /// DeleteAlias request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct DeleteAliasRequest {
     #[serde(deserialize_with = "super::nullable")]
@@ -31,12 +32,15 @@ pub struct DeleteAliasRequest {
 }
 
 /// ListAliases request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct ListAliasesRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
 }
 
@@ -72,7 +76,7 @@ impl Kms {
 
     /// CreateAlias: a new, unique alias for a key (by key id or ARN).
     pub fn create_alias(&mut self, ctx: &CallContext, req: AliasRequest) -> Result<Empty> {
-        self.run(ctx, Op::CreateAlias, |kms| {
+        self.run(ctx, Op::CreateAlias, super::params(&req), |kms| {
             validate_name(&req.alias_name)?;
             // Alias names are unique in the account and region.
             if kms.state.aliases.contains_key(&req.alias_name) {
@@ -81,7 +85,8 @@ impl Kms {
                     kms.partition.alias_arn(&req.alias_name)
                 )));
             }
-            let target = kms.key_for(Op::CreateAlias, &req.target_key_id, AliasForms::Rejected)?;
+            let target = kms.key_for(ctx, &Access::new(Op::CreateAlias), &req.target_key_id, AliasForms::Rejected)?;
+            kms.customer_managed(target, Op::CreateAlias)?;
             // A key has at most 50 aliases.
             if kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
                 return Err(KmsError::LimitExceededException(format!(
@@ -95,13 +100,19 @@ impl Kms {
 
     /// UpdateAlias: points an existing alias at another key.
     pub fn update_alias(&mut self, ctx: &CallContext, req: AliasRequest) -> Result<Empty> {
-        self.run(ctx, Op::UpdateAlias, |kms| {
+        self.run(ctx, Op::UpdateAlias, super::params(&req), |kms| {
             validate_name(&req.alias_name)?;
             // The alias must exist.
             if !kms.state.aliases.contains_key(&req.alias_name) {
                 return Err(KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)));
             }
-            let target = kms.key_for(Op::UpdateAlias, &req.target_key_id, AliasForms::Rejected)?;
+            let current = kms.state.aliases.get(&req.alias_name).map(|a| a.target);
+            // UpdateAlias needs permission on the key the alias leaves, too.
+            if let Some(old) = current {
+                kms.authorize_id(ctx, &Access::new(Op::UpdateAlias), old)?;
+            }
+            let target = kms.key_for(ctx, &Access::new(Op::UpdateAlias), &req.target_key_id, AliasForms::Rejected)?;
+            kms.customer_managed(target, Op::UpdateAlias)?;
             let unchanged = kms.state.aliases.get(&req.alias_name).is_some_and(|a| a.target == target);
             // Re-pointing an alias at the key it already names adds no alias.
             if !unchanged && kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
@@ -119,23 +130,34 @@ impl Kms {
 
     /// DeleteAlias.
     pub fn delete_alias(&mut self, ctx: &CallContext, req: DeleteAliasRequest) -> Result<Empty> {
-        self.run(ctx, Op::DeleteAlias, |kms| {
+        self.run(ctx, Op::DeleteAlias, super::params(&req), |kms| {
             if req.alias_name.is_empty() || req.alias_name.len() > 256 {
                 return Err(KmsError::validation("AliasName must be between 1 and 256 characters long."));
             }
-            kms.state
+            // Aliases of AWS managed keys belong to AWS.
+            if req.alias_name.starts_with("alias/aws/") {
+                return Err(KmsError::InvalidAliasNameException(
+                    "Alias names beginning with 'alias/aws/' are reserved for AWS managed keys.".into(),
+                ));
+            }
+            let target = kms
+                .state
                 .aliases
-                .remove(&req.alias_name)
-                .map(|_| Empty {})
-                .ok_or_else(|| KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)))
+                .get(&req.alias_name)
+                .map(|a| a.target)
+                .ok_or_else(|| KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)))?;
+            kms.key_for(ctx, &Access::new(Op::DeleteAlias), &kms.partition.key_arn(target), AliasForms::Rejected)?;
+            kms.state.aliases.remove(&req.alias_name);
+            Ok(Empty {})
         })
     }
 
     /// ListAliases: all aliases, or those of one key; 50 a page by default.
     pub fn list_aliases(&mut self, ctx: &CallContext, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
-        self.run(ctx, Op::ListAliases, |kms| {
+        self.run(ctx, Op::ListAliases, super::params(&req), |kms| {
+            kms.authorize_account(ctx, &Access::new(Op::ListAliases))?;
             let only = match req.key_id.as_deref() {
-                Some(k) => Some(kms.key_for(Op::ListAliases, k, AliasForms::Rejected)?),
+                Some(k) => Some(kms.key_for(ctx, &Access::new(Op::ListAliases), k, AliasForms::Rejected)?),
                 None => None,
             };
             let all: Vec<AliasListEntry> = kms

@@ -4,6 +4,7 @@ use super::{check_dry_run, check_grant_tokens, check_no_recipient, check_symmetr
 use crate::ciphertext::{self, Blob, MAX_BLOB_LEN};
 use crate::context::EncryptionContext;
 use crate::crypto::SecretBytes;
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
@@ -16,18 +17,23 @@ use std::collections::BTreeMap;
 pub const MAX_PLAINTEXT_LEN: usize = 4096;
 
 /// Encrypt request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct EncryptRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing)]
     pub plaintext: SecretBytes,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_context: Option<BTreeMap<String, String>>,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing)]
     pub grant_tokens: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
 }
 
@@ -43,18 +49,25 @@ pub struct EncryptResponse {
 }
 
 /// Decrypt request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct DecryptRequest {
     #[serde(deserialize_with = "crate::crypto::strict_bytes::deserialize")]
+    #[serde(skip_serializing)]
     pub ciphertext_blob: Vec<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_context: Option<BTreeMap<String, String>>,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing)]
     pub grant_tokens: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+    #[serde(skip_serializing)]
     pub recipient: Option<IgnoredAny>,
 }
 
@@ -69,21 +82,29 @@ pub struct DecryptResponse {
 }
 
 /// ReEncrypt request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct ReEncryptRequest {
     #[serde(deserialize_with = "crate::crypto::strict_bytes::deserialize")]
+    #[serde(skip_serializing)]
     pub ciphertext_blob: Vec<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_encryption_context: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_key_id: Option<String>,
     #[serde(deserialize_with = "super::nullable")]
     pub destination_key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_encryption_context: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_encryption_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_encryption_algorithm: Option<String>,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing)]
     pub grant_tokens: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
 }
 
@@ -98,6 +119,12 @@ pub struct ReEncryptResponse {
     pub key_id: String,
     pub source_encryption_algorithm: &'static str,
     pub destination_encryption_algorithm: &'static str,
+}
+
+const ALGORITHM: &str = "kms:encryptionalgorithm";
+
+fn symmetric() -> Vec<String> {
+    vec!["SYMMETRIC_DEFAULT".to_owned()]
 }
 
 /// `CiphertextBlob` must be 1..6144 bytes.
@@ -119,11 +146,12 @@ impl Kms {
         ciphertext::seal(id, &current.id, &current.key, context, plaintext)
     }
 
-    /// Finds the key a blob names and checks its state; `expected`, when
-    /// the caller named a key, must be that key.
-    pub(crate) fn blob_key(&self, op: Op, blob: &Blob<'_>, expected: Option<&str>) -> Result<KeyId> {
+    /// Finds the key a blob names, authorizes `access` on it and checks its
+    /// state; `expected`, when the caller named a key, must be that key.
+    pub(crate) fn blob_key(&self, ctx: &CallContext, access: &Access<'_>, blob: &Blob<'_>, expected: Option<&str>) -> Result<KeyId> {
+        let mut alias = None;
         if let Some(named) = expected {
-            let named = self.resolve(named, AliasForms::Accepted)?;
+            let (named, named_alias) = self.resolve(named, AliasForms::Accepted)?;
             // The KeyId the caller named must be the key that encrypted the blob.
             if named != blob.key_id {
                 return Err(KmsError::IncorrectKeyException(format!(
@@ -131,17 +159,20 @@ impl Kms {
                     self.partition.key_arn(named)
                 )));
             }
+            alias = named_alias;
         }
         let Some(key) = self.state.keys.get(&blob.key_id) else {
             // A blob of a key that was deleted names a key that no longer
             // exists; any other unknown id is just not a ciphertext of ours.
-            return Err(if self.state.deleted.contains(&blob.key_id) {
+            return Err(if self.state.deleted.contains_key(&blob.key_id) {
                 KmsError::NotFoundException(format!("{} does not exist; it was deleted.", self.partition.key_arn(blob.key_id)))
             } else {
                 KmsError::invalid_ciphertext()
             });
         };
-        key.state.check(op, &self.partition.key_arn(key.id))?;
+        self.touch_key(key.id);
+        self.authorize(ctx, key, access, alias.as_deref())?;
+        self.check_state(ctx, key, access.op)?;
         Ok(key.id)
     }
 
@@ -153,15 +184,16 @@ impl Kms {
 
     /// Encrypt: up to 4096 bytes under a key, bound to an encryption context.
     pub fn encrypt(&mut self, ctx: &CallContext, req: EncryptRequest) -> Result<EncryptResponse> {
-        self.run(ctx, Op::Encrypt, |kms| {
+        self.run(ctx, Op::Encrypt, super::params(&req), |kms| {
             // Plaintext must be 1..4096 bytes.
             if req.plaintext.is_empty() || req.plaintext.len() > MAX_PLAINTEXT_LEN {
                 return Err(KmsError::validation(format!("Plaintext must be between 1 and {MAX_PLAINTEXT_LEN} bytes long.")));
             }
             let context = EncryptionContext::new(req.encryption_context)?;
-            check_grant_tokens(&req.grant_tokens)?;
+            let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
-            let id = kms.key_for(Op::Encrypt, &req.key_id, AliasForms::Accepted)?;
+            let access = Access::new(Op::Encrypt).context(&context).tokens(&tokens).fact(ALGORITHM, symmetric());
+            let id = kms.key_for(ctx, &access, &req.key_id, AliasForms::Accepted)?;
             check_dry_run(req.dry_run)?;
             let ciphertext_blob = kms.seal(id, &context, req.plaintext.expose())?;
             Ok(EncryptResponse { ciphertext_blob, key_id: kms.partition.key_arn(id), encryption_algorithm: "SYMMETRIC_DEFAULT" })
@@ -171,14 +203,15 @@ impl Kms {
     /// Decrypt: the blob names its key and backing key; `KeyId` is optional
     /// and, when given, must be that key.
     pub fn decrypt(&mut self, ctx: &CallContext, req: DecryptRequest) -> Result<DecryptResponse> {
-        self.run(ctx, Op::Decrypt, |kms| {
+        self.run(ctx, Op::Decrypt, super::params(&req), |kms| {
             check_blob_len(&req.ciphertext_blob)?;
             let context = EncryptionContext::new(req.encryption_context)?;
-            check_grant_tokens(&req.grant_tokens)?;
+            let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
             check_no_recipient(req.recipient.as_ref())?;
             let blob = Blob::parse(&req.ciphertext_blob)?;
-            let id = kms.blob_key(Op::Decrypt, &blob, req.key_id.as_deref())?;
+            let access = Access::new(Op::Decrypt).context(&context).tokens(&tokens).fact(ALGORITHM, symmetric());
+            let id = kms.blob_key(ctx, &access, &blob, req.key_id.as_deref())?;
             check_dry_run(req.dry_run)?;
             let plaintext = kms.open(id, &blob, &context)?;
             Ok(DecryptResponse { key_id: kms.partition.key_arn(id), plaintext, encryption_algorithm: "SYMMETRIC_DEFAULT" })
@@ -188,16 +221,22 @@ impl Kms {
     /// ReEncrypt: decrypt under the source key and encrypt under the
     /// destination key, without the plaintext leaving the core.
     pub fn re_encrypt(&mut self, ctx: &CallContext, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
-        self.run(ctx, Op::ReEncrypt, |kms| {
+        self.run(ctx, Op::ReEncrypt, super::params(&req), |kms| {
             check_blob_len(&req.ciphertext_blob)?;
             let source_context = EncryptionContext::new(req.source_encryption_context)?;
             let destination_context = EncryptionContext::new(req.destination_encryption_context)?;
-            check_grant_tokens(&req.grant_tokens)?;
+            let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("SourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref())?;
             check_symmetric_algorithm("DestinationEncryptionAlgorithm", req.destination_encryption_algorithm.as_deref())?;
             let blob = Blob::parse(&req.ciphertext_blob)?;
-            let source = kms.blob_key(Op::ReEncrypt, &blob, req.source_key_id.as_deref())?;
-            let destination = kms.key_for(Op::ReEncrypt, &req.destination_key_id, AliasForms::Accepted)?;
+            let from = Access::new(Op::ReEncrypt).context(&source_context).tokens(&tokens).fact(ALGORITHM, symmetric());
+            let source = kms.blob_key(ctx, &from, &blob, req.source_key_id.as_deref())?;
+            let to = Access::new(Op::ReEncrypt)
+                .action(crate::operation::REENCRYPT_TO)
+                .context(&destination_context)
+                .tokens(&tokens)
+                .fact(ALGORITHM, symmetric());
+            let destination = kms.key_for(ctx, &to, &req.destination_key_id, AliasForms::Accepted)?;
             check_dry_run(req.dry_run)?;
             let plaintext = kms.open(source, &blob, &source_context)?;
             let ciphertext_blob = kms.seal(destination, &destination_context, plaintext.expose())?;

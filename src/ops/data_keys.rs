@@ -4,6 +4,7 @@
 use super::{check_dry_run, check_grant_tokens, check_no_recipient};
 use crate::context::EncryptionContext;
 use crate::crypto::{fill_random, SecretBytes};
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::AliasForms;
 use crate::kms::{CallContext, Kms};
@@ -16,18 +17,24 @@ use std::collections::BTreeMap;
 pub const MAX_RANDOM_BYTES: usize = 1024;
 
 /// GenerateDataKey / GenerateDataKeyWithoutPlaintext request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct GenerateDataKeyRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_spec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_of_bytes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_context: Option<BTreeMap<String, String>>,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing)]
     pub grant_tokens: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+    #[serde(skip_serializing)]
     pub recipient: Option<IgnoredAny>,
 }
 
@@ -53,12 +60,15 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
 }
 
 /// GenerateRandom request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct GenerateRandomRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_of_bytes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_key_store_id: Option<String>,
+    #[serde(skip_serializing)]
     pub recipient: Option<IgnoredAny>,
 }
 
@@ -95,12 +105,13 @@ impl GenerateDataKeyRequest {
 impl Kms {
     /// The shared body of both GenerateDataKey operations: a fresh data key
     /// and its blob under the KMS key.
-    fn new_data_key(&self, op: Op, req: GenerateDataKeyRequest) -> Result<(SecretBytes, Vec<u8>, String)> {
+    fn new_data_key(&self, ctx: &CallContext, op: Op, req: GenerateDataKeyRequest) -> Result<(SecretBytes, Vec<u8>, String)> {
         let len = req.length()?;
         let context = EncryptionContext::new(req.encryption_context)?;
-        check_grant_tokens(&req.grant_tokens)?;
+        let tokens = check_grant_tokens(&req.grant_tokens)?;
         check_no_recipient(req.recipient.as_ref())?;
-        let id = self.key_for(op, &req.key_id, AliasForms::Accepted)?;
+        let access = Access::new(op).context(&context).tokens(&tokens);
+        let id = self.key_for(ctx, &access, &req.key_id, AliasForms::Accepted)?;
         check_dry_run(req.dry_run)?;
         let mut data_key = SecretBytes::zeroed(len);
         fill_random(data_key.expose_mut())?;
@@ -110,8 +121,8 @@ impl Kms {
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
     pub fn generate_data_key(&mut self, ctx: &CallContext, req: GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
-        self.run(ctx, Op::GenerateDataKey, |kms| {
-            let (plaintext, ciphertext_blob, key_id) = kms.new_data_key(Op::GenerateDataKey, req)?;
+        self.run(ctx, Op::GenerateDataKey, super::params(&req), |kms| {
+            let (plaintext, ciphertext_blob, key_id) = kms.new_data_key(ctx, Op::GenerateDataKey, req)?;
             Ok(GenerateDataKeyResponse { ciphertext_blob, plaintext, key_id })
         })
     }
@@ -122,15 +133,16 @@ impl Kms {
         ctx: &CallContext,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        self.run(ctx, Op::GenerateDataKeyWithoutPlaintext, |kms| {
-            let (_, ciphertext_blob, key_id) = kms.new_data_key(Op::GenerateDataKeyWithoutPlaintext, req)?;
+        self.run(ctx, Op::GenerateDataKeyWithoutPlaintext, super::params(&req), |kms| {
+            let (_, ciphertext_blob, key_id) = kms.new_data_key(ctx, Op::GenerateDataKeyWithoutPlaintext, req)?;
             Ok(GenerateDataKeyWithoutPlaintextResponse { ciphertext_blob, key_id })
         })
     }
 
     /// GenerateRandom: 1..1024 bytes from the CSPRNG.
     pub fn generate_random(&mut self, ctx: &CallContext, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
-        self.run(ctx, Op::GenerateRandom, |_| {
+        self.run(ctx, Op::GenerateRandom, super::params(&req), |kms| {
+            kms.authorize_account(ctx, &Access::new(Op::GenerateRandom))?;
             let n = byte_count(req.number_of_bytes.ok_or_else(|| KmsError::validation("NumberOfBytes is required."))?)?;
             check_no_recipient(req.recipient.as_ref())?;
             if req.custom_key_store_id.is_some() {

@@ -3,11 +3,13 @@
 
 use super::paging::{page, Limits};
 use super::{check_grant_tokens, Empty};
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::AliasForms;
 use crate::keys::backing::{BackingKey, Provenance};
 use crate::keys::tags::{self, Tag};
 use crate::keys::{Key, KeyMetadata, KeyState, ScheduledDeletion};
+use crate::policy::KeyPolicy;
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
 use crate::time::{self, Timestamp};
@@ -19,20 +21,31 @@ pub const MAX_DESCRIPTION_CHARS: usize = 8192;
 pub const PENDING_WINDOW_DAYS: (u32, u32, u32) = (7, 30, 30);
 
 /// CreateKey request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct CreateKeyRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_usage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_spec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_master_key_spec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bypass_policy_lockout_safety_check: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub multi_region: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_key_store_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub xks_key_id: Option<String>,
 }
 
@@ -45,22 +58,25 @@ pub struct KeyMetadataResponse {
 }
 
 /// Request members that name one key.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct KeyIdRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing)]
     pub grant_tokens: Vec<String>,
 }
 
 /// ListKeys request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct ListRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
 }
 
@@ -85,22 +101,24 @@ pub struct ListKeysResponse {
 }
 
 /// UpdateKeyDescription request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct UpdateKeyDescriptionRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 /// ScheduleKeyDeletion request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct ScheduleKeyDeletionRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_window_in_days: Option<i64>,
 }
 
@@ -179,12 +197,6 @@ impl CreateKeyRequest {
         if self.custom_key_store_id.is_some() || self.xks_key_id.is_some() {
             return Err(KmsError::UnsupportedOperationException("Custom key stores are not supported yet.".into()));
         }
-        // Key policies arrive with the access-control feature; until then a
-        // policy cannot be honoured, and silently ignoring it would grant
-        // more than the caller asked for.
-        if self.policy.is_some() {
-            return Err(KmsError::UnsupportedOperationException("Key policies are not supported yet.".into()));
-        }
         tags::merged(&Default::default(), tags::validate(self.tags.as_deref().unwrap_or_default())?)
     }
 }
@@ -192,10 +204,20 @@ impl CreateKeyRequest {
 impl Kms {
     /// CreateKey: a new symmetric key, Enabled, with generated material.
     pub fn create_key(&mut self, ctx: &CallContext, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
-        self.run(ctx, Op::CreateKey, |kms| {
+        self.run(ctx, Op::CreateKey, super::params(&req), |kms| {
             let tags = req.validate()?;
-            let key = Key::generate(req.description.unwrap_or_default(), tags, ctx.now)?;
+            let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+            let policy = match req.policy.as_deref() {
+                Some(text) => KeyPolicy::parse(text)?,
+                None => KeyPolicy::default_for(&kms.partition),
+            };
+            let access = Access::new(Op::CreateKey).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
+            kms.authorize_account(ctx, &access)?;
+            let key = Key::generate(req.description.unwrap_or_default(), tags, policy, ctx.now)?;
+            // The caller must still be able to change the policy of its new key.
+            kms.check_lockout(ctx, &key, &key.policy, bypass)?;
             let key_metadata = key.metadata(&kms.partition);
+            kms.touch_key(key.id);
             kms.state.keys.insert(key.id, key);
             Ok(KeyMetadataResponse { key_metadata })
         })
@@ -203,16 +225,17 @@ impl Kms {
 
     /// DescribeKey: metadata of a key named in any of the four forms.
     pub fn describe_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
-        self.run(ctx, Op::DescribeKey, |kms| {
+        self.run(ctx, Op::DescribeKey, super::params(&req), |kms| {
             check_grant_tokens(&req.grant_tokens)?;
-            let id = kms.key_for(Op::DescribeKey, &req.key_id, AliasForms::Accepted)?;
+            let id = kms.key_for(ctx, &Access::new(Op::DescribeKey), &req.key_id, AliasForms::Accepted)?;
             Ok(KeyMetadataResponse { key_metadata: kms.key(id)?.metadata(&kms.partition) })
         })
     }
 
     /// ListKeys: every key, 100 a page by default.
     pub fn list_keys(&mut self, ctx: &CallContext, req: ListRequest) -> Result<ListKeysResponse> {
-        self.run(ctx, Op::ListKeys, |kms| {
+        self.run(ctx, Op::ListKeys, super::params(&req), |kms| {
+            kms.authorize_account(ctx, &Access::new(Op::ListKeys))?;
             let all: Vec<_> = kms.state.keys.keys().copied().collect();
             let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;
             Ok(ListKeysResponse {
@@ -229,10 +252,11 @@ impl Kms {
 
     /// UpdateKeyDescription.
     pub fn update_key_description(&mut self, ctx: &CallContext, req: UpdateKeyDescriptionRequest) -> Result<Empty> {
-        self.run(ctx, Op::UpdateKeyDescription, |kms| {
+        self.run(ctx, Op::UpdateKeyDescription, super::params(&req), |kms| {
             let description = req.description.ok_or_else(|| KmsError::validation("Description is required."))?;
             check_description(&description)?;
-            let id = kms.key_for(Op::UpdateKeyDescription, &req.key_id, AliasForms::Rejected)?;
+            let id = kms.key_for(ctx, &Access::new(Op::UpdateKeyDescription), &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::UpdateKeyDescription)?;
             kms.key_mut(id)?.description = description;
             Ok(Empty {})
         })
@@ -241,8 +265,9 @@ impl Kms {
     /// EnableKey. A key whose automatic rotation fell due while it was
     /// disabled rotates at once.
     pub fn enable_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<Empty> {
-        self.run(ctx, Op::EnableKey, |kms| {
-            let id = kms.key_for(Op::EnableKey, &req.key_id, AliasForms::Rejected)?;
+        self.run(ctx, Op::EnableKey, super::params(&req), |kms| {
+            let id = kms.key_for(ctx, &Access::new(Op::EnableKey), &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::EnableKey)?;
             let key = kms.key_mut(id)?;
             let overdue = key.rotation.enabled && key.rotation.next.is_some_and(|n| n <= ctx.now);
             let fresh = if overdue { Some(BackingKey::generate(Provenance::Automatic, ctx.now)?) } else { None };
@@ -258,8 +283,9 @@ impl Kms {
 
     /// DisableKey.
     pub fn disable_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<Empty> {
-        self.run(ctx, Op::DisableKey, |kms| {
-            let id = kms.key_for(Op::DisableKey, &req.key_id, AliasForms::Rejected)?;
+        self.run(ctx, Op::DisableKey, super::params(&req), |kms| {
+            let id = kms.key_for(ctx, &Access::new(Op::DisableKey), &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::DisableKey)?;
             kms.key_mut(id)?.state = KeyState::Disabled;
             Ok(Empty {})
         })
@@ -271,7 +297,7 @@ impl Kms {
         ctx: &CallContext,
         req: ScheduleKeyDeletionRequest,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        self.run(ctx, Op::ScheduleKeyDeletion, |kms| {
+        self.run(ctx, Op::ScheduleKeyDeletion, super::params(&req), |kms| {
             let (min, max, default) = PENDING_WINDOW_DAYS;
             // PendingWindowInDays must be between 7 and 30.
             let window_days = match req.pending_window_in_days {
@@ -280,7 +306,10 @@ impl Kms {
                     KmsError::validation(format!("PendingWindowInDays must be between {min} and {max}."))
                 })?,
             };
-            let id = kms.key_for(Op::ScheduleKeyDeletion, &req.key_id, AliasForms::Rejected)?;
+            let access = Access::new(Op::ScheduleKeyDeletion)
+                .fact("kms:schedulekeydeletionpendingwindowindays", vec![window_days.to_string()]);
+            let id = kms.key_for(ctx, &access, &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::ScheduleKeyDeletion)?;
             let date = ctx.now.plus_days(window_days);
             let key = kms.key_mut(id)?;
             key.state = KeyState::PendingDeletion;
@@ -296,8 +325,9 @@ impl Kms {
 
     /// CancelKeyDeletion: back to Disabled, as in AWS.
     pub fn cancel_key_deletion(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<KeyArnResponse> {
-        self.run(ctx, Op::CancelKeyDeletion, |kms| {
-            let id = kms.key_for(Op::CancelKeyDeletion, &req.key_id, AliasForms::Rejected)?;
+        self.run(ctx, Op::CancelKeyDeletion, super::params(&req), |kms| {
+            let id = kms.key_for(ctx, &Access::new(Op::CancelKeyDeletion), &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::CancelKeyDeletion)?;
             let key = kms.key_mut(id)?;
             key.state = KeyState::Disabled;
             key.deletion = None;

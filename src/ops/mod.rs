@@ -9,8 +9,11 @@
 pub mod aliases;
 pub mod crypto;
 pub mod data_keys;
+pub mod extensions;
+pub mod grants;
 pub mod lifecycle;
 pub mod paging;
+pub mod policy;
 pub mod rotation;
 pub mod tags;
 
@@ -34,15 +37,16 @@ pub struct Empty {}
 /// Most grant tokens one request may carry.
 pub const MAX_GRANT_TOKENS: usize = 10;
 
-/// `GrantTokens`: at most 10, each 1..8192 characters.
-pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<()> {
+/// `GrantTokens`: at most 10, each 1..8192 characters and well-formed
+/// (`InvalidGrantTokenException` otherwise). Returns them parsed.
+pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<Vec<crate::grants::GrantToken>> {
     if tokens.len() > MAX_GRANT_TOKENS {
         return Err(KmsError::validation(format!("GrantTokens must hold at most {MAX_GRANT_TOKENS} tokens.")));
     }
     if tokens.iter().any(|t| t.is_empty() || t.len() > 8192) {
         return Err(KmsError::validation("Each grant token must be between 1 and 8192 characters long."));
     }
-    Ok(())
+    crate::grants::parse_tokens(tokens)
 }
 
 /// `EncryptionAlgorithm` for a symmetric key: `SYMMETRIC_DEFAULT` or absent.
@@ -81,6 +85,34 @@ pub(crate) fn check_no_recipient(recipient: Option<&serde::de::IgnoredAny>) -> R
     Ok(())
 }
 
+/// A request's audit parameters: its camelCase serialization, in which
+/// secret members (plaintext, blobs, grant tokens) are never serialized.
+pub(crate) fn params<T: Serialize>(request: &T) -> serde_json::Value {
+    serde_json::to_value(request).unwrap_or(serde_json::Value::Null)
+}
+
+/// A response as CloudTrail's `responseElements`: camelCase members, and
+/// never anything secret.
+pub(crate) fn audit_view<T: Serialize>(response: &T) -> serde_json::Value {
+    fn camel(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => serde_json::Value::Object(
+                m.into_iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "GrantToken" | "Plaintext" | "CiphertextBlob"))
+                    .map(|(k, v)| {
+                        let mut chars = k.chars();
+                        let key = chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default();
+                        (key, camel(v))
+                    })
+                    .collect(),
+            ),
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(camel).collect()),
+            other => other,
+        }
+    }
+    serde_json::to_value(response).map(camel).unwrap_or(serde_json::Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::crypto::EncryptRequest;
@@ -100,3 +132,4 @@ mod tests {
         assert_eq!(r.key_id, "k");
     }
 }
+

@@ -3,6 +3,7 @@
 
 use super::paging::{page, Limits};
 use super::Empty;
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
 use crate::keys::backing::{BackingKey, Provenance};
@@ -14,12 +15,13 @@ use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// EnableKeyRotation request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct EnableKeyRotationRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation_period_in_days: Option<i64>,
 }
 
@@ -37,13 +39,15 @@ pub struct KeyRotationStatus {
 }
 
 /// ListKeyRotations request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct ListKeyRotationsRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
 }
 
@@ -72,8 +76,12 @@ pub struct ListKeyRotationsResponse {
 
 impl Kms {
     /// Rotation of imported material is the customer's job, as in AWS.
-    fn rotatable_key(&self, op: Op, key_id: &str) -> Result<KeyId> {
-        let id = self.key_for(op, key_id, AliasForms::Rejected)?;
+    fn rotatable_key(&self, ctx: &CallContext, access: &Access<'_>, key_id: &str) -> Result<KeyId> {
+        let op = access.op;
+        let id = self.key_for(ctx, access, key_id, AliasForms::Rejected)?;
+        if !op.read_only() {
+            self.customer_managed(id, op)?;
+        }
         // Keys with imported material cannot be rotated by the service.
         if self.key(id)?.origin != Origin::AwsKms {
             return Err(KmsError::UnsupportedOperationException(format!(
@@ -88,9 +96,13 @@ impl Kms {
     /// EnableKeyRotation: the first rotation is one period from now; when
     /// rotation is already on, a new period counts from the last rotation.
     pub fn enable_key_rotation(&mut self, ctx: &CallContext, req: EnableKeyRotationRequest) -> Result<Empty> {
-        self.run(ctx, Op::EnableKeyRotation, |kms| {
+        self.run(ctx, Op::EnableKeyRotation, super::params(&req), |kms| {
             let period = validate_period(req.rotation_period_in_days)?;
-            let id = kms.rotatable_key(Op::EnableKeyRotation, &req.key_id)?;
+            let id = kms.rotatable_key(
+                ctx,
+                &Access::new(Op::EnableKeyRotation).fact("kms:rotationperiodindays", vec![period.to_string()]),
+                &req.key_id,
+            )?;
             let key = kms.key_mut(id)?;
             let anchor = match (key.rotation.enabled, key.rotation.next) {
                 (true, Some(next)) => Timestamp(next.0.saturating_sub(
@@ -105,8 +117,8 @@ impl Kms {
 
     /// DisableKeyRotation.
     pub fn disable_key_rotation(&mut self, ctx: &CallContext, req: super::lifecycle::KeyIdRequest) -> Result<Empty> {
-        self.run(ctx, Op::DisableKeyRotation, |kms| {
-            let id = kms.rotatable_key(Op::DisableKeyRotation, &req.key_id)?;
+        self.run(ctx, Op::DisableKeyRotation, super::params(&req), |kms| {
+            let id = kms.rotatable_key(ctx, &Access::new(Op::DisableKeyRotation), &req.key_id)?;
             kms.key_mut(id)?.rotation.disable();
             Ok(Empty {})
         })
@@ -118,8 +130,8 @@ impl Kms {
         ctx: &CallContext,
         req: super::lifecycle::KeyIdRequest,
     ) -> Result<KeyRotationStatus> {
-        self.run(ctx, Op::GetKeyRotationStatus, |kms| {
-            let id = kms.key_for(Op::GetKeyRotationStatus, &req.key_id, AliasForms::Rejected)?;
+        self.run(ctx, Op::GetKeyRotationStatus, super::params(&req), |kms| {
+            let id = kms.key_for(ctx, &Access::new(Op::GetKeyRotationStatus), &req.key_id, AliasForms::Rejected)?;
             let r = &kms.key(id)?.rotation;
             Ok(KeyRotationStatus {
                 key_id: kms.partition.key_arn(id),
@@ -137,8 +149,8 @@ impl Kms {
         ctx: &CallContext,
         req: super::lifecycle::KeyIdRequest,
     ) -> Result<super::lifecycle::KeyArnResponse> {
-        self.run(ctx, Op::RotateKeyOnDemand, |kms| {
-            let id = kms.rotatable_key(Op::RotateKeyOnDemand, &req.key_id)?;
+        self.run(ctx, Op::RotateKeyOnDemand, super::params(&req), |kms| {
+            let id = kms.rotatable_key(ctx, &Access::new(Op::RotateKeyOnDemand), &req.key_id)?;
             // A key may be rotated on demand at most 25 times.
             if kms.key(id)?.rotation.on_demand_count >= MAX_ON_DEMAND_ROTATIONS {
                 return Err(KmsError::LimitExceededException(format!(
@@ -156,8 +168,8 @@ impl Kms {
 
     /// ListKeyRotations: completed rotations, oldest first.
     pub fn list_key_rotations(&mut self, ctx: &CallContext, req: ListKeyRotationsRequest) -> Result<ListKeyRotationsResponse> {
-        self.run(ctx, Op::ListKeyRotations, |kms| {
-            let id = kms.rotatable_key(Op::ListKeyRotations, &req.key_id)?;
+        self.run(ctx, Op::ListKeyRotations, super::params(&req), |kms| {
+            let id = kms.rotatable_key(ctx, &Access::new(Op::ListKeyRotations), &req.key_id)?;
             let arn = kms.partition.key_arn(id);
             let all: Vec<RotationEntry> = kms
                 .key(id)?

@@ -2,6 +2,7 @@
 
 use super::paging::{page, Limits};
 use super::Empty;
+use crate::access::Access;
 use crate::error::Result;
 use crate::ids::AliasForms;
 use crate::keys::tags::{self, Tag};
@@ -10,35 +11,39 @@ use crate::operation::Operation as Op;
 use serde::{Deserialize, Serialize};
 
 /// TagResource request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct TagResourceRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }
 
 /// UntagResource request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct UntagResourceRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
     #[serde(deserialize_with = "super::nullable")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tag_keys: Vec<String>,
 }
 
 /// ListResourceTags request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
 #[allow(missing_docs)]
 pub struct ListResourceTagsRequest {
     #[serde(deserialize_with = "super::nullable")]
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
 }
 
@@ -56,9 +61,10 @@ pub struct ListResourceTagsResponse {
 impl Kms {
     /// TagResource: adds or overwrites tags; at most 50 per key.
     pub fn tag_resource(&mut self, ctx: &CallContext, req: TagResourceRequest) -> Result<Empty> {
-        self.run(ctx, Op::TagResource, |kms| {
+        self.run(ctx, Op::TagResource, super::params(&req), |kms| {
             let new = tags::validate(&req.tags)?;
-            let id = kms.key_for(Op::TagResource, &req.key_id, AliasForms::Rejected)?;
+            let id = kms.key_for(ctx, &Access::new(Op::TagResource), &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::TagResource)?;
             let all = tags::merged(&kms.key(id)?.tags, new)?;
             kms.key_mut(id)?.tags = all;
             Ok(Empty {})
@@ -67,9 +73,10 @@ impl Kms {
 
     /// UntagResource: removes tags by key; absent keys are ignored, as in AWS.
     pub fn untag_resource(&mut self, ctx: &CallContext, req: UntagResourceRequest) -> Result<Empty> {
-        self.run(ctx, Op::UntagResource, |kms| {
+        self.run(ctx, Op::UntagResource, super::params(&req), |kms| {
             req.tag_keys.iter().try_for_each(|k| tags::validate_key(k))?;
-            let id = kms.key_for(Op::UntagResource, &req.key_id, AliasForms::Rejected)?;
+            let id = kms.key_for(ctx, &Access::new(Op::UntagResource), &req.key_id, AliasForms::Rejected)?;
+            kms.customer_managed(id, Op::UntagResource)?;
             let key = kms.key_mut(id)?;
             req.tag_keys.iter().for_each(|k| {
                 key.tags.remove(k);
@@ -80,8 +87,8 @@ impl Kms {
 
     /// ListResourceTags: 50 a page by default, ordered by tag key.
     pub fn list_resource_tags(&mut self, ctx: &CallContext, req: ListResourceTagsRequest) -> Result<ListResourceTagsResponse> {
-        self.run(ctx, Op::ListResourceTags, |kms| {
-            let id = kms.key_for(Op::ListResourceTags, &req.key_id, AliasForms::Rejected)?;
+        self.run(ctx, Op::ListResourceTags, super::params(&req), |kms| {
+            let id = kms.key_for(ctx, &Access::new(Op::ListResourceTags), &req.key_id, AliasForms::Rejected)?;
             let all: Vec<Tag> = kms
                 .key(id)?
                 .tags

@@ -24,7 +24,7 @@ impl Fixture {
     }
 
     pub fn ctx(&self) -> CallContext {
-        CallContext { caller: format!("arn:aws:iam::{ACCOUNT}:root"), now: self.now }
+        CallContext::new(format!("arn:aws:iam::{ACCOUNT}:root"), self.now)
     }
 
     pub fn advance_days(&mut self, days: i64) {
