@@ -135,7 +135,7 @@ fn overlap(a: Timestamp, b: Timestamp, start: Timestamp, end: Timestamp) -> i64 
 #[allow(clippy::cast_precision_loss)]
 fn version_ms(from: Timestamp, to: Timestamp, rotations: &[Timestamp], start: Timestamp, end: Timestamp) -> f64 {
     let mut edges: Vec<Timestamp> = vec![from];
-    edges.extend(rotations.iter().copied().filter(|r| *r > from && *r < to));
+    edges.extend(rotations.iter().copied().filter(|r| *r >= from && *r < to));
     edges.push(to);
     edges
         .windows(2)
