@@ -61,7 +61,7 @@ node --input-type=module -e "
   import { readFileSync } from 'node:fs';
   const glue = await import('./$OUT/$NAME.js');
   glue.initSync({ module: readFileSync('./$OUT/${NAME}_bg.wasm') });
-  const k = new glue.WasmKms('111122223333', 'us-east-1');
+  const k = new glue.WasmKms('111122223333', 'us-east-1', 0);
   if (typeof k.generation() !== 'number') throw new Error('the optimized wasm does not work');
   k.free();
 "
