@@ -46,12 +46,27 @@ pub struct Record {
     pub service_event_details: Value,
 }
 
+/// Records kept by default. Like CloudTrail's event history, the log in
+/// memory is bounded; the oldest records make way, and the chain stays
+/// verifiable from the digest of the last record dropped.
+pub const DEFAULT_RETENTION: usize = 100_000;
+
 /// The append-only log with its chain.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AuditLog {
-    records: Vec<Record>,
+    records: std::collections::VecDeque<Record>,
     /// `digests[i]` seals `records[i]`; shorter than `records` until sealed.
-    digests: Vec<[u8; 32]>,
+    digests: std::collections::VecDeque<[u8; 32]>,
+    /// The digest before the first retained record (genesis at first).
+    anchor: [u8; 32],
+    /// Most records kept.
+    retention: usize,
+}
+
+impl Default for AuditLog {
+    fn default() -> Self {
+        AuditLog::with_retention(DEFAULT_RETENTION)
+    }
 }
 
 /// The outcome of verifying a chain.
@@ -171,9 +186,26 @@ fn digest_of(body: &Map<String, Value>) -> [u8; 32] {
 const GENESIS: [u8; 32] = [0u8; 32];
 
 impl AuditLog {
-    /// Appends a record (sealed lazily).
-    pub fn append(&mut self, record: Record) {
-        self.records.push(record);
+    /// A log keeping at most `retention` records (at least one).
+    pub fn with_retention(retention: usize) -> AuditLog {
+        AuditLog {
+            records: Default::default(),
+            digests: Default::default(),
+            anchor: GENESIS,
+            retention: retention.max(1),
+        }
+    }
+
+    /// Appends a record (sealed lazily), dropping the oldest beyond the retention.
+    pub fn append(&mut self, record: Record, p: &Partition) {
+        if self.records.len() >= self.retention {
+            self.seal(p);
+            self.records.pop_front();
+            if let Some(d) = self.digests.pop_front() {
+                self.anchor = d;
+            }
+        }
+        self.records.push_back(record);
     }
 
     /// Number of records.
@@ -187,18 +219,23 @@ impl AuditLog {
     }
 
     /// The records, oldest first, without rendering.
-    pub fn records(&self) -> &[Record] {
-        &self.records
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter()
+    }
+
+    /// The digest the first retained record links to.
+    pub fn anchor(&self) -> [u8; 32] {
+        self.anchor
     }
 
     fn seal(&mut self, p: &Partition) {
         while self.digests.len() < self.records.len() {
             let i = self.digests.len();
-            let previous = self.digests.last().copied().unwrap_or(GENESIS);
+            let previous = self.digests.back().copied().unwrap_or(self.anchor);
             let Some(record) = self.records.get(i) else { break };
             let mut body = render(record, p);
             body.insert("previousDigest".into(), json!(hex::encode(previous)));
-            self.digests.push(digest_of(&body));
+            self.digests.push_back(digest_of(&body));
         }
     }
 
@@ -211,7 +248,7 @@ impl AuditLog {
             if !keep(r) {
                 continue;
             }
-            let previous = i.checked_sub(1).and_then(|j| self.digests.get(j)).copied().unwrap_or(GENESIS);
+            let previous = i.checked_sub(1).and_then(|j| self.digests.get(j)).copied().unwrap_or(self.anchor);
             let mut body = render(r, p);
             body.insert("previousDigest".into(), json!(hex::encode(previous)));
             body.insert("digest".into(), json!(hex::encode(self.digests.get(i).copied().unwrap_or(GENESIS))));
@@ -222,9 +259,10 @@ impl AuditLog {
 }
 
 /// Verifies a chain of rendered records (the whole log, oldest first): each
-/// must link to the digest before it and match its own digest.
-pub fn verify(records: &[Value]) -> Verification {
-    let mut previous = hex::encode(GENESIS);
+/// must link to the digest before it and match its own digest. The first
+/// must link to `anchor` (all zeros for a log that never dropped a record).
+pub fn verify_from(anchor: [u8; 32], records: &[Value]) -> Verification {
+    let mut previous = hex::encode(anchor);
     for (i, r) in records.iter().enumerate() {
         let Some(body) = r.as_object() else {
             return Verification { valid: false, first_invalid_index: Some(i) };
@@ -238,6 +276,21 @@ pub fn verify(records: &[Value]) -> Verification {
         previous = claimed;
     }
     Verification { valid: true, first_invalid_index: None }
+}
+
+/// Verifies an exported copy of a log: the first record's link is taken
+/// as given (an exported copy carries no anchor of its own).
+pub fn verify(records: &[Value]) -> Verification {
+    let anchor = records
+        .first()
+        .and_then(|r| r.get("previousDigest"))
+        .and_then(Value::as_str)
+        .and_then(|h| {
+            let mut a = [0u8; 32];
+            hex::decode_to_slice(h, &mut a).ok().map(|()| a)
+        })
+        .unwrap_or(GENESIS);
+    verify_from(anchor, records)
 }
 
 #[cfg(test)]
@@ -263,11 +316,26 @@ mod tests {
     }
 
     fn log(n: i64) -> (AuditLog, Partition) {
+        let p = Partition::new("111122223333", "us-east-1").unwrap();
         let mut l = AuditLog::default();
         for t in 0..n {
-            l.append(record("Encrypt", t * 1000));
+            l.append(record("Encrypt", t * 1000), &p);
         }
-        (l, Partition::new("111122223333", "us-east-1").unwrap())
+        (l, p)
+    }
+
+    #[test]
+    fn retention_drops_the_oldest_and_keeps_the_chain_verifiable() {
+        let p = Partition::new("111122223333", "us-east-1").unwrap();
+        let mut l = AuditLog::with_retention(3);
+        for t in 0..10 {
+            l.append(record("Encrypt", t * 1000), &p);
+        }
+        let r = l.rendered(&p, |_| true);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0]["eventTime"], "1970-01-01T00:00:07Z");
+        assert!(verify_from(l.anchor(), &r).valid);
+        assert!(!verify_from(GENESIS, &r).valid);
     }
 
     #[test]

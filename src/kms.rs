@@ -199,7 +199,7 @@ impl Kms {
             resources,
             error: outcome.as_ref().err().map(|e| (e.name().to_owned(), e.message().to_owned())),
             service_event_details: Value::Null,
-        });
+        }, &self.partition);
         outcome
     }
 
@@ -236,7 +236,7 @@ impl Kms {
             resources: vec![self.partition.key_arn(key)],
             error: None,
             service_event_details: details,
-        });
+        }, &self.partition);
     }
 
     /// Applies every time-driven change due by `now`: ends of deletion

@@ -4,7 +4,7 @@
 //! EC2-style members.
 
 use crate::access::{caller_account, check_caller};
-use crate::audit::{verify, Verification};
+use crate::audit::Verification;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyRef};
 use crate::keys::KeyManager;
@@ -199,7 +199,8 @@ impl Kms {
     /// Verifies the whole audit chain.
     pub fn verify_audit_log(&mut self) -> Verification {
         let partition = self.partition.clone();
-        verify(&self.audit.rendered(&partition, |_| true))
+        let records = self.audit.rendered(&partition, |_| true);
+        crate::audit::verify_from(self.audit.anchor(), &records)
     }
 
     /// Usage and an estimated bill for one calendar month (UTC).
@@ -236,7 +237,7 @@ impl Kms {
             });
         }
         let mut requests: BTreeMap<String, u64> = BTreeMap::new();
-        for r in self.audit.records().iter().filter(|r| !r.service_event && r.time >= start && r.time < end) {
+        for r in self.audit.records().filter(|r| !r.service_event && r.time >= start && r.time < end) {
             *requests.entry(r.event_name.clone()).or_default() += 1;
         }
         let total_requests: u64 = requests.values().sum();
