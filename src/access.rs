@@ -110,7 +110,9 @@ impl Facts for CallFacts<'_> {
             "aws:principalarn" => one(&self.ctx.caller),
             "kms:viaservice" => self.ctx.service.as_ref().map(|s| vec![format!("{s}.{}.amazonaws.com", p.region)]),
             "aws:sourcevpce" => self.ctx.endpoint.as_deref().and_then(one),
-            "aws:sourcevpc" => self.ctx.endpoint.as_ref().and_then(|e| self.kms.state.endpoints.get(e)).map(|e| vec![e.vpc_id.clone()]),
+            "aws:sourcevpc" => {
+                self.ctx.endpoint.as_ref().and_then(|e| self.kms.state.endpoints.get(e)).map(|e| vec![e.vpc_id.clone()])
+            }
             "aws:currenttime" => Some(vec![crate::time::iso8601(self.ctx.now)]),
             "aws:epochtime" => Some(vec![self.ctx.now.0.div_euclid(1000).to_string()]),
             "kms:encryptioncontextkeys" => self.access.context.map(|c| c.pairs().keys().cloned().collect()),
@@ -118,7 +120,13 @@ impl Facts for CallFacts<'_> {
             "kms:resourcealiases" => self.key.map(|k| {
                 self.kms.state.aliases.iter().filter(|(_, a)| a.target == k.id).map(|(n, _)| n.clone()).collect()
             }),
-            "kms:keyorigin" => self.key.map(|k| vec![match k.origin { Origin::AwsKms => "AWS_KMS", Origin::External => "EXTERNAL" }.to_owned()]),
+            "kms:keyorigin" => self.key.map(|k| {
+                vec![match k.origin {
+                    Origin::AwsKms => "AWS_KMS",
+                    Origin::External => "EXTERNAL",
+                }
+                .to_owned()]
+            }),
             "kms:keyspec" | "kms:customermasterkeyspec" => self.key.map(|_| vec!["SYMMETRIC_DEFAULT".to_owned()]),
             "kms:keyusage" | "kms:customermasterkeyusage" => self.key.map(|_| vec!["ENCRYPT_DECRYPT".to_owned()]),
             "kms:multiregion" => self.key.map(|_| vec!["false".to_owned()]),
@@ -135,7 +143,9 @@ impl Facts for CallFacts<'_> {
 }
 
 fn denied(caller: &str, action: &str, resource: &str, why: &str) -> KmsError {
-    KmsError::AccessDeniedException(format!("User: {caller} is not authorized to perform: {action} on resource: {resource} {why}."))
+    KmsError::AccessDeniedException(format!(
+        "User: {caller} is not authorized to perform: {action} on resource: {resource} {why}."
+    ))
 }
 
 impl Kms {
@@ -147,10 +157,13 @@ impl Kms {
             .get(id)
             .ok_or_else(|| KmsError::NotFoundException(format!("The VPC endpoint {id} does not exist.")))?;
         let Some(policy) = &endpoint.policy else { return Ok(()) }; // the default endpoint policy allows all
-        let req = Request { principal: &ctx.caller, principal_account: caller_account(&ctx.caller), action, resource, facts };
+        let req =
+            Request { principal: &ctx.caller, principal_account: caller_account(&ctx.caller), action, resource, facts };
         match policy.evaluate(&req) {
             Decision::Allow => Ok(()),
-            Decision::ExplicitDeny => Err(denied(&ctx.caller, action, resource, "with an explicit deny in a VPC endpoint policy")),
+            Decision::ExplicitDeny => {
+                Err(denied(&ctx.caller, action, resource, "with an explicit deny in a VPC endpoint policy"))
+            }
             Decision::ImplicitDeny => Err(denied(
                 &ctx.caller,
                 action,
@@ -161,7 +174,13 @@ impl Kms {
     }
 
     /// Authorizes `access` on `key`.
-    pub(crate) fn authorize(&self, ctx: &CallContext, key: &Key, access: &Access<'_>, request_alias: Option<&str>) -> Result<()> {
+    pub(crate) fn authorize(
+        &self,
+        ctx: &CallContext,
+        key: &Key,
+        access: &Access<'_>,
+        request_alias: Option<&str>,
+    ) -> Result<()> {
         let facts = CallFacts { kms: self, ctx, key: Some(key), access, request_alias };
         let arn = self.partition.key_arn(key.id);
         self.endpoint_allows(ctx, &facts, access.action, &arn)?;
@@ -174,7 +193,9 @@ impl Kms {
         };
         match key.policy.evaluate(&req) {
             Decision::Allow => Ok(()),
-            Decision::ExplicitDeny => Err(denied(&ctx.caller, access.action, &arn, "with an explicit deny in a resource-based policy")),
+            Decision::ExplicitDeny => {
+                Err(denied(&ctx.caller, access.action, &arn, "with an explicit deny in a resource-based policy"))
+            }
             Decision::ImplicitDeny => {
                 let granted = access.grant_operation().is_some_and(|op| {
                     key.grants.iter().any(|g| g.allows(key.id, &ctx.caller, op, access.context, ctx.now, access.tokens))
@@ -216,7 +237,8 @@ impl Kms {
         if bypass {
             return Ok(());
         }
-        let access = Access::new(Operation::PutKeyPolicy).fact("kms:bypasspolicylockoutsafetycheck", vec!["false".into()]);
+        let access =
+            Access::new(Operation::PutKeyPolicy).fact("kms:bypasspolicylockoutsafetycheck", vec!["false".into()]);
         let facts = CallFacts { kms: self, ctx, key: Some(key), access: &access, request_alias: None };
         let arn = self.partition.key_arn(key.id);
         let req = Request {

@@ -107,7 +107,10 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     m.insert("eventSource".into(), json!("kms.amazonaws.com"));
     m.insert("eventName".into(), json!(r.event_name));
     m.insert("awsRegion".into(), json!(p.region));
-    m.insert("sourceIPAddress".into(), json!(r.via_service.as_ref().map_or("kms-wasm".to_owned(), |s| format!("{s}.amazonaws.com"))));
+    m.insert(
+        "sourceIPAddress".into(),
+        json!(r.via_service.as_ref().map_or("kms-wasm".to_owned(), |s| format!("{s}.amazonaws.com"))),
+    );
     m.insert("userAgent".into(), json!("kms-wasm"));
     m.insert("requestParameters".into(), r.request_parameters.clone());
     m.insert("responseElements".into(), r.response_elements.clone());
@@ -121,7 +124,10 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     m.insert(
         "resources".into(),
         Value::Array(
-            r.resources.iter().map(|arn| json!({ "accountId": p.account_id, "type": "AWS::KMS::Key", "ARN": arn })).collect(),
+            r.resources
+                .iter()
+                .map(|arn| json!({ "accountId": p.account_id, "type": "AWS::KMS::Key", "ARN": arn }))
+                .collect(),
         ),
     );
     m.insert("eventType".into(), json!(if r.service_event { "AwsServiceEvent" } else { "AwsApiCall" }));
@@ -167,7 +173,9 @@ fn canonical(v: &Value, out: &mut Vec<u8>) {
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => out.extend_from_slice(i.to_string().as_bytes()),
             #[allow(clippy::cast_possible_truncation, clippy::float_cmp)]
-            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => out.extend_from_slice((f as i64).to_string().as_bytes()),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                out.extend_from_slice((f as i64).to_string().as_bytes())
+            }
             _ => out.extend_from_slice(n.to_string().as_bytes()),
         },
         other => out.extend_from_slice(other.to_string().as_bytes()),

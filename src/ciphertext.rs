@@ -259,10 +259,30 @@ mod vectors {
         let nonce: [u8; 12] = core::array::from_fn(|i| 0x10 + i as u8);
         let key = AeadKey::from_slice(&material).unwrap();
         let goods = [
-            Good { name: "empty_context", description: "one byte, no encryption context", context: "{}", plaintext: vec![0x2a] },
-            Good { name: "two_pairs", description: "two context pairs, canonical order", context: r#"{"tenant":"acme","purpose":"backup"}"#, plaintext: b"hello, kms-wasm".to_vec() },
-            Good { name: "unicode_context", description: "non-ASCII context", context: r#"{"clé":"värde ✓"}"#, plaintext: (0..=255u8).collect() },
-            Good { name: "max_plaintext", description: "4096-byte plaintext, the Encrypt maximum", context: "{}", plaintext: (0..4096u32).map(|i| (i % 251) as u8).collect() },
+            Good {
+                name: "empty_context",
+                description: "one byte, no encryption context",
+                context: "{}",
+                plaintext: vec![0x2a],
+            },
+            Good {
+                name: "two_pairs",
+                description: "two context pairs, canonical order",
+                context: r#"{"tenant":"acme","purpose":"backup"}"#,
+                plaintext: b"hello, kms-wasm".to_vec(),
+            },
+            Good {
+                name: "unicode_context",
+                description: "non-ASCII context",
+                context: r#"{"clé":"värde ✓"}"#,
+                plaintext: (0..=255u8).collect(),
+            },
+            Good {
+                name: "max_plaintext",
+                description: "4096-byte plaintext, the Encrypt maximum",
+                context: "{}",
+                plaintext: (0..4096u32).map(|i| (i % 251) as u8).collect(),
+            },
         ];
         let base = |g: &Good, blob: &[u8]| {
             vec![
@@ -291,17 +311,40 @@ mod vectors {
             b
         };
         let mut fails: Vec<(&str, &str, Vec<u8>, &str)> = vec![
-            ("fail_version", "version byte is not 1", { let mut b = reference.clone(); b[0] = 2; b }, g.context),
+            (
+                "fail_version",
+                "version byte is not 1",
+                {
+                    let mut b = reference.clone();
+                    b[0] = 2;
+                    b
+                },
+                g.context,
+            ),
             ("fail_key_id", "a key-id byte changed", flip(5), g.context),
             ("fail_backing_id", "a backing-key-id byte changed", flip(30), g.context),
             ("fail_nonce", "a nonce byte changed", flip(50), g.context),
             ("fail_body", "a ciphertext byte changed", flip(HEADER_LEN + 3), g.context),
             ("fail_tag", "a tag byte changed", flip(reference.len() - 1), g.context),
             ("fail_truncated", "last byte missing", reference[..reference.len() - 1].to_vec(), g.context),
-            ("fail_extended", "one byte appended", { let mut b = reference.clone(); b.push(0); b }, g.context),
+            (
+                "fail_extended",
+                "one byte appended",
+                {
+                    let mut b = reference.clone();
+                    b.push(0);
+                    b
+                },
+                g.context,
+            ),
             ("fail_header_only", "header and tag without a body", reference[..OVERHEAD].to_vec(), g.context),
         ];
-        fails.push(("fail_context_value", "decrypted with a changed context value", reference.clone(), r#"{"tenant":"acme","purpose":"backuP"}"#));
+        fails.push((
+            "fail_context_value",
+            "decrypted with a changed context value",
+            reference.clone(),
+            r#"{"tenant":"acme","purpose":"backuP"}"#,
+        ));
         fails.push(("fail_context_missing", "decrypted without the context", reference.clone(), "{}"));
         for (name, description, blob, context) in fails {
             let mut fields = base(g, &blob);
@@ -342,7 +385,15 @@ mod vectors {
                 // and sealing the same inputs gives the same bytes
                 let nonce: [u8; 12] = v.hex("nonce").try_into().unwrap();
                 let backing: [u8; 32] = v.hex("backing_id").try_into().unwrap();
-                let again = seal_with_nonce(KeyId::parse(&v.fields["key_id"]).unwrap(), &backing, &key, &ctx, &v.hex("plaintext"), &nonce).unwrap();
+                let again = seal_with_nonce(
+                    KeyId::parse(&v.fields["key_id"]).unwrap(),
+                    &backing,
+                    &key,
+                    &ctx,
+                    &v.hex("plaintext"),
+                    &nonce,
+                )
+                .unwrap();
                 assert_eq!(again, blob, "{name}");
                 count.0 += 1;
             }

@@ -32,17 +32,13 @@ impl EncryptionContext {
             }
             // Encryption context values must be non-empty strings.
             if v.is_empty() {
-                return Err(KmsError::validation(format!(
-                    "EncryptionContext value for key '{k}' must not be empty."
-                )));
+                return Err(KmsError::validation(format!("EncryptionContext value for key '{k}' must not be empty.")));
             }
             total = total.saturating_add(k.len()).saturating_add(v.len());
         }
         // The whole context must fit in MAX_CONTEXT_BYTES.
         if total > MAX_CONTEXT_BYTES {
-            return Err(KmsError::validation(format!(
-                "EncryptionContext must not exceed {MAX_CONTEXT_BYTES} bytes."
-            )));
+            return Err(KmsError::validation(format!("EncryptionContext must not exceed {MAX_CONTEXT_BYTES} bytes.")));
         }
         Ok(EncryptionContext(pairs))
     }

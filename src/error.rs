@@ -116,8 +116,7 @@ impl KmsError {
     /// would help an attacker and help no honest caller.
     pub fn invalid_ciphertext() -> Self {
         Self::InvalidCiphertextException(
-            "The ciphertext is invalid, was altered, or does not match the encryption context."
-                .to_owned(),
+            "The ciphertext is invalid, was altered, or does not match the encryption context.".to_owned(),
         )
     }
 

@@ -295,12 +295,21 @@ impl Grant {
     }
 
     /// Whether a CreateGrant with these parameters is a retry of this grant.
-    pub fn same_request(&self, grantee: &str, retiring: Option<&str>, operations: &[String], constraints: Option<&Constraints>) -> bool {
+    pub fn same_request(
+        &self,
+        grantee: &str,
+        retiring: Option<&str>,
+        operations: &[String],
+        constraints: Option<&Constraints>,
+    ) -> bool {
         let mut a = self.operations.clone();
         let mut b = operations.to_vec();
         a.sort();
         b.sort();
-        self.grantee == grantee && self.retiring.as_deref() == retiring && a == b && self.constraints.as_ref() == constraints
+        self.grantee == grantee
+            && self.retiring.as_deref() == retiring
+            && a == b
+            && self.constraints.as_ref() == constraints
     }
 }
 
@@ -328,7 +337,10 @@ mod tests {
 
     #[test]
     fn subset_constraints_need_the_pairs_keys_case_insensitively() {
-        let c = Constraints { encryption_context_subset: Some([("Tenant".to_owned(), "acme".to_owned())].into()), ..Default::default() };
+        let c = Constraints {
+            encryption_context_subset: Some([("Tenant".to_owned(), "acme".to_owned())].into()),
+            ..Default::default()
+        };
         assert!(c.satisfied_by(&ctx(&[("tenant", "acme"), ("x", "y")])));
         assert!(!c.satisfied_by(&ctx(&[("tenant", "ACME")])));
         assert!(!c.satisfied_by(&ctx(&[])));
@@ -336,14 +348,20 @@ mod tests {
 
     #[test]
     fn equals_constraints_need_exactly_the_pairs() {
-        let c = Constraints { encryption_context_equals: Some([("a".to_owned(), "1".to_owned())].into()), ..Default::default() };
+        let c = Constraints {
+            encryption_context_equals: Some([("a".to_owned(), "1".to_owned())].into()),
+            ..Default::default()
+        };
         assert!(c.satisfied_by(&ctx(&[("A", "1")])));
         assert!(!c.satisfied_by(&ctx(&[("a", "1"), ("b", "2")])));
     }
 
     #[test]
     fn constraints_are_validated() {
-        let both = Constraints { encryption_context_equals: Some(BTreeMap::new()), encryption_context_subset: Some(BTreeMap::new()) };
+        let both = Constraints {
+            encryption_context_equals: Some(BTreeMap::new()),
+            encryption_context_subset: Some(BTreeMap::new()),
+        };
         assert_eq!(both.validate(&["Decrypt".into()]).unwrap_err().name(), "ValidationException");
         let one = Constraints { encryption_context_subset: Some(BTreeMap::new()), ..Default::default() };
         assert_eq!(one.validate(&["DescribeKey".into()]).unwrap_err().name(), "ValidationException");
@@ -360,7 +378,14 @@ mod tests {
         assert!(g.allows(key, who, "Decrypt", Some(&ctx(&[])), Timestamp(1_000), &[token]));
         assert!(g.allows(key, who, "Decrypt", Some(&ctx(&[])), Timestamp(5_000), &[]));
         assert!(!g.allows(key, who, "Encrypt", Some(&ctx(&[])), Timestamp(5_000), &[]));
-        assert!(!g.allows(key, "arn:aws:iam::111122223333:role/other", "Decrypt", Some(&ctx(&[])), Timestamp(5_000), &[]));
+        assert!(!g.allows(
+            key,
+            "arn:aws:iam::111122223333:role/other",
+            "Decrypt",
+            Some(&ctx(&[])),
+            Timestamp(5_000),
+            &[]
+        ));
     }
 
     #[test]

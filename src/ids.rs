@@ -87,18 +87,16 @@ impl Partition {
     /// cryptographic operations and `DescribeKey`).
     pub fn parse_key_ref(&self, input: &str, aliases: AliasForms) -> Result<KeyRef> {
         if input.is_empty() || input.len() > 2048 {
-            return Err(KmsError::validation(
-                "KeyId must be between 1 and 2048 characters long.",
-            ));
+            return Err(KmsError::validation("KeyId must be between 1 and 2048 characters long."));
         }
         let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{input}'."));
         let local = match input.strip_prefix("arn:") {
             Some(_) => {
                 let prefix = self.arn_prefix();
                 // An ARN of another account or region names no key we have.
-                input.strip_prefix(prefix.as_str()).ok_or_else(|| {
-                    KmsError::NotFoundException(format!("Key '{input}' does not exist."))
-                })?
+                input
+                    .strip_prefix(prefix.as_str())
+                    .ok_or_else(|| KmsError::NotFoundException(format!("Key '{input}' does not exist.")))?
             }
             None => input,
         };
@@ -160,10 +158,7 @@ mod tests {
         let id = KeyId::random().unwrap();
         assert_eq!(p.parse_key_ref(&id.to_string(), AliasForms::Accepted).unwrap(), KeyRef::Key(id));
         assert_eq!(p.parse_key_ref(&p.key_arn(id), AliasForms::Accepted).unwrap(), KeyRef::Key(id));
-        assert_eq!(
-            p.parse_key_ref("alias/app", AliasForms::Accepted).unwrap(),
-            KeyRef::Alias("alias/app".into())
-        );
+        assert_eq!(p.parse_key_ref("alias/app", AliasForms::Accepted).unwrap(), KeyRef::Alias("alias/app".into()));
         assert_eq!(
             p.parse_key_ref(&p.alias_arn("alias/app"), AliasForms::Accepted).unwrap(),
             KeyRef::Alias("alias/app".into())

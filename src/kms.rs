@@ -185,21 +185,24 @@ impl Kms {
             Ok(response) if op.audits_response() => crate::ops::audit_view(response),
             _ => Value::Null,
         };
-        self.audit.append(Record {
-            event_id: crate::events::new_id(),
-            time: ctx.now,
-            event_name: op.name().to_owned(),
-            service_event: false,
-            caller: ctx.caller.clone(),
-            via_service: ctx.service.clone(),
-            vpc_endpoint_id: ctx.endpoint.clone(),
-            read_only: op.read_only(),
-            request_parameters: params,
-            response_elements,
-            resources,
-            error: outcome.as_ref().err().map(|e| (e.name().to_owned(), e.message().to_owned())),
-            service_event_details: Value::Null,
-        }, &self.partition);
+        self.audit.append(
+            Record {
+                event_id: crate::events::new_id(),
+                time: ctx.now,
+                event_name: op.name().to_owned(),
+                service_event: false,
+                caller: ctx.caller.clone(),
+                via_service: ctx.service.clone(),
+                vpc_endpoint_id: ctx.endpoint.clone(),
+                read_only: op.read_only(),
+                request_parameters: params,
+                response_elements,
+                resources,
+                error: outcome.as_ref().err().map(|e| (e.name().to_owned(), e.message().to_owned())),
+                service_event_details: Value::Null,
+            },
+            &self.partition,
+        );
         outcome
     }
 
@@ -222,21 +225,24 @@ impl Kms {
     }
 
     fn service_record(&mut self, name: &str, at: Timestamp, key: KeyId, details: Value) {
-        self.audit.append(Record {
-            event_id: crate::events::new_id(),
-            time: at,
-            event_name: name.to_owned(),
-            service_event: true,
-            caller: String::new(),
-            via_service: None,
-            vpc_endpoint_id: None,
-            read_only: false,
-            request_parameters: Value::Null,
-            response_elements: Value::Null,
-            resources: vec![self.partition.key_arn(key)],
-            error: None,
-            service_event_details: details,
-        }, &self.partition);
+        self.audit.append(
+            Record {
+                event_id: crate::events::new_id(),
+                time: at,
+                event_name: name.to_owned(),
+                service_event: true,
+                caller: String::new(),
+                via_service: None,
+                vpc_endpoint_id: None,
+                read_only: false,
+                request_parameters: Value::Null,
+                response_elements: Value::Null,
+                resources: vec![self.partition.key_arn(key)],
+                error: None,
+                service_event_details: details,
+            },
+            &self.partition,
+        );
     }
 
     /// Applies every time-driven change due by `now`: ends of deletion
@@ -253,16 +259,25 @@ impl Kms {
             .collect();
         for (id, at) in expired {
             if let Some(key) = self.state.keys.remove(&id) {
-                self.state.deleted.insert(id, DeletedKey {
-                    created: key.created,
-                    deleted: at,
-                    customer_managed: key.manager == KeyManager::Customer,
-                    rotations: key.material.rotations().map(|b| b.created).collect(),
-                });
+                self.state.deleted.insert(
+                    id,
+                    DeletedKey {
+                        created: key.created,
+                        deleted: at,
+                        customer_managed: key.manager == KeyManager::Customer,
+                        rotations: key.material.rotations().map(|b| b.created).collect(),
+                    },
+                );
             }
             self.state.aliases.retain(|_, a| a.target != id);
             self.service_record("DeleteKey", at, id, serde_json::json!({ "keyId": id.to_string() }));
-            self.raise(Event::new("KMS CMK Deletion", at, &self.partition, id, serde_json::json!({ "key-id": id.to_string() })));
+            self.raise(Event::new(
+                "KMS CMK Deletion",
+                at,
+                &self.partition,
+                id,
+                serde_json::json!({ "key-id": id.to_string() }),
+            ));
             changed = true;
         }
         let mut rotations = Vec::new();
@@ -274,7 +289,13 @@ impl Kms {
         for (id, at) in rotations {
             let details = serde_json::json!({ "keyId": id.to_string(), "rotationType": "AUTOMATIC" });
             self.service_record("RotateKey", at, id, details);
-            self.raise(Event::new("KMS CMK Rotation", at, &self.partition, id, serde_json::json!({ "key-id": id.to_string() })));
+            self.raise(Event::new(
+                "KMS CMK Rotation",
+                at,
+                &self.partition,
+                id,
+                serde_json::json!({ "key-id": id.to_string() }),
+            ));
             changed = true;
         }
         if self.state.clock.is_none_or(|c| c < now) {
@@ -329,7 +350,13 @@ impl Kms {
 
     /// Resolves a `KeyId` member, authorizes the access and checks that the
     /// key's state allows it — in that order, as AWS does.
-    pub(crate) fn key_for(&self, ctx: &CallContext, access: &Access<'_>, input: &str, forms: AliasForms) -> Result<KeyId> {
+    pub(crate) fn key_for(
+        &self,
+        ctx: &CallContext,
+        access: &Access<'_>,
+        input: &str,
+        forms: AliasForms,
+    ) -> Result<KeyId> {
         let (id, alias) = self.resolve(input, forms)?;
         self.touch_key(id);
         let key = self.key(id)?;
@@ -377,10 +404,7 @@ impl Kms {
     /// The key with this id, writable.
     pub(crate) fn key_mut(&mut self, id: KeyId) -> Result<&mut Key> {
         let arn = self.partition.key_arn(id);
-        self.state
-            .keys
-            .get_mut(&id)
-            .ok_or_else(|| KmsError::NotFoundException(format!("Key '{arn}' does not exist.")))
+        self.state.keys.get_mut(&id).ok_or_else(|| KmsError::NotFoundException(format!("Key '{arn}' does not exist.")))
     }
 
     /// Customers may look at AWS-managed keys but not manage them.

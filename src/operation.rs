@@ -138,7 +138,11 @@ impl Operation {
     pub fn is_cryptographic(self) -> bool {
         matches!(
             self,
-            Self::Encrypt | Self::Decrypt | Self::ReEncrypt | Self::GenerateDataKey | Self::GenerateDataKeyWithoutPlaintext
+            Self::Encrypt
+                | Self::Decrypt
+                | Self::ReEncrypt
+                | Self::GenerateDataKey
+                | Self::GenerateDataKeyWithoutPlaintext
         )
     }
 
@@ -148,7 +152,11 @@ impl Operation {
     pub fn audits_response(self) -> bool {
         matches!(
             self,
-            Self::CreateKey | Self::ScheduleKeyDeletion | Self::CancelKeyDeletion | Self::CreateGrant | Self::DescribeKey
+            Self::CreateKey
+                | Self::ScheduleKeyDeletion
+                | Self::CancelKeyDeletion
+                | Self::CreateGrant
+                | Self::DescribeKey
         )
     }
 
@@ -225,7 +233,8 @@ mod tests {
     #[test]
     fn every_operation_has_its_action() {
         for op in Operation::ALL {
-            let expected = if op == Operation::ReEncrypt { "kms:ReEncryptFrom".to_owned() } else { format!("kms:{}", op.name()) };
+            let expected =
+                if op == Operation::ReEncrypt { "kms:ReEncryptFrom".to_owned() } else { format!("kms:{}", op.name()) };
             assert_eq!(op.action(), expected);
         }
     }

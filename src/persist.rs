@@ -61,7 +61,11 @@ impl Kms {
     /// Rebuilds a KMS from a snapshot, refusing anything damaged, of
     /// another version, of another account or region, or inconsistent.
     pub fn restore(partition: Partition, snapshot: &[u8]) -> Result<Kms> {
-        let body_end = snapshot.len().checked_sub(DIGEST_LEN).filter(|&n| n >= PREFIX_LEN).ok_or_else(|| corrupt("it is truncated"))?;
+        let body_end = snapshot
+            .len()
+            .checked_sub(DIGEST_LEN)
+            .filter(|&n| n >= PREFIX_LEN)
+            .ok_or_else(|| corrupt("it is truncated"))?;
         let (content, digest) = snapshot.split_at(body_end);
         if !ct_eq(&Sha256::digest(content), digest) {
             return Err(corrupt("its checksum does not match"));

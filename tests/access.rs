@@ -37,7 +37,10 @@ fn dec(blob: &[u8], context: &[(&str, &str)]) -> DecryptRequest {
 fn put_policy(f: &mut Fixture, key: &str, policy: &str) -> Result<(), KmsError> {
     let ctx = f.ctx();
     f.kms
-        .put_key_policy(&ctx, PutKeyPolicyRequest { key_id: key.into(), policy: Some(policy.into()), ..Default::default() })
+        .put_key_policy(
+            &ctx,
+            PutKeyPolicyRequest { key_id: key.into(), policy: Some(policy.into()), ..Default::default() },
+        )
         .map(|_| ())
 }
 
@@ -61,12 +64,15 @@ fn the_default_policy_lets_the_account_in_and_keeps_other_accounts_out() {
         err.message(),
         format!("User: {OUTSIDER} is not authorized to perform: kms:Encrypt on resource: {key} because no resource-based policy allows the kms:Encrypt action.")
     );
-    f.fails_unchanged_as(OUTSIDER, "AccessDeniedException", |kms, ctx| kms.create_key(ctx, CreateKeyRequest::default()));
+    f.fails_unchanged_as(OUTSIDER, "AccessDeniedException", |kms, ctx| {
+        kms.create_key(ctx, CreateKeyRequest::default())
+    });
     let ctx = f.ctx();
     let p = f.kms.get_key_policy(&ctx, GetKeyPolicyRequest { key_id: key.clone(), policy_name: None }).unwrap();
     assert!(p.policy.contains(&format!("\"arn:aws:iam::{ACCOUNT}:root\"")) && p.policy.contains("\"kms:*\""));
     assert_eq!(p.policy_name, "default");
-    let names = f.kms.list_key_policies(&ctx, ListKeyPoliciesRequest { key_id: key.clone(), ..Default::default() }).unwrap();
+    let names =
+        f.kms.list_key_policies(&ctx, ListKeyPoliciesRequest { key_id: key.clone(), ..Default::default() }).unwrap();
     assert_eq!(names.policy_names, ["default"]);
     f.fails_unchanged("NotFoundException", |kms, ctx| {
         kms.get_key_policy(ctx, GetKeyPolicyRequest { key_id: key, policy_name: Some("other".into()) })
@@ -77,9 +83,13 @@ fn the_default_policy_lets_the_account_in_and_keeps_other_accounts_out() {
 fn a_deny_on_decrypt_for_one_principal_wins_over_the_account_allow() {
     let mut f = Fixture::new();
     let key = f.key();
-    put_policy(&mut f, &key, &policy_with(&format!(
-        r#",{{"Effect":"Deny","Principal":{{"AWS":"{MALLORY}"}},"Action":"kms:Decrypt","Resource":"*"}}"#
-    )))
+    put_policy(
+        &mut f,
+        &key,
+        &policy_with(&format!(
+            r#",{{"Effect":"Deny","Principal":{{"AWS":"{MALLORY}"}},"Action":"kms:Decrypt","Resource":"*"}}"#
+        )),
+    )
     .unwrap();
     let blob = f.kms.encrypt(&as_(&f, MALLORY), enc(&key, &[])).unwrap().ciphertext_blob;
     let b = blob.clone();
@@ -92,12 +102,16 @@ fn a_deny_on_decrypt_for_one_principal_wins_over_the_account_allow() {
 fn a_condition_on_the_tenant_in_the_encryption_context() {
     let mut f = Fixture::new();
     let key = f.key();
-    put_policy(&mut f, &key, &format!(
-        r#"{{"Statement":[
+    put_policy(
+        &mut f,
+        &key,
+        &format!(
+            r#"{{"Statement":[
           {{"Effect":"Allow","Principal":{{"AWS":"{ROOT}"}},"NotAction":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}},
           {{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*",
             "Condition":{{"StringEquals":{{"kms:EncryptionContext:tenant":"acme"}}}}}}]}}"#
-    ))
+        ),
+    )
     .unwrap();
     let ctx = as_(&f, ALICE);
     let blob = f.kms.encrypt(&ctx, enc(&key, &[("tenant", "acme")])).unwrap().ciphertext_blob;
@@ -118,15 +132,20 @@ fn put_key_policy_refuses_malformed_oversized_and_lockout_policies() {
         ..Default::default()
     };
     let k = key.clone();
-    let err = f.fails_unchanged("MalformedPolicyDocumentException", |kms, ctx| kms.put_key_policy(ctx, put(&k, "{\"Statement\":5}".into(), None)));
+    let err = f.fails_unchanged("MalformedPolicyDocumentException", |kms, ctx| {
+        kms.put_key_policy(ctx, put(&k, "{\"Statement\":5}".into(), None))
+    });
     assert!(err.message().contains("Statement"));
     let big = format!(r#"{{"Id":"{}","Statement":[]}}"#, "x".repeat(40_000));
     let k = key.clone();
     f.fails_unchanged("LimitExceededException", |kms, ctx| kms.put_key_policy(ctx, put(&k, big, None)));
-    let lockout = format!(r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*"}}}}"#);
+    let lockout = format!(
+        r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*"}}}}"#
+    );
     let k = key.clone();
     let l = lockout.clone();
-    let err = f.fails_unchanged("MalformedPolicyDocumentException", |kms, ctx| kms.put_key_policy(ctx, put(&k, l, None)));
+    let err =
+        f.fails_unchanged("MalformedPolicyDocumentException", |kms, ctx| kms.put_key_policy(ctx, put(&k, l, None)));
     assert!(err.message().contains("will not allow you to update the key policy"));
     let ctx = f.ctx();
     f.kms.put_key_policy(&ctx, put(&key, lockout.clone(), Some(true))).unwrap();
@@ -134,7 +153,9 @@ fn put_key_policy_refuses_malformed_oversized_and_lockout_policies() {
     // locked out of the key, as it asked to be
     assert!(f.kms.encrypt(&as_(&f, ALICE), enc(&key, &[])).is_ok());
     let k = key.clone();
-    f.fails_unchanged("AccessDeniedException", |kms, ctx| kms.get_key_policy(ctx, GetKeyPolicyRequest { key_id: k, policy_name: None }));
+    f.fails_unchanged("AccessDeniedException", |kms, ctx| {
+        kms.get_key_policy(ctx, GetKeyPolicyRequest { key_id: k, policy_name: None })
+    });
     f.fails_unchanged("AccessDeniedException", |kms, ctx| kms.put_key_policy(ctx, put(&key, policy_with(""), None)));
 }
 
@@ -142,10 +163,19 @@ fn put_key_policy_refuses_malformed_oversized_and_lockout_policies() {
 fn create_key_with_a_policy_applies_it_and_checks_lockout() {
     let mut f = Fixture::new();
     let ctx = f.ctx();
-    let policy = policy_with(&format!(r#",{{"Effect":"Deny","Principal":{{"AWS":"{MALLORY}"}},"Action":"kms:*","Resource":"*"}}"#));
-    let key = f.kms.create_key(&ctx, CreateKeyRequest { policy: Some(policy), ..Default::default() }).unwrap().key_metadata.arn;
+    let policy = policy_with(&format!(
+        r#",{{"Effect":"Deny","Principal":{{"AWS":"{MALLORY}"}},"Action":"kms:*","Resource":"*"}}"#
+    ));
+    let key = f
+        .kms
+        .create_key(&ctx, CreateKeyRequest { policy: Some(policy), ..Default::default() })
+        .unwrap()
+        .key_metadata
+        .arn;
     f.fails_unchanged_as(MALLORY, "AccessDeniedException", |kms, ctx| kms.encrypt(ctx, enc(&key, &[])));
-    let lockout = format!(r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"*"}}}}"#);
+    let lockout = format!(
+        r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"*"}}}}"#
+    );
     f.fails_unchanged("MalformedPolicyDocumentException", |kms, ctx| {
         kms.create_key(ctx, CreateKeyRequest { policy: Some(lockout), ..Default::default() })
     });
@@ -154,14 +184,17 @@ fn create_key_with_a_policy_applies_it_and_checks_lockout() {
 fn decrypt_grant(f: &mut Fixture, key: &str, constraints: Option<Constraints>) -> CreateGrantResponse {
     let ctx = f.ctx();
     f.kms
-        .create_grant(&ctx, CreateGrantRequest {
-            key_id: key.into(),
-            grantee_principal: "arn:aws:iam::444455556666:role/partner".into(),
-            retiring_principal: Some(ALICE.into()),
-            operations: vec!["Decrypt".into()],
-            constraints,
-            ..Default::default()
-        })
+        .create_grant(
+            &ctx,
+            CreateGrantRequest {
+                key_id: key.into(),
+                grantee_principal: "arn:aws:iam::444455556666:role/partner".into(),
+                retiring_principal: Some(ALICE.into()),
+                operations: vec!["Decrypt".into()],
+                constraints,
+                ..Default::default()
+            },
+        )
         .unwrap()
 }
 
@@ -175,12 +208,17 @@ fn a_decrypt_grant_with_a_subset_constraint_then_retired() {
     let good = f.kms.encrypt(&ctx, enc(&key, &[("tenant", "acme"), ("file", "a")])).unwrap().ciphertext_blob;
     let other = f.kms.encrypt(&ctx, enc(&key, &[("tenant", "zeta")])).unwrap().ciphertext_blob;
     let b = good.clone();
-    f.fails_unchanged_as(PARTNER, "AccessDeniedException", |kms, ctx| kms.decrypt(ctx, dec(&b, &[("tenant", "acme"), ("file", "a")])));
+    f.fails_unchanged_as(PARTNER, "AccessDeniedException", |kms, ctx| {
+        kms.decrypt(ctx, dec(&b, &[("tenant", "acme"), ("file", "a")]))
+    });
     let subset = Constraints { encryption_context_subset: Some(map(&[("tenant", "acme")])), ..Default::default() };
     let g = decrypt_grant(&mut f, &key, Some(subset));
     assert_eq!(g.grant_id.len(), 64);
     let partner = as_(&f, PARTNER);
-    assert_eq!(f.kms.decrypt(&partner, dec(&good, &[("tenant", "acme"), ("file", "a")])).unwrap().plaintext.expose(), b"secret");
+    assert_eq!(
+        f.kms.decrypt(&partner, dec(&good, &[("tenant", "acme"), ("file", "a")])).unwrap().plaintext.expose(),
+        b"secret"
+    );
     let o = other.clone();
     f.fails_unchanged_as(PARTNER, "AccessDeniedException", |kms, ctx| kms.decrypt(ctx, dec(&o, &[("tenant", "zeta")])));
     let k = key.clone();
@@ -192,7 +230,13 @@ fn a_decrypt_grant_with_a_subset_constraint_then_retired() {
     assert_eq!(listed.grants[0].grantee_principal, PARTNER);
     assert_eq!(listed.grants[0].operations, ["Decrypt"]);
     assert_eq!(listed.grants[0].issuing_account, ROOT);
-    let retirable = f.kms.list_retirable_grants(&ctx, ListRetirableGrantsRequest { retiring_principal: ALICE.into(), ..Default::default() }).unwrap();
+    let retirable = f
+        .kms
+        .list_retirable_grants(
+            &ctx,
+            ListRetirableGrantsRequest { retiring_principal: ALICE.into(), ..Default::default() },
+        )
+        .unwrap();
     assert_eq!(retirable.grants.len(), 1);
     // neither retiring principal, nor grantee with RetireGrant, nor allowed
     // by the key policy
@@ -202,8 +246,15 @@ fn a_decrypt_grant_with_a_subset_constraint_then_retired() {
     });
     let alice = as_(&f, ALICE);
     f.kms.retire_grant(&alice, RetireGrantRequest { grant_token: Some(g.grant_token), ..Default::default() }).unwrap();
-    f.fails_unchanged_as(PARTNER, "AccessDeniedException", |kms, ctx| kms.decrypt(ctx, dec(&good, &[("tenant", "acme"), ("file", "a")])));
-    assert!(f.kms.list_grants(&ctx, ListGrantsRequest { key_id: key, ..Default::default() }).unwrap().grants.is_empty());
+    f.fails_unchanged_as(PARTNER, "AccessDeniedException", |kms, ctx| {
+        kms.decrypt(ctx, dec(&good, &[("tenant", "acme"), ("file", "a")]))
+    });
+    assert!(f
+        .kms
+        .list_grants(&ctx, ListGrantsRequest { key_id: key, ..Default::default() })
+        .unwrap()
+        .grants
+        .is_empty());
 }
 
 #[test]
@@ -238,19 +289,42 @@ fn create_grant_validation_and_idempotent_names() {
         operations: vec!["Decrypt".into()],
         ..Default::default()
     };
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { operations: vec![], ..base() }));
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { operations: vec!["Fly".into()], ..base() }));
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { operations: vec!["Sign".into()], ..base() }));
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { grantee_principal: "bob".into(), ..base() }));
-    let both = Constraints { encryption_context_equals: Some(map(&[("a", "1")])), encryption_context_subset: Some(map(&[("a", "1")])) };
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { constraints: Some(both), ..base() }));
-    f.fails_unchanged("DryRunOperationException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { dry_run: Some(true), ..base() }));
-    f.fails_unchanged("NotFoundException", |kms, ctx| kms.create_grant(ctx, CreateGrantRequest { key_id: "alias/none".into(), ..base() }));
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { operations: vec![], ..base() })
+    });
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { operations: vec!["Fly".into()], ..base() })
+    });
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { operations: vec!["Sign".into()], ..base() })
+    });
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { grantee_principal: "bob".into(), ..base() })
+    });
+    let both = Constraints {
+        encryption_context_equals: Some(map(&[("a", "1")])),
+        encryption_context_subset: Some(map(&[("a", "1")])),
+    };
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { constraints: Some(both), ..base() })
+    });
+    f.fails_unchanged("DryRunOperationException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { dry_run: Some(true), ..base() })
+    });
+    f.fails_unchanged("NotFoundException", |kms, ctx| {
+        kms.create_grant(ctx, CreateGrantRequest { key_id: "alias/none".into(), ..base() })
+    });
     let ctx = f.ctx();
     let a = f.kms.create_grant(&ctx, CreateGrantRequest { name: Some("retry-me".into()), ..base() }).unwrap();
     let b = f.kms.create_grant(&ctx, CreateGrantRequest { name: Some("retry-me".into()), ..base() }).unwrap();
     assert_eq!(a.grant_id, b.grant_id, "a retry with the same name and parameters is the same grant");
-    let c = f.kms.create_grant(&ctx, CreateGrantRequest { name: Some("retry-me".into()), operations: vec!["Encrypt".into()], ..base() }).unwrap();
+    let c = f
+        .kms
+        .create_grant(
+            &ctx,
+            CreateGrantRequest { name: Some("retry-me".into()), operations: vec!["Encrypt".into()], ..base() },
+        )
+        .unwrap();
     assert_ne!(a.grant_id, c.grant_id);
 }
 
@@ -260,15 +334,26 @@ fn revoke_grant_and_grant_id_errors() {
     let key = f.key();
     let g = decrypt_grant(&mut f, &key, None);
     let k = key.clone();
-    f.fails_unchanged("InvalidGrantIdException", |kms, ctx| kms.revoke_grant(ctx, RevokeGrantRequest { key_id: k, grant_id: "nope".into(), dry_run: None }));
+    f.fails_unchanged("InvalidGrantIdException", |kms, ctx| {
+        kms.revoke_grant(ctx, RevokeGrantRequest { key_id: k, grant_id: "nope".into(), dry_run: None })
+    });
     let k = key.clone();
-    f.fails_unchanged("NotFoundException", |kms, ctx| kms.revoke_grant(ctx, RevokeGrantRequest { key_id: k, grant_id: "ab".repeat(32), dry_run: None }));
-    let (k, id) = (key.clone(), g.grant_id.clone());
-    f.fails_unchanged_as(OUTSIDER, "AccessDeniedException", |kms, ctx| kms.revoke_grant(ctx, RevokeGrantRequest { key_id: k, grant_id: id, dry_run: None }));
-    let ctx = f.ctx();
-    f.kms.revoke_grant(&ctx, RevokeGrantRequest { key_id: key.clone(), grant_id: g.grant_id.clone(), dry_run: None }).unwrap();
     f.fails_unchanged("NotFoundException", |kms, ctx| {
-        kms.retire_grant(ctx, RetireGrantRequest { key_id: Some(key), grant_id: Some(g.grant_id), ..Default::default() })
+        kms.revoke_grant(ctx, RevokeGrantRequest { key_id: k, grant_id: "ab".repeat(32), dry_run: None })
+    });
+    let (k, id) = (key.clone(), g.grant_id.clone());
+    f.fails_unchanged_as(OUTSIDER, "AccessDeniedException", |kms, ctx| {
+        kms.revoke_grant(ctx, RevokeGrantRequest { key_id: k, grant_id: id, dry_run: None })
+    });
+    let ctx = f.ctx();
+    f.kms
+        .revoke_grant(&ctx, RevokeGrantRequest { key_id: key.clone(), grant_id: g.grant_id.clone(), dry_run: None })
+        .unwrap();
+    f.fails_unchanged("NotFoundException", |kms, ctx| {
+        kms.retire_grant(
+            ctx,
+            RetireGrantRequest { key_id: Some(key), grant_id: Some(g.grant_id), ..Default::default() },
+        )
     });
     f.fails_unchanged("ValidationException", |kms, ctx| kms.retire_grant(ctx, RetireGrantRequest::default()));
 }
@@ -278,15 +363,26 @@ fn a_key_usable_only_through_one_endpoint() {
     let mut f = Fixture::new();
     let ctx = f.ctx();
     f.kms
-        .create_endpoint(&ctx, CreateEndpointRequest { vpc_endpoint_id: "vpce-0a1b2c3d4e5f60718".into(), vpc_id: "vpc-0a1b2c3d".into(), policy: None })
+        .create_endpoint(
+            &ctx,
+            CreateEndpointRequest {
+                vpc_endpoint_id: "vpce-0a1b2c3d4e5f60718".into(),
+                vpc_id: "vpc-0a1b2c3d".into(),
+                policy: None,
+            },
+        )
         .unwrap();
     let key = f.key();
-    put_policy(&mut f, &key, &format!(
-        r#"{{"Statement":[
+    put_policy(
+        &mut f,
+        &key,
+        &format!(
+            r#"{{"Statement":[
           {{"Effect":"Allow","Principal":{{"AWS":"{ROOT}"}},"Action":"kms:*","Resource":"*"}},
           {{"Effect":"Deny","Principal":"*","Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*",
             "Condition":{{"StringNotEquals":{{"aws:SourceVpce":"vpce-0a1b2c3d4e5f60718"}}}}}}]}}"#
-    ))
+        ),
+    )
     .unwrap();
     let k = key.clone();
     f.fails_unchanged("AccessDeniedException", |kms, ctx| kms.encrypt(ctx, enc(&k, &[])));
@@ -295,11 +391,16 @@ fn a_key_usable_only_through_one_endpoint() {
     assert!(f.kms.decrypt(&via, dec(&blob, &[])).is_ok());
     // an endpoint whose own policy denies: refused even where the key policy allows
     f.kms
-        .create_endpoint(&f.ctx(), CreateEndpointRequest {
-            vpc_endpoint_id: "vpce-00000000ffffffff0".into(),
-            vpc_id: "vpc-0a1b2c3d".into(),
-            policy: Some(r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*"}}"#.into()),
-        })
+        .create_endpoint(
+            &f.ctx(),
+            CreateEndpointRequest {
+                vpc_endpoint_id: "vpce-00000000ffffffff0".into(),
+                vpc_id: "vpc-0a1b2c3d".into(),
+                policy: Some(
+                    r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*"}}"#.into(),
+                ),
+            },
+        )
         .unwrap();
     let other = f.key();
     let blob = f.kms.encrypt(&f.ctx(), enc(&other, &[])).unwrap().ciphertext_blob;
@@ -309,9 +410,14 @@ fn a_key_usable_only_through_one_endpoint() {
     assert!(err.message().contains("VPC endpoint policy"));
     let unknown = CallContext { endpoint: Some("vpce-1111111111111111".into()), ..f.ctx() };
     assert_eq!(f.kms.encrypt(&unknown, enc(&other, &[])).unwrap_err().name(), "NotFoundException");
-    let dup = CreateEndpointRequest { vpc_endpoint_id: "vpce-00000000ffffffff0".into(), vpc_id: "vpc-0a1b2c3d".into(), policy: None };
+    let dup = CreateEndpointRequest {
+        vpc_endpoint_id: "vpce-00000000ffffffff0".into(),
+        vpc_id: "vpc-0a1b2c3d".into(),
+        policy: None,
+    };
     assert_eq!(f.kms.create_endpoint(&f.ctx(), dup).unwrap_err().name(), "AlreadyExistsException");
-    let bad = CreateEndpointRequest { vpc_endpoint_id: "endpoint-1".into(), vpc_id: "vpc-0a1b2c3d".into(), policy: None };
+    let bad =
+        CreateEndpointRequest { vpc_endpoint_id: "endpoint-1".into(), vpc_id: "vpc-0a1b2c3d".into(), policy: None };
     assert_eq!(f.kms.create_endpoint(&f.ctx(), bad).unwrap_err().name(), "ValidationException");
 }
 
@@ -343,7 +449,12 @@ fn an_aws_managed_key_appears_on_first_use_and_cannot_be_managed_or_used_directl
     let status = f.kms.get_key_rotation_status(&ctx, Fixture::key_id_req(&arn)).unwrap();
     assert!(status.key_rotation_enabled, "AWS managed keys rotate yearly");
     assert_eq!(status.rotation_period_in_days, Some(365));
-    assert!(f.kms.get_key_policy(&ctx, GetKeyPolicyRequest { key_id: arn, policy_name: None }).unwrap().policy.contains("kms:ViaService"));
+    assert!(f
+        .kms
+        .get_key_policy(&ctx, GetKeyPolicyRequest { key_id: arn, policy_name: None })
+        .unwrap()
+        .policy
+        .contains("kms:ViaService"));
 }
 
 #[test]

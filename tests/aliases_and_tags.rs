@@ -45,7 +45,9 @@ fn create_alias_errors() {
         ("NotFoundException", "alias/new", "alias/taken".into()),
     ];
     for (name, alias_name, target) in cases {
-        f.fails_unchanged(name, |kms, ctx| kms.create_alias(ctx, AliasRequest { alias_name: alias_name.into(), target_key_id: target }));
+        f.fails_unchanged(name, |kms, ctx| {
+            kms.create_alias(ctx, AliasRequest { alias_name: alias_name.into(), target_key_id: target })
+        });
     }
 }
 
@@ -92,8 +94,12 @@ fn delete_alias_removes_only_the_alias() {
     f.kms.delete_alias(&ctx, DeleteAliasRequest { alias_name: "alias/x".into() }).unwrap();
     assert_eq!(f.kms.describe_key(&ctx, Fixture::key_id_req("alias/x")).unwrap_err().name(), "NotFoundException");
     assert_eq!(f.state_of(&key), "Enabled");
-    f.fails_unchanged("NotFoundException", |kms, ctx| kms.delete_alias(ctx, DeleteAliasRequest { alias_name: "alias/x".into() }));
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.delete_alias(ctx, DeleteAliasRequest { alias_name: String::new() }));
+    f.fails_unchanged("NotFoundException", |kms, ctx| {
+        kms.delete_alias(ctx, DeleteAliasRequest { alias_name: "alias/x".into() })
+    });
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.delete_alias(ctx, DeleteAliasRequest { alias_name: String::new() })
+    });
 }
 
 #[test]
@@ -106,15 +112,24 @@ fn list_aliases_filters_by_key_and_pages() {
     }
     alias(&mut f, "alias/b", &b);
     let ctx = f.ctx();
-    let only_b = f.kms.list_aliases(&ctx, ListAliasesRequest { key_id: Some(b.clone()), ..Default::default() }).unwrap();
+    let only_b =
+        f.kms.list_aliases(&ctx, ListAliasesRequest { key_id: Some(b.clone()), ..Default::default() }).unwrap();
     assert_eq!(only_b.aliases.iter().map(|a| a.alias_name.as_str()).collect::<Vec<_>>(), ["alias/b"]);
     let p1 = f.kms.list_aliases(&ctx, ListAliasesRequest { limit: Some(3), ..Default::default() }).unwrap();
     assert!(p1.truncated);
-    let p2 = f.kms.list_aliases(&ctx, ListAliasesRequest { limit: Some(3), marker: p1.next_marker, ..Default::default() }).unwrap();
+    let p2 = f
+        .kms
+        .list_aliases(&ctx, ListAliasesRequest { limit: Some(3), marker: p1.next_marker, ..Default::default() })
+        .unwrap();
     assert_eq!(p1.aliases.len() + p2.aliases.len(), 4);
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.list_aliases(ctx, ListAliasesRequest { limit: Some(101), ..Default::default() }));
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.list_aliases(ctx, ListAliasesRequest { limit: Some(101), ..Default::default() })
+    });
     f.fails_unchanged("NotFoundException", |kms, ctx| {
-        kms.list_aliases(ctx, ListAliasesRequest { key_id: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), ..Default::default() })
+        kms.list_aliases(
+            ctx,
+            ListAliasesRequest { key_id: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), ..Default::default() },
+        )
     });
 }
 
@@ -123,13 +138,19 @@ fn tags_are_added_overwritten_listed_and_removed() {
     let mut f = Fixture::new();
     let key = f.key();
     let ctx = f.ctx();
-    f.kms.tag_resource(&ctx, TagResourceRequest { key_id: key.clone(), tags: vec![tag("b", "2"), tag("a", "1")] }).unwrap();
+    f.kms
+        .tag_resource(&ctx, TagResourceRequest { key_id: key.clone(), tags: vec![tag("b", "2"), tag("a", "1")] })
+        .unwrap();
     f.kms.tag_resource(&ctx, TagResourceRequest { key_id: key.clone(), tags: vec![tag("a", "one")] }).unwrap();
-    let list = f.kms.list_resource_tags(&ctx, ListResourceTagsRequest { key_id: key.clone(), ..Default::default() }).unwrap();
+    let list =
+        f.kms.list_resource_tags(&ctx, ListResourceTagsRequest { key_id: key.clone(), ..Default::default() }).unwrap();
     assert_eq!(list.tags, vec![tag("a", "one"), tag("b", "2")]);
     assert!(!list.truncated);
-    f.kms.untag_resource(&ctx, UntagResourceRequest { key_id: key.clone(), tag_keys: vec!["a".into(), "absent".into()] }).unwrap();
-    let list = f.kms.list_resource_tags(&ctx, ListResourceTagsRequest { key_id: key.clone(), ..Default::default() }).unwrap();
+    f.kms
+        .untag_resource(&ctx, UntagResourceRequest { key_id: key.clone(), tag_keys: vec!["a".into(), "absent".into()] })
+        .unwrap();
+    let list =
+        f.kms.list_resource_tags(&ctx, ListResourceTagsRequest { key_id: key.clone(), ..Default::default() }).unwrap();
     assert_eq!(list.tags, vec![tag("b", "2")]);
 }
 
@@ -138,20 +159,31 @@ fn tag_errors() {
     let mut f = Fixture::new();
     let key = f.key();
     let k = || key.clone();
-    f.fails_unchanged("TagException", |kms, ctx| kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("", "v")] }));
-    f.fails_unchanged("TagException", |kms, ctx| kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("aws:owner", "v")] }));
+    f.fails_unchanged("TagException", |kms, ctx| {
+        kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("", "v")] })
+    });
+    f.fails_unchanged("TagException", |kms, ctx| {
+        kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("aws:owner", "v")] })
+    });
     f.fails_unchanged("TagException", |kms, ctx| {
         kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("ok", &"v".repeat(257))] })
     });
-    f.fails_unchanged("TagException", |kms, ctx| kms.untag_resource(ctx, UntagResourceRequest { key_id: k(), tag_keys: vec![String::new()] }));
-    f.fails_unchanged("NotFoundException", |kms, ctx| kms.tag_resource(ctx, TagResourceRequest { key_id: "alias/x".into(), tags: vec![tag("a", "b")] }));
+    f.fails_unchanged("TagException", |kms, ctx| {
+        kms.untag_resource(ctx, UntagResourceRequest { key_id: k(), tag_keys: vec![String::new()] })
+    });
+    f.fails_unchanged("NotFoundException", |kms, ctx| {
+        kms.tag_resource(ctx, TagResourceRequest { key_id: "alias/x".into(), tags: vec![tag("a", "b")] })
+    });
     let ctx = f.ctx();
     let fifty: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
     f.kms.tag_resource(&ctx, TagResourceRequest { key_id: k(), tags: fifty }).unwrap();
-    f.fails_unchanged("LimitExceededException", |kms, ctx| kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("k50", "v")] }));
+    f.fails_unchanged("LimitExceededException", |kms, ctx| {
+        kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![tag("k50", "v")] })
+    });
     f.fails_unchanged("ValidationException", |kms, ctx| {
         kms.list_resource_tags(ctx, ListResourceTagsRequest { key_id: k(), limit: Some(51), marker: None })
     });
-    let p = f.kms.list_resource_tags(&ctx, ListResourceTagsRequest { key_id: k(), limit: Some(20), marker: None }).unwrap();
+    let p =
+        f.kms.list_resource_tags(&ctx, ListResourceTagsRequest { key_id: k(), limit: Some(20), marker: None }).unwrap();
     assert_eq!((p.tags.len(), p.truncated), (20, true));
 }

@@ -53,7 +53,10 @@ fn records_never_hold_plaintext_or_data_keys() {
     f.decrypt(&blob, &[]).unwrap();
     let dk = f
         .kms
-        .generate_data_key(&ctx, GenerateDataKeyRequest { key_id: key.clone(), key_spec: Some("AES_256".into()), ..Default::default() })
+        .generate_data_key(
+            &ctx,
+            GenerateDataKeyRequest { key_id: key.clone(), key_spec: Some("AES_256".into()), ..Default::default() },
+        )
         .unwrap();
     let text = serde_json::to_string(&all(&mut f)).unwrap();
     assert!(!text.contains("do-not-log-this-plaintext"));
@@ -99,7 +102,9 @@ fn rotation_and_deletion_leave_service_records_and_events() {
     let mut f = Fixture::new();
     let key = f.key();
     let ctx = f.ctx();
-    f.kms.enable_key_rotation(&ctx, EnableKeyRotationRequest { key_id: key.clone(), rotation_period_in_days: Some(90) }).unwrap();
+    f.kms
+        .enable_key_rotation(&ctx, EnableKeyRotationRequest { key_id: key.clone(), rotation_period_in_days: Some(90) })
+        .unwrap();
     f.kms.take_events();
     f.advance_days(90);
     f.key();
@@ -108,13 +113,22 @@ fn rotation_and_deletion_leave_service_records_and_events() {
     assert_eq!(events[0].body["detail-type"], "KMS CMK Rotation");
     assert_eq!(events[0].body["detail"]["key-id"], key.rsplit('/').next().unwrap());
     let ctx = f.ctx();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) }).unwrap();
+    f.kms
+        .schedule_key_deletion(
+            &ctx,
+            ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) },
+        )
+        .unwrap();
     f.advance_days(7);
     f.key();
     let events = f.kms.take_events();
     assert_eq!(events.iter().map(|e| e.detail_type).collect::<Vec<_>>(), ["KMS CMK Deletion"]);
     let records = all(&mut f);
-    let service: Vec<&str> = records.iter().filter(|r| r["eventType"] == "AwsServiceEvent").map(|r| r["eventName"].as_str().unwrap()).collect();
+    let service: Vec<&str> = records
+        .iter()
+        .filter(|r| r["eventType"] == "AwsServiceEvent")
+        .map(|r| r["eventName"].as_str().unwrap())
+        .collect();
     assert_eq!(service, ["RotateKey", "DeleteKey"]);
     assert!(f.kms.verify_audit_log().valid);
 }
@@ -125,7 +139,9 @@ fn using_a_key_pending_deletion_raises_the_alarm() {
     let key = f.key();
     let blob = f.encrypt(&key, b"x", &[]).unwrap();
     let ctx = f.ctx();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None }).unwrap();
+    f.kms
+        .schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None })
+        .unwrap();
     f.kms.take_events();
     let err = f.kms.decrypt(&ctx, DecryptRequest { ciphertext_blob: blob, ..Default::default() }).unwrap_err();
     assert_eq!(err.name(), "KMSInvalidStateException");
@@ -145,7 +161,10 @@ fn usage_counts_key_months_versions_and_requests() {
     let ctx = f.ctx();
     for _ in 0..3 {
         f.kms
-            .encrypt(&ctx, EncryptRequest { key_id: key.clone(), plaintext: SecretBytes::new(vec![1]), ..Default::default() })
+            .encrypt(
+                &ctx,
+                EncryptRequest { key_id: key.clone(), plaintext: SecretBytes::new(vec![1]), ..Default::default() },
+            )
             .unwrap();
     }
     f.kms.rotate_key_on_demand(&ctx, Fixture::key_id_req(&key)).unwrap();
@@ -158,5 +177,8 @@ fn usage_counts_key_months_versions_and_requests() {
     assert!((report.key_months - 1.0).abs() < 1e-9, "{}", report.key_months);
     assert!((report.billed_key_version_months - 2.0).abs() < 1e-9, "one rotation at the start bills two versions");
     assert!((report.estimated_cost.total - 2.0).abs() < 1e-9, "requests are within the free tier");
-    assert_eq!(f.kms.usage(UsageRequest { month: "2026-13".into(), prices: None }).unwrap_err().name(), "ValidationException");
+    assert_eq!(
+        f.kms.usage(UsageRequest { month: "2026-13".into(), prices: None }).unwrap_err().name(),
+        "ValidationException"
+    );
 }

@@ -29,11 +29,14 @@ fn encrypt_then_decrypt_round_trips_with_context() {
     assert_eq!(r.encryption_algorithm, "SYMMETRIC_DEFAULT");
     let d = f
         .kms
-        .decrypt(&ctx, DecryptRequest {
-            ciphertext_blob: r.ciphertext_blob,
-            encryption_context: Some(map(&[("tenant", "a")])),
-            ..Default::default()
-        })
+        .decrypt(
+            &ctx,
+            DecryptRequest {
+                ciphertext_blob: r.ciphertext_blob,
+                encryption_context: Some(map(&[("tenant", "a")])),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(d.plaintext.expose(), b"hello");
     assert_eq!((d.key_id.as_str(), d.encryption_algorithm), (key.as_str(), "SYMMETRIC_DEFAULT"));
@@ -45,7 +48,10 @@ fn encrypt_accepts_every_key_form_and_answers_with_the_arn() {
     let key = f.key();
     let ctx = f.ctx();
     f.kms
-        .create_alias(&ctx, kms_wasm::ops::aliases::AliasRequest { alias_name: "alias/a".into(), target_key_id: key.clone() })
+        .create_alias(
+            &ctx,
+            kms_wasm::ops::aliases::AliasRequest { alias_name: "alias/a".into(), target_key_id: key.clone() },
+        )
         .unwrap();
     let id = key.rsplit('/').next().unwrap();
     let alias_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/a");
@@ -80,7 +86,10 @@ fn encrypt_errors() {
         kms.encrypt(ctx, EncryptRequest { encryption_algorithm: Some("AES".into()), ..enc_req(&k(), b"x") })
     });
     f.fails_unchanged("InvalidKeyUsageException", |kms, ctx| {
-        kms.encrypt(ctx, EncryptRequest { encryption_algorithm: Some("RSAES_OAEP_SHA_256".into()), ..enc_req(&k(), b"x") })
+        kms.encrypt(
+            ctx,
+            EncryptRequest { encryption_algorithm: Some("RSAES_OAEP_SHA_256".into()), ..enc_req(&k(), b"x") },
+        )
     });
     f.fails_unchanged("DryRunOperationException", |kms, ctx| {
         kms.encrypt(ctx, EncryptRequest { dry_run: Some(true), ..enc_req(&k(), b"x") })
@@ -97,7 +106,9 @@ fn cryptography_on_a_disabled_key_is_disabled_exception() {
     let k = || key.clone();
     f.fails_unchanged("DisabledException", |kms, ctx| kms.encrypt(ctx, enc_req(&k(), b"x")));
     let b = blob.clone();
-    f.fails_unchanged("DisabledException", |kms, ctx| kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b, ..Default::default() }));
+    f.fails_unchanged("DisabledException", |kms, ctx| {
+        kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b, ..Default::default() })
+    });
     f.fails_unchanged("DisabledException", |kms, ctx| kms.generate_data_key(ctx, gdk(&k())));
     f.fails_unchanged("DisabledException", |kms, ctx| kms.generate_data_key_without_plaintext(ctx, gdk(&k())));
     let other = f.key();
@@ -123,11 +134,15 @@ fn cryptography_on_a_key_pending_deletion_is_invalid_state() {
     let key = f.key();
     let blob = f.encrypt(&key, b"x", &[]).unwrap();
     let ctx = f.ctx();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None }).unwrap();
+    f.kms
+        .schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None })
+        .unwrap();
     let k = || key.clone();
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.encrypt(ctx, enc_req(&k(), b"x")));
     let b = blob.clone();
-    f.fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b, ..Default::default() }));
+    f.fails_unchanged("KMSInvalidStateException", |kms, ctx| {
+        kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b, ..Default::default() })
+    });
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.generate_data_key(ctx, gdk(&k())));
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.generate_data_key_without_plaintext(ctx, gdk(&k())));
     let other = f.key();
@@ -160,10 +175,18 @@ fn truncated_garbage_and_oversized_blobs_are_rejected() {
     let blob = f.encrypt(&key, b"abc", &[]).unwrap();
     for len in 1..blob.len() {
         let t = blob[..len].to_vec();
-        f.fails_unchanged("InvalidCiphertextException", |kms, ctx| kms.decrypt(ctx, DecryptRequest { ciphertext_blob: t, ..Default::default() }));
+        f.fails_unchanged("InvalidCiphertextException", |kms, ctx| {
+            kms.decrypt(ctx, DecryptRequest { ciphertext_blob: t, ..Default::default() })
+        });
     }
     f.fails_unchanged("InvalidCiphertextException", |kms, ctx| {
-        kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b"not a ciphertext at all, just some words that are long enough to parse".to_vec(), ..Default::default() })
+        kms.decrypt(
+            ctx,
+            DecryptRequest {
+                ciphertext_blob: b"not a ciphertext at all, just some words that are long enough to parse".to_vec(),
+                ..Default::default()
+            },
+        )
     });
     f.fails_unchanged("ValidationException", |kms, ctx| kms.decrypt(ctx, DecryptRequest::default()));
     f.fails_unchanged("ValidationException", |kms, ctx| {
@@ -199,7 +222,10 @@ fn decrypt_with_the_key_id_of_another_key_is_incorrect_key() {
         kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b, key_id: Some("alias/none".into()), ..Default::default() })
     });
     let ctx = f.ctx();
-    let ok = f.kms.decrypt(&ctx, DecryptRequest { ciphertext_blob: blob, key_id: Some(key.clone()), ..Default::default() }).unwrap();
+    let ok = f
+        .kms
+        .decrypt(&ctx, DecryptRequest { ciphertext_blob: blob, key_id: Some(key.clone()), ..Default::default() })
+        .unwrap();
     assert_eq!(ok.key_id, key);
 }
 
@@ -210,10 +236,20 @@ fn decrypt_refuses_recipient_and_asymmetric_algorithms() {
     let blob = f.encrypt(&key, b"x", &[]).unwrap();
     let b = blob.clone();
     f.fails_unchanged("InvalidKeyUsageException", |kms, ctx| {
-        kms.decrypt(ctx, DecryptRequest { ciphertext_blob: b, encryption_algorithm: Some("RSAES_OAEP_SHA_1".into()), ..Default::default() })
+        kms.decrypt(
+            ctx,
+            DecryptRequest {
+                ciphertext_blob: b,
+                encryption_algorithm: Some("RSAES_OAEP_SHA_1".into()),
+                ..Default::default()
+            },
+        )
     });
     f.fails_unchanged("UnsupportedOperationException", |kms, ctx| {
-        kms.decrypt(ctx, DecryptRequest { ciphertext_blob: blob, recipient: Some(serde::de::IgnoredAny), ..Default::default() })
+        kms.decrypt(
+            ctx,
+            DecryptRequest { ciphertext_blob: blob, recipient: Some(serde::de::IgnoredAny), ..Default::default() },
+        )
     });
 }
 
@@ -226,13 +262,16 @@ fn re_encrypt_moves_a_ciphertext_to_another_key_and_context() {
     let ctx = f.ctx();
     let r = f
         .kms
-        .re_encrypt(&ctx, ReEncryptRequest {
-            ciphertext_blob: blob.clone(),
-            source_encryption_context: Some(map(&[("v", "1")])),
-            destination_key_id: dst.clone(),
-            destination_encryption_context: Some(map(&[("v", "2")])),
-            ..Default::default()
-        })
+        .re_encrypt(
+            &ctx,
+            ReEncryptRequest {
+                ciphertext_blob: blob.clone(),
+                source_encryption_context: Some(map(&[("v", "1")])),
+                destination_key_id: dst.clone(),
+                destination_encryption_context: Some(map(&[("v", "2")])),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!((r.source_key_id.as_str(), r.key_id.as_str()), (src.as_str(), dst.as_str()));
     assert_eq!(f.decrypt(&r.ciphertext_blob, &[("v", "2")]).unwrap(), b"payload");
@@ -246,16 +285,26 @@ fn re_encrypt_moves_a_ciphertext_to_another_key_and_context() {
     let b = blob.clone();
     let d = dst.clone();
     f.fails_unchanged("IncorrectKeyException", |kms, ctx| {
-        kms.re_encrypt(ctx, ReEncryptRequest {
-            ciphertext_blob: b,
-            source_encryption_context: Some(map(&[("v", "1")])),
-            source_key_id: Some(d.clone()),
-            destination_key_id: d,
-            ..Default::default()
-        })
+        kms.re_encrypt(
+            ctx,
+            ReEncryptRequest {
+                ciphertext_blob: b,
+                source_encryption_context: Some(map(&[("v", "1")])),
+                source_key_id: Some(d.clone()),
+                destination_key_id: d,
+                ..Default::default()
+            },
+        )
     });
     f.fails_unchanged("ValidationException", |kms, ctx| {
-        kms.re_encrypt(ctx, ReEncryptRequest { ciphertext_blob: blob, source_encryption_context: Some(map(&[("v", "1")])), ..Default::default() })
+        kms.re_encrypt(
+            ctx,
+            ReEncryptRequest {
+                ciphertext_blob: blob,
+                source_encryption_context: Some(map(&[("v", "1")])),
+                ..Default::default()
+            },
+        )
     });
 }
 
@@ -267,14 +316,24 @@ fn generate_data_key_returns_a_key_that_decrypts_from_its_blob() {
     for (spec, len) in [("AES_256", 32), ("AES_128", 16)] {
         let r = f
             .kms
-            .generate_data_key(&ctx, GenerateDataKeyRequest { key_spec: Some(spec.into()), encryption_context: Some(map(&[("f", "1")])), ..gdk(&key) })
+            .generate_data_key(
+                &ctx,
+                GenerateDataKeyRequest {
+                    key_spec: Some(spec.into()),
+                    encryption_context: Some(map(&[("f", "1")])),
+                    ..gdk(&key)
+                },
+            )
             .unwrap();
         assert_eq!(r.plaintext.len(), len);
         assert_eq!(r.key_id, key);
         assert_eq!(f.decrypt(&r.ciphertext_blob, &[("f", "1")]).unwrap(), r.plaintext.expose());
     }
     for n in [1, 64, 1024] {
-        let r = f.kms.generate_data_key(&ctx, GenerateDataKeyRequest { key_spec: None, number_of_bytes: Some(n), ..gdk(&key) }).unwrap();
+        let r = f
+            .kms
+            .generate_data_key(&ctx, GenerateDataKeyRequest { key_spec: None, number_of_bytes: Some(n), ..gdk(&key) })
+            .unwrap();
         assert_eq!(r.plaintext.len() as i64, n);
     }
     let a = f.kms.generate_data_key(&ctx, gdk(&key)).unwrap();
@@ -321,8 +380,14 @@ fn generate_data_key_without_plaintext_gives_only_the_blob() {
 fn generate_random_gives_1_to_1024_fresh_bytes() {
     let mut f = Fixture::new();
     let ctx = f.ctx();
-    let a = f.kms.generate_random(&ctx, GenerateRandomRequest { number_of_bytes: Some(1024), ..Default::default() }).unwrap();
-    let b = f.kms.generate_random(&ctx, GenerateRandomRequest { number_of_bytes: Some(1024), ..Default::default() }).unwrap();
+    let a = f
+        .kms
+        .generate_random(&ctx, GenerateRandomRequest { number_of_bytes: Some(1024), ..Default::default() })
+        .unwrap();
+    let b = f
+        .kms
+        .generate_random(&ctx, GenerateRandomRequest { number_of_bytes: Some(1024), ..Default::default() })
+        .unwrap();
     assert_eq!(a.plaintext.len(), 1024);
     assert_ne!(a.plaintext.expose(), b.plaintext.expose());
     for bad in [None, Some(0), Some(1025)] {

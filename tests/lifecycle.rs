@@ -21,7 +21,10 @@ fn create_key_returns_aws_metadata_for_a_symmetric_key() {
     assert_eq!(m.arn, format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{}", m.key_id));
     assert_eq!(m.description, "app key");
     assert_eq!((m.key_state, m.enabled), (KeyState::Enabled, true));
-    assert_eq!((m.key_usage, m.key_spec, m.customer_master_key_spec), ("ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT"));
+    assert_eq!(
+        (m.key_usage, m.key_spec, m.customer_master_key_spec),
+        ("ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT")
+    );
     assert_eq!(m.encryption_algorithms, ["SYMMETRIC_DEFAULT"]);
     assert_eq!(m.creation_date, f.now);
     assert!(!m.multi_region);
@@ -35,7 +38,22 @@ fn create_key_metadata_serializes_with_aws_member_names() {
     let m = f.kms.create_key(&ctx, CreateKeyRequest::default()).unwrap();
     let json = serde_json::to_value(&m).unwrap();
     let md = &json["KeyMetadata"];
-    for member in ["AWSAccountId", "KeyId", "Arn", "CreationDate", "Enabled", "Description", "KeyUsage", "KeyState", "Origin", "KeyManager", "KeySpec", "CustomerMasterKeySpec", "EncryptionAlgorithms", "MultiRegion"] {
+    for member in [
+        "AWSAccountId",
+        "KeyId",
+        "Arn",
+        "CreationDate",
+        "Enabled",
+        "Description",
+        "KeyUsage",
+        "KeyState",
+        "Origin",
+        "KeyManager",
+        "KeySpec",
+        "CustomerMasterKeySpec",
+        "EncryptionAlgorithms",
+        "MultiRegion",
+    ] {
         assert!(md.get(member).is_some(), "missing {member}");
     }
     assert_eq!(md["Origin"], "AWS_KMS");
@@ -50,14 +68,26 @@ fn create_key_rejects_what_it_cannot_honour() {
     let cases: Vec<(&str, CreateKeyRequest)> = vec![
         ("ValidationException", CreateKeyRequest { description: Some("d".repeat(8193)), ..Default::default() }),
         ("ValidationException", CreateKeyRequest { key_usage: Some("ENCRYPT".into()), ..Default::default() }),
-        ("UnsupportedOperationException", CreateKeyRequest { key_usage: Some("SIGN_VERIFY".into()), ..Default::default() }),
+        (
+            "UnsupportedOperationException",
+            CreateKeyRequest { key_usage: Some("SIGN_VERIFY".into()), ..Default::default() },
+        ),
         ("UnsupportedOperationException", CreateKeyRequest { key_spec: Some("RSA_2048".into()), ..Default::default() }),
         ("ValidationException", CreateKeyRequest { key_spec: Some("AES".into()), ..Default::default() }),
         ("UnsupportedOperationException", CreateKeyRequest { multi_region: Some(true), ..Default::default() }),
-        ("UnsupportedOperationException", CreateKeyRequest { origin: Some("AWS_CLOUDHSM".into()), ..Default::default() }),
+        (
+            "UnsupportedOperationException",
+            CreateKeyRequest { origin: Some("AWS_CLOUDHSM".into()), ..Default::default() },
+        ),
         ("ValidationException", CreateKeyRequest { origin: Some("MOON".into()), ..Default::default() }),
         ("MalformedPolicyDocumentException", CreateKeyRequest { policy: Some("{}".into()), ..Default::default() }),
-        ("TagException", CreateKeyRequest { tags: Some(vec![Tag { tag_key: "aws:x".into(), tag_value: "v".into() }]), ..Default::default() }),
+        (
+            "TagException",
+            CreateKeyRequest {
+                tags: Some(vec![Tag { tag_key: "aws:x".into(), tag_value: "v".into() }]),
+                ..Default::default()
+            },
+        ),
         (
             "LimitExceededException",
             CreateKeyRequest {
@@ -93,7 +123,10 @@ fn describe_key_accepts_all_four_key_forms() {
     let id = arn.rsplit('/').next().unwrap().to_owned();
     let ctx = f.ctx();
     f.kms
-        .create_alias(&ctx, kms_wasm::ops::aliases::AliasRequest { alias_name: "alias/app".into(), target_key_id: id.clone() })
+        .create_alias(
+            &ctx,
+            kms_wasm::ops::aliases::AliasRequest { alias_name: "alias/app".into(), target_key_id: id.clone() },
+        )
         .unwrap();
     let alias_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/app");
     for form in [id.as_str(), arn.as_str(), "alias/app", alias_arn.as_str()] {
@@ -147,9 +180,15 @@ fn list_keys_errors() {
     let mut f = Fixture::new();
     f.key();
     let _ = Limits { default: 100, max: 1000 };
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.list_keys(ctx, ListRequest { limit: Some(0), marker: None }));
-    f.fails_unchanged("ValidationException", |kms, ctx| kms.list_keys(ctx, ListRequest { limit: Some(1001), marker: None }));
-    f.fails_unchanged("InvalidMarkerException", |kms, ctx| kms.list_keys(ctx, ListRequest { limit: None, marker: Some("bogus".into()) }));
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.list_keys(ctx, ListRequest { limit: Some(0), marker: None })
+    });
+    f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.list_keys(ctx, ListRequest { limit: Some(1001), marker: None })
+    });
+    f.fails_unchanged("InvalidMarkerException", |kms, ctx| {
+        kms.list_keys(ctx, ListRequest { limit: None, marker: Some("bogus".into()) })
+    });
 }
 
 #[test]
@@ -158,7 +197,10 @@ fn update_key_description_changes_only_the_description() {
     let key = f.key();
     let ctx = f.ctx();
     f.kms
-        .update_key_description(&ctx, UpdateKeyDescriptionRequest { key_id: key.clone(), description: Some("new".into()) })
+        .update_key_description(
+            &ctx,
+            UpdateKeyDescriptionRequest { key_id: key.clone(), description: Some("new".into()) },
+        )
         .unwrap();
     assert_eq!(f.kms.describe_key(&ctx, Fixture::key_id_req(&key)).unwrap().key_metadata.description, "new");
     let k = key.clone();
@@ -170,7 +212,10 @@ fn update_key_description_changes_only_the_description() {
         kms.update_key_description(ctx, UpdateKeyDescriptionRequest { key_id: k, description: None })
     });
     f.fails_unchanged("NotFoundException", |kms, ctx| {
-        kms.update_key_description(ctx, UpdateKeyDescriptionRequest { key_id: "alias/x".into(), description: Some("d".into()) })
+        kms.update_key_description(
+            ctx,
+            UpdateKeyDescriptionRequest { key_id: "alias/x".into(), description: Some("d".into()) },
+        )
     });
 }
 
@@ -188,7 +233,9 @@ fn disable_then_enable_round_trips_the_state() {
     // both are idempotent, as in AWS
     f.kms.enable_key(&ctx, Fixture::key_id_req(&key)).unwrap();
     f.fails_unchanged("NotFoundException", |kms, ctx| kms.enable_key(ctx, Fixture::key_id_req("alias/nope")));
-    f.fails_unchanged("NotFoundException", |kms, ctx| kms.disable_key(ctx, Fixture::key_id_req("1234abcd-12ab-34cd-56ef-1234567890ab")));
+    f.fails_unchanged("NotFoundException", |kms, ctx| {
+        kms.disable_key(ctx, Fixture::key_id_req("1234abcd-12ab-34cd-56ef-1234567890ab"))
+    });
 }
 
 #[test]
@@ -196,7 +243,10 @@ fn schedule_key_deletion_defaults_to_thirty_days() {
     let mut f = Fixture::new();
     let key = f.key();
     let ctx = f.ctx();
-    let r = f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None }).unwrap();
+    let r = f
+        .kms
+        .schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None })
+        .unwrap();
     assert_eq!(r.key_id, key);
     assert_eq!(r.pending_window_in_days, 30);
     assert_eq!(r.key_state, KeyState::PendingDeletion);
@@ -218,7 +268,9 @@ fn pending_window_in_days_must_be_between_7_and_30() {
     for good in [7, 30] {
         let k = f.key();
         let ctx = f.ctx();
-        f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: k, pending_window_in_days: Some(good) }).unwrap();
+        f.kms
+            .schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: k, pending_window_in_days: Some(good) })
+            .unwrap();
     }
 }
 
@@ -227,7 +279,12 @@ fn cancel_key_deletion_leaves_the_key_disabled() {
     let mut f = Fixture::new();
     let key = f.key();
     let ctx = f.ctx();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) }).unwrap();
+    f.kms
+        .schedule_key_deletion(
+            &ctx,
+            ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) },
+        )
+        .unwrap();
     assert_eq!(f.kms.cancel_key_deletion(&ctx, Fixture::key_id_req(&key)).unwrap().key_id, key);
     let m = f.kms.describe_key(&ctx, Fixture::key_id_req(&key)).unwrap().key_metadata;
     assert_eq!((m.key_state, m.deletion_date), (KeyState::Disabled, None));
@@ -251,7 +308,9 @@ fn management_of_a_key_pending_deletion_is_invalid_state() {
     let mut f = Fixture::new();
     let key = f.key();
     let ctx = f.ctx();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None }).unwrap();
+    f.kms
+        .schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: None })
+        .unwrap();
     let k = || key.clone();
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.enable_key(ctx, Fixture::key_id_req(&k())));
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.disable_key(ctx, Fixture::key_id_req(&k())));
@@ -262,7 +321,10 @@ fn management_of_a_key_pending_deletion_is_invalid_state() {
         kms.update_key_description(ctx, UpdateKeyDescriptionRequest { key_id: k(), description: Some("x".into()) })
     });
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| {
-        kms.tag_resource(ctx, TagResourceRequest { key_id: k(), tags: vec![Tag { tag_key: "a".into(), tag_value: "b".into() }] })
+        kms.tag_resource(
+            ctx,
+            TagResourceRequest { key_id: k(), tags: vec![Tag { tag_key: "a".into(), tag_value: "b".into() }] },
+        )
     });
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| {
         kms.create_alias(ctx, AliasRequest { alias_name: "alias/late".into(), target_key_id: k() })
@@ -279,7 +341,12 @@ fn a_key_is_gone_with_its_aliases_when_the_clock_passes_its_deletion_date() {
     let blob = f.encrypt(&key, b"data", &[]).unwrap();
     let ctx = f.ctx();
     f.kms.create_alias(&ctx, AliasRequest { alias_name: "alias/doomed".into(), target_key_id: key.clone() }).unwrap();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) }).unwrap();
+    f.kms
+        .schedule_key_deletion(
+            &ctx,
+            ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) },
+        )
+        .unwrap();
     f.advance_days(7);
     f.now = kms_wasm::Timestamp(f.now.0 - 1);
     assert_eq!(f.state_of(&key), "PendingDeletion", "one millisecond before the date the key is still there");
@@ -297,7 +364,12 @@ fn a_cancelled_deletion_does_not_happen() {
     let mut f = Fixture::new();
     let key = f.key();
     let ctx = f.ctx();
-    f.kms.schedule_key_deletion(&ctx, ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) }).unwrap();
+    f.kms
+        .schedule_key_deletion(
+            &ctx,
+            ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(7) },
+        )
+        .unwrap();
     f.kms.cancel_key_deletion(&ctx, Fixture::key_id_req(&key)).unwrap();
     f.advance_days(60);
     assert_eq!(f.state_of(&key), "Disabled");

@@ -8,7 +8,9 @@ use kms_wasm::ops::rotation::*;
 
 fn enable(f: &mut Fixture, key: &str, days: Option<i64>) {
     let ctx = f.ctx();
-    f.kms.enable_key_rotation(&ctx, EnableKeyRotationRequest { key_id: key.into(), rotation_period_in_days: days }).unwrap();
+    f.kms
+        .enable_key_rotation(&ctx, EnableKeyRotationRequest { key_id: key.into(), rotation_period_in_days: days })
+        .unwrap();
 }
 
 fn rotations(f: &mut Fixture, key: &str) -> Vec<(kms_wasm::Timestamp, &'static str)> {
@@ -70,7 +72,11 @@ fn automatic_rotation_happens_one_period_after_enabling_then_every_period() {
     f.advance_days(200); // day 290: rotations due at 180 and 270
     assert_eq!(
         rotations(&mut f, &key),
-        vec![(start.plus_days(90), "AUTOMATIC"), (start.plus_days(180), "AUTOMATIC"), (start.plus_days(270), "AUTOMATIC")]
+        vec![
+            (start.plus_days(90), "AUTOMATIC"),
+            (start.plus_days(180), "AUTOMATIC"),
+            (start.plus_days(270), "AUTOMATIC")
+        ]
     );
     assert_eq!(status(&mut f, &key).next_rotation_date, Some(start.plus_days(360)));
 }
@@ -157,7 +163,13 @@ fn a_key_pending_deletion_does_not_rotate() {
     f.advance_days(85);
     let ctx = f.ctx();
     f.kms
-        .schedule_key_deletion(&ctx, kms_wasm::ops::lifecycle::ScheduleKeyDeletionRequest { key_id: key.clone(), pending_window_in_days: Some(30) })
+        .schedule_key_deletion(
+            &ctx,
+            kms_wasm::ops::lifecycle::ScheduleKeyDeletionRequest {
+                key_id: key.clone(),
+                pending_window_in_days: Some(30),
+            },
+        )
         .unwrap();
     f.advance_days(10);
     assert!(rotations(&mut f, &key).is_empty());
@@ -183,9 +195,14 @@ fn rotation_operations_on_a_disabled_key_are_disabled_exception() {
 fn rotation_operations_refuse_aliases_and_unknown_keys() {
     let mut f = Fixture::new();
     f.fails_unchanged("NotFoundException", |kms, ctx| {
-        kms.enable_key_rotation(ctx, EnableKeyRotationRequest { key_id: "alias/x".into(), rotation_period_in_days: None })
+        kms.enable_key_rotation(
+            ctx,
+            EnableKeyRotationRequest { key_id: "alias/x".into(), rotation_period_in_days: None },
+        )
     });
-    f.fails_unchanged("NotFoundException", |kms, ctx| kms.get_key_rotation_status(ctx, KeyIdRequest { key_id: "nope".into(), ..Default::default() }));
+    f.fails_unchanged("NotFoundException", |kms, ctx| {
+        kms.get_key_rotation_status(ctx, KeyIdRequest { key_id: "nope".into(), ..Default::default() })
+    });
     f.fails_unchanged("NotFoundException", |kms, ctx| {
         kms.list_key_rotations(ctx, ListKeyRotationsRequest { key_id: "alias/x".into(), ..Default::default() })
     });
@@ -199,9 +216,18 @@ fn list_key_rotations_pages() {
     for _ in 0..5 {
         f.kms.rotate_key_on_demand(&ctx, Fixture::key_id_req(&key)).unwrap();
     }
-    let p1 = f.kms.list_key_rotations(&ctx, ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), marker: None }).unwrap();
+    let p1 = f
+        .kms
+        .list_key_rotations(&ctx, ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), marker: None })
+        .unwrap();
     assert_eq!((p1.rotations.len(), p1.truncated), (3, true));
-    let p2 = f.kms.list_key_rotations(&ctx, ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), marker: p1.next_marker }).unwrap();
+    let p2 = f
+        .kms
+        .list_key_rotations(
+            &ctx,
+            ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), marker: p1.next_marker },
+        )
+        .unwrap();
     assert_eq!((p2.rotations.len(), p2.truncated), (2, false));
     assert!(p1.rotations.iter().chain(&p2.rotations).all(|r| r.key_id == key && r.key_material_id.len() == 64));
     let k = key.clone();

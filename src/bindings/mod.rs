@@ -81,7 +81,12 @@ impl WasmKms {
     }
 
     /// A KMS rebuilt from a snapshot.
-    pub fn restore(account_id: &str, region: &str, grant_propagation_ms: f64, snapshot: &[u8]) -> Result<WasmKms, JsValue> {
+    pub fn restore(
+        account_id: &str,
+        region: &str,
+        grant_propagation_ms: f64,
+        snapshot: &[u8],
+    ) -> Result<WasmKms, JsValue> {
         let partition = Partition::new(account_id, region).map_err(to_js_error)?;
         let mut kms = Kms::restore(partition, snapshot).map_err(to_js_error)?;
         kms.settings = settings(grant_propagation_ms).map_err(to_js_error)?;
@@ -180,7 +185,12 @@ fn settings(grant_propagation_ms: f64) -> Result<Settings, KmsError> {
     Ok(Settings { grant_propagation_ms: grant_propagation_ms as i64 })
 }
 
-fn context(caller: &str, endpoint: Option<String>, service: Option<String>, now_ms: f64) -> Result<CallContext, KmsError> {
+fn context(
+    caller: &str,
+    endpoint: Option<String>,
+    service: Option<String>,
+    now_ms: f64,
+) -> Result<CallContext, KmsError> {
     Ok(CallContext { caller: caller.to_owned(), now: Timestamp::from_js_millis(now_ms)?, endpoint, service })
 }
 
@@ -197,8 +207,9 @@ fn verification(v: crate::audit::Verification) -> VerificationView {
 
 impl WasmKms {
     fn dispatch(&mut self, operation: &str, ctx: &CallContext, req: JsValue) -> Result<JsValue, KmsError> {
-        let op = Operation::from_name(operation)
-            .ok_or_else(|| KmsError::UnsupportedOperationException(format!("{operation} is not a supported operation.")))?;
+        let op = Operation::from_name(operation).ok_or_else(|| {
+            KmsError::UnsupportedOperationException(format!("{operation} is not a supported operation."))
+        })?;
         let ctx = ctx.clone();
         let kms = &mut self.kms;
         match op {
@@ -273,7 +284,8 @@ impl BenchCipher {
     /// Decrypts `nonce || ciphertext || tag`.
     pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, JsValue> {
         use crate::crypto::NONCE_LEN;
-        let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or_else(|| to_js_error(KmsError::invalid_ciphertext()))?;
+        let (nonce, body) =
+            sealed.split_at_checked(NONCE_LEN).ok_or_else(|| to_js_error(KmsError::invalid_ciphertext()))?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| to_js_error(KmsError::invalid_ciphertext()))?;
         Ok(self.key.open(&nonce, aad, body).map_err(to_js_error)?.expose().to_vec())
     }

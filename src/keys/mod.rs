@@ -8,8 +8,8 @@ pub mod tags;
 
 use crate::error::Result;
 use crate::grants::Grant;
-use crate::policy::KeyPolicy;
 use crate::ids::{KeyId, Partition};
+use crate::policy::KeyPolicy;
 use crate::time::{self, Timestamp};
 use backing::{BackingKey, BackingKeys, Provenance};
 use rotation::RotationSchedule;
@@ -79,7 +79,12 @@ pub struct Key {
 
 impl Key {
     /// A new `Enabled` customer key with generated material.
-    pub fn generate(description: String, tags: BTreeMap<String, String>, policy: KeyPolicy, now: Timestamp) -> Result<Key> {
+    pub fn generate(
+        description: String,
+        tags: BTreeMap<String, String>,
+        policy: KeyPolicy,
+        now: Timestamp,
+    ) -> Result<Key> {
         Ok(Key {
             id: KeyId::random()?,
             created: now,
@@ -105,10 +110,8 @@ impl Key {
         }
         let mut schedule = self.rotation.clone();
         let due = schedule.take_due(now);
-        let fresh = due
-            .iter()
-            .map(|at| BackingKey::generate(Provenance::Automatic, *at))
-            .collect::<Result<Vec<_>>>()?;
+        let fresh =
+            due.iter().map(|at| BackingKey::generate(Provenance::Automatic, *at)).collect::<Result<Vec<_>>>()?;
         let made = fresh.len();
         fresh.into_iter().for_each(|b| self.material.push(b));
         self.rotation = schedule;

@@ -40,14 +40,11 @@ impl Default for RotationSchedule {
 pub fn validate_period(days: Option<i64>) -> Result<u32> {
     match days {
         None => Ok(DEFAULT_PERIOD_DAYS),
-        Some(d) => u32::try_from(d)
-            .ok()
-            .filter(|d| (MIN_PERIOD_DAYS..=MAX_PERIOD_DAYS).contains(d))
-            .ok_or_else(|| {
-                KmsError::validation(format!(
-                    "RotationPeriodInDays must be between {MIN_PERIOD_DAYS} and {MAX_PERIOD_DAYS}."
-                ))
-            }),
+        Some(d) => u32::try_from(d).ok().filter(|d| (MIN_PERIOD_DAYS..=MAX_PERIOD_DAYS).contains(d)).ok_or_else(|| {
+            KmsError::validation(format!(
+                "RotationPeriodInDays must be between {MIN_PERIOD_DAYS} and {MAX_PERIOD_DAYS}."
+            ))
+        }),
     }
 }
 

@@ -127,7 +127,8 @@ mod tests {
     use super::*;
     use Operation as Op;
 
-    const CRYPTO: [Op; 5] = [Op::Encrypt, Op::Decrypt, Op::ReEncrypt, Op::GenerateDataKey, Op::GenerateDataKeyWithoutPlaintext];
+    const CRYPTO: [Op; 5] =
+        [Op::Encrypt, Op::Decrypt, Op::ReEncrypt, Op::GenerateDataKey, Op::GenerateDataKeyWithoutPlaintext];
 
     #[test]
     fn cryptography_on_a_disabled_key_is_disabled_exception() {
@@ -147,7 +148,16 @@ mod tests {
 
     #[test]
     fn management_of_a_key_pending_deletion_is_invalid_state() {
-        for op in [Op::EnableKey, Op::DisableKey, Op::TagResource, Op::UntagResource, Op::UpdateKeyDescription, Op::CreateAlias, Op::UpdateAlias, Op::ScheduleKeyDeletion] {
+        for op in [
+            Op::EnableKey,
+            Op::DisableKey,
+            Op::TagResource,
+            Op::UntagResource,
+            Op::UpdateKeyDescription,
+            Op::CreateAlias,
+            Op::UpdateAlias,
+            Op::ScheduleKeyDeletion,
+        ] {
             assert_eq!(KeyState::PendingDeletion.verdict(op), Verdict::InvalidState, "{op:?}");
         }
     }
@@ -170,8 +180,21 @@ mod tests {
 
     #[test]
     fn reads_work_in_every_state() {
-        for s in [KeyState::Enabled, KeyState::Disabled, KeyState::PendingDeletion, KeyState::PendingImport, KeyState::Unavailable] {
-            for op in [Op::DescribeKey, Op::ListResourceTags, Op::ListKeyRotations, Op::GetKeyRotationStatus, Op::ListAliases, Op::DeleteAlias] {
+        for s in [
+            KeyState::Enabled,
+            KeyState::Disabled,
+            KeyState::PendingDeletion,
+            KeyState::PendingImport,
+            KeyState::Unavailable,
+        ] {
+            for op in [
+                Op::DescribeKey,
+                Op::ListResourceTags,
+                Op::ListKeyRotations,
+                Op::GetKeyRotationStatus,
+                Op::ListAliases,
+                Op::DeleteAlias,
+            ] {
                 assert_eq!(s.verdict(op), Verdict::Allowed);
             }
         }

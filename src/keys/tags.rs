@@ -50,9 +50,7 @@ pub fn merged(existing: &BTreeMap<String, String>, new: BTreeMap<String, String>
     all.extend(new);
     // A key carries at most MAX_TAGS_PER_KEY tags.
     if all.len() > MAX_TAGS_PER_KEY {
-        return Err(KmsError::LimitExceededException(format!(
-            "A KMS key can have at most {MAX_TAGS_PER_KEY} tags."
-        )));
+        return Err(KmsError::LimitExceededException(format!("A KMS key can have at most {MAX_TAGS_PER_KEY} tags.")));
     }
     Ok(all)
 }

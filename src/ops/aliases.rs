@@ -2,8 +2,8 @@
 
 use super::paging::{page, Limits};
 use super::Empty;
-use crate::aliases::{validate_name, Alias, MAX_ALIASES_PER_KEY};
 use crate::access::Access;
+use crate::aliases::{validate_name, Alias, MAX_ALIASES_PER_KEY};
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};

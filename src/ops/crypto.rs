@@ -1,10 +1,10 @@
 //! Cryptography with a KMS key: Encrypt, Decrypt, ReEncrypt.
 
 use super::{check_dry_run, check_grant_tokens, check_no_recipient, check_symmetric_algorithm};
+use crate::access::Access;
 use crate::ciphertext::{self, Blob, MAX_BLOB_LEN};
 use crate::context::EncryptionContext;
 use crate::crypto::SecretBytes;
-use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
@@ -139,16 +139,21 @@ impl Kms {
     /// Seals `plaintext` under the current backing key of `id`.
     pub(crate) fn seal(&self, id: KeyId, context: &EncryptionContext, plaintext: &[u8]) -> Result<Vec<u8>> {
         let key = self.key(id)?;
-        let current = key
-            .material
-            .current()
-            .ok_or_else(|| KmsError::KMSInvalidStateException(format!("{} has no key material.", self.partition.key_arn(id))))?;
+        let current = key.material.current().ok_or_else(|| {
+            KmsError::KMSInvalidStateException(format!("{} has no key material.", self.partition.key_arn(id)))
+        })?;
         ciphertext::seal(id, &current.id, &current.key, context, plaintext)
     }
 
     /// Finds the key a blob names, authorizes `access` on it and checks its
     /// state; `expected`, when the caller named a key, must be that key.
-    pub(crate) fn blob_key(&self, ctx: &CallContext, access: &Access<'_>, blob: &Blob<'_>, expected: Option<&str>) -> Result<KeyId> {
+    pub(crate) fn blob_key(
+        &self,
+        ctx: &CallContext,
+        access: &Access<'_>,
+        blob: &Blob<'_>,
+        expected: Option<&str>,
+    ) -> Result<KeyId> {
         let mut alias = None;
         if let Some(named) = expected {
             let (named, named_alias) = self.resolve(named, AliasForms::Accepted)?;
@@ -165,7 +170,10 @@ impl Kms {
             // A blob of a key that was deleted names a key that no longer
             // exists; any other unknown id is just not a ciphertext of ours.
             return Err(if self.state.deleted.contains_key(&blob.key_id) {
-                KmsError::NotFoundException(format!("{} does not exist; it was deleted.", self.partition.key_arn(blob.key_id)))
+                KmsError::NotFoundException(format!(
+                    "{} does not exist; it was deleted.",
+                    self.partition.key_arn(blob.key_id)
+                ))
             } else {
                 KmsError::invalid_ciphertext()
             });
@@ -187,7 +195,9 @@ impl Kms {
         self.run(ctx, Op::Encrypt, super::params(&req), |kms| {
             // Plaintext must be 1..4096 bytes.
             if req.plaintext.is_empty() || req.plaintext.len() > MAX_PLAINTEXT_LEN {
-                return Err(KmsError::validation(format!("Plaintext must be between 1 and {MAX_PLAINTEXT_LEN} bytes long.")));
+                return Err(KmsError::validation(format!(
+                    "Plaintext must be between 1 and {MAX_PLAINTEXT_LEN} bytes long."
+                )));
             }
             let context = EncryptionContext::new(req.encryption_context)?;
             let tokens = check_grant_tokens(&req.grant_tokens)?;
@@ -196,7 +206,11 @@ impl Kms {
             let id = kms.key_for(ctx, &access, &req.key_id, AliasForms::Accepted)?;
             check_dry_run(req.dry_run)?;
             let ciphertext_blob = kms.seal(id, &context, req.plaintext.expose())?;
-            Ok(EncryptResponse { ciphertext_blob, key_id: kms.partition.key_arn(id), encryption_algorithm: "SYMMETRIC_DEFAULT" })
+            Ok(EncryptResponse {
+                ciphertext_blob,
+                key_id: kms.partition.key_arn(id),
+                encryption_algorithm: "SYMMETRIC_DEFAULT",
+            })
         })
     }
 
@@ -214,7 +228,11 @@ impl Kms {
             let id = kms.blob_key(ctx, &access, &blob, req.key_id.as_deref())?;
             check_dry_run(req.dry_run)?;
             let plaintext = kms.open(id, &blob, &context)?;
-            Ok(DecryptResponse { key_id: kms.partition.key_arn(id), plaintext, encryption_algorithm: "SYMMETRIC_DEFAULT" })
+            Ok(DecryptResponse {
+                key_id: kms.partition.key_arn(id),
+                plaintext,
+                encryption_algorithm: "SYMMETRIC_DEFAULT",
+            })
         })
     }
 
@@ -227,7 +245,10 @@ impl Kms {
             let destination_context = EncryptionContext::new(req.destination_encryption_context)?;
             let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("SourceEncryptionAlgorithm", req.source_encryption_algorithm.as_deref())?;
-            check_symmetric_algorithm("DestinationEncryptionAlgorithm", req.destination_encryption_algorithm.as_deref())?;
+            check_symmetric_algorithm(
+                "DestinationEncryptionAlgorithm",
+                req.destination_encryption_algorithm.as_deref(),
+            )?;
             let blob = Blob::parse(&req.ciphertext_blob)?;
             let from = Access::new(Op::ReEncrypt).context(&source_context).tokens(&tokens).fact(ALGORITHM, symmetric());
             let source = kms.blob_key(ctx, &from, &blob, req.source_key_id.as_deref())?;

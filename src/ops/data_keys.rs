@@ -2,9 +2,9 @@
 //! GenerateDataKeyWithoutPlaintext, GenerateRandom.
 
 use super::{check_dry_run, check_grant_tokens, check_no_recipient};
+use crate::access::Access;
 use crate::context::EncryptionContext;
 use crate::crypto::{fill_random, SecretBytes};
-use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::AliasForms;
 use crate::kms::{CallContext, Kms};
@@ -105,7 +105,12 @@ impl GenerateDataKeyRequest {
 impl Kms {
     /// The shared body of both GenerateDataKey operations: a fresh data key
     /// and its blob under the KMS key.
-    fn new_data_key(&self, ctx: &CallContext, op: Op, req: GenerateDataKeyRequest) -> Result<(SecretBytes, Vec<u8>, String)> {
+    fn new_data_key(
+        &self,
+        ctx: &CallContext,
+        op: Op,
+        req: GenerateDataKeyRequest,
+    ) -> Result<(SecretBytes, Vec<u8>, String)> {
         let len = req.length()?;
         let context = EncryptionContext::new(req.encryption_context)?;
         let tokens = check_grant_tokens(&req.grant_tokens)?;
@@ -120,7 +125,11 @@ impl Kms {
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
-    pub fn generate_data_key(&mut self, ctx: &CallContext, req: GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
+    pub fn generate_data_key(
+        &mut self,
+        ctx: &CallContext,
+        req: GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
         self.run(ctx, Op::GenerateDataKey, super::params(&req), |kms| {
             let (plaintext, ciphertext_blob, key_id) = kms.new_data_key(ctx, Op::GenerateDataKey, req)?;
             Ok(GenerateDataKeyResponse { ciphertext_blob, plaintext, key_id })

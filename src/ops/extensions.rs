@@ -153,7 +153,8 @@ impl Kms {
     pub fn create_endpoint(&mut self, ctx: &CallContext, req: CreateEndpointRequest) -> Result<CreateEndpointResponse> {
         check_caller(&ctx.caller)?;
         let hexish = |s: &str, prefix: &str| {
-            s.strip_prefix(prefix).is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            s.strip_prefix(prefix)
+                .is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
         };
         if !hexish(&req.vpc_endpoint_id, "vpce-") {
             return Err(KmsError::validation("VpcEndpointId must look like vpce-0123456789abcdef0."));
@@ -170,7 +171,10 @@ impl Kms {
             )));
         }
         if self.state.endpoints.contains_key(&req.vpc_endpoint_id) {
-            return Err(KmsError::AlreadyExistsException(format!("The endpoint {} already exists.", req.vpc_endpoint_id)));
+            return Err(KmsError::AlreadyExistsException(format!(
+                "The endpoint {} already exists.",
+                req.vpc_endpoint_id
+            )));
         }
         self.state.endpoints.insert(req.vpc_endpoint_id.clone(), Endpoint { vpc_id: req.vpc_id.clone(), policy });
         self.bump_generation();
@@ -208,7 +212,10 @@ impl Kms {
     pub fn usage(&self, req: UsageRequest) -> Result<UsageReport> {
         let (start, end) = month_bounds(&req.month)?;
         let prices = req.prices.unwrap_or_default();
-        if !(prices.key_month.is_finite() && prices.per_10k_requests.is_finite()) || prices.key_month < 0.0 || prices.per_10k_requests < 0.0 {
+        if !(prices.key_month.is_finite() && prices.per_10k_requests.is_finite())
+            || prices.key_month < 0.0
+            || prices.per_10k_requests < 0.0
+        {
             return Err(KmsError::validation("Prices must be finite, non-negative numbers."));
         }
         let month_ms = (end.0 - start.0) as f64;
@@ -254,7 +261,12 @@ impl Kms {
             requests,
             total_requests,
             billable_requests,
-            estimated_cost: Cost { keys: key_cost, requests: request_cost, total: key_cost + request_cost, currency: "USD" },
+            estimated_cost: Cost {
+                keys: key_cost,
+                requests: request_cost,
+                total: key_cost + request_cost,
+                currency: "USD",
+            },
             prices,
         })
     }

@@ -229,7 +229,12 @@ impl Kms {
             if let Some(name) = &req.name {
                 let existing = key.grants.iter().find(|g| {
                     g.name.as_deref() == Some(name)
-                        && g.same_request(&req.grantee_principal, req.retiring_principal.as_deref(), &req.operations, req.constraints.as_ref())
+                        && g.same_request(
+                            &req.grantee_principal,
+                            req.retiring_principal.as_deref(),
+                            &req.operations,
+                            req.constraints.as_ref(),
+                        )
                 });
                 if let Some(g) = existing {
                     check_dry_run(req.dry_run)?;
@@ -279,7 +284,11 @@ impl Kms {
     }
 
     /// ListRetirableGrants: grants on any key that a principal may retire.
-    pub fn list_retirable_grants(&mut self, ctx: &CallContext, req: ListRetirableGrantsRequest) -> Result<ListGrantsResponse> {
+    pub fn list_retirable_grants(
+        &mut self,
+        ctx: &CallContext,
+        req: ListRetirableGrantsRequest,
+    ) -> Result<ListGrantsResponse> {
         self.run(ctx, Op::ListRetirableGrants, super::params(&req), |kms| {
             check_principal("RetiringPrincipal", &req.retiring_principal)?;
             kms.authorize_account(ctx, &Access::new(Op::ListRetirableGrants))?;
@@ -320,11 +329,9 @@ impl Kms {
             };
             kms.touch_key(key);
             let k = kms.key(key).map_err(|_| KmsError::NotFoundException("The grant does not exist.".into()))?;
-            let grant = k
-                .grants
-                .iter()
-                .find(|g| g.id == grant_id)
-                .ok_or_else(|| KmsError::NotFoundException(format!("Grant {} does not exist.", hex::encode(grant_id))))?;
+            let grant = k.grants.iter().find(|g| g.id == grant_id).ok_or_else(|| {
+                KmsError::NotFoundException(format!("Grant {} does not exist.", hex::encode(grant_id)))
+            })?;
             if let Some(token) = &req.grant_token {
                 let t = parse_token(token)?;
                 if !grant.presented_in(key, &[t]) {

@@ -9,9 +9,9 @@ use crate::ids::AliasForms;
 use crate::keys::backing::{BackingKey, Provenance};
 use crate::keys::tags::{self, Tag};
 use crate::keys::{Key, KeyMetadata, KeyState, ScheduledDeletion};
-use crate::policy::KeyPolicy;
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
+use crate::policy::KeyPolicy;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -170,8 +170,21 @@ fn check_enum(member: &str, value: Option<&str>, supported: &[&str], aws_knows: 
 }
 
 const AWS_KEY_SPECS: &[&str] = &[
-    "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
-    "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "HMAC_224",
+    "HMAC_256",
+    "HMAC_384",
+    "HMAC_512",
+    "SM2",
+    "ML_DSA_44",
+    "ML_DSA_65",
+    "ML_DSA_87",
 ];
 
 impl CreateKeyRequest {
@@ -184,12 +197,22 @@ impl CreateKeyRequest {
             &["SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"],
         )?;
         check_enum("KeySpec", self.key_spec.as_deref(), &["SYMMETRIC_DEFAULT"], AWS_KEY_SPECS)?;
-        check_enum("CustomerMasterKeySpec", self.customer_master_key_spec.as_deref(), &["SYMMETRIC_DEFAULT"], AWS_KEY_SPECS)?;
+        check_enum(
+            "CustomerMasterKeySpec",
+            self.customer_master_key_spec.as_deref(),
+            &["SYMMETRIC_DEFAULT"],
+            AWS_KEY_SPECS,
+        )?;
         // KeySpec and its deprecated twin CustomerMasterKeySpec are exclusive.
         if self.key_spec.is_some() && self.customer_master_key_spec.is_some() {
             return Err(KmsError::validation("Specify KeySpec or CustomerMasterKeySpec, not both."));
         }
-        check_enum("Origin", self.origin.as_deref(), &["AWS_KMS"], &["EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"])?;
+        check_enum(
+            "Origin",
+            self.origin.as_deref(),
+            &["AWS_KMS"],
+            &["EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"],
+        )?;
         // Multi-Region keys need other regions; there are none here.
         if self.multi_region == Some(true) {
             return Err(KmsError::UnsupportedOperationException("Multi-Region keys are not supported.".into()));
@@ -211,7 +234,8 @@ impl Kms {
                 Some(text) => KeyPolicy::parse(text)?,
                 None => KeyPolicy::default_for(&kms.partition),
             };
-            let access = Access::new(Op::CreateKey).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
+            let access =
+                Access::new(Op::CreateKey).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
             kms.authorize_account(ctx, &access)?;
             let key = Key::generate(req.description.unwrap_or_default(), tags, policy, ctx.now)?;
             // The caller must still be able to change the policy of its new key.

@@ -54,9 +54,10 @@ pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<Vec<crate::grants:
 pub(crate) fn check_symmetric_algorithm(member: &str, value: Option<&str>) -> Result<()> {
     match value {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
-        Some("RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "SM2PKE") => Err(KmsError::InvalidKeyUsageException(
-            format!("{member} {} is not supported by a symmetric key.", value.unwrap_or_default()),
-        )),
+        Some("RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "SM2PKE") => Err(KmsError::InvalidKeyUsageException(format!(
+            "{member} {} is not supported by a symmetric key.",
+            value.unwrap_or_default()
+        ))),
         Some(_) => Err(KmsError::validation(format!(
             "{member} must be one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2PKE."
         ))),
@@ -101,7 +102,10 @@ pub(crate) fn audit_view<T: Serialize>(response: &T) -> serde_json::Value {
                     .filter(|(k, _)| !matches!(k.as_str(), "GrantToken" | "Plaintext" | "CiphertextBlob"))
                     .map(|(k, v)| {
                         let mut chars = k.chars();
-                        let key = chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default();
+                        let key = chars
+                            .next()
+                            .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                            .unwrap_or_default();
                         (key, camel(v))
                     })
                     .collect(),
@@ -122,7 +126,8 @@ mod tests {
     fn null_members_count_as_absent() {
         let r: KeyIdRequest = serde_json::from_str(r#"{"KeyId": "k", "GrantTokens": null}"#).unwrap();
         assert_eq!((r.key_id.as_str(), r.grant_tokens.len()), ("k", 0));
-        let r: EncryptRequest = serde_json::from_str(r#"{"KeyId": null, "Plaintext": null, "EncryptionContext": null}"#).unwrap();
+        let r: EncryptRequest =
+            serde_json::from_str(r#"{"KeyId": null, "Plaintext": null, "EncryptionContext": null}"#).unwrap();
         assert!(r.key_id.is_empty() && r.plaintext.is_empty() && r.encryption_context.is_none());
     }
 
@@ -132,4 +137,3 @@ mod tests {
         assert_eq!(r.key_id, "k");
     }
 }
-

@@ -79,7 +79,9 @@ fn check_policy_name(name: Option<&str>) -> Result<()> {
         Some(other) if other.is_empty() || other.len() > 128 => {
             Err(KmsError::validation("PolicyName must be between 1 and 128 characters long."))
         }
-        Some(other) => Err(KmsError::NotFoundException(format!("Key policy '{other}' does not exist; the only key policy name is 'default'."))),
+        Some(other) => Err(KmsError::NotFoundException(format!(
+            "Key policy '{other}' does not exist; the only key policy name is 'default'."
+        ))),
     }
 }
 
@@ -91,7 +93,8 @@ impl Kms {
             let text = req.policy.as_deref().ok_or_else(|| KmsError::validation("Policy is required."))?;
             let policy = KeyPolicy::parse(text)?;
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-            let access = Access::new(Op::PutKeyPolicy).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
+            let access =
+                Access::new(Op::PutKeyPolicy).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
             let id = kms.key_for(ctx, &access, &req.key_id, AliasForms::Rejected)?;
             kms.customer_managed(id, Op::PutKeyPolicy)?;
             // The new policy must still let the caller change the policy.
@@ -111,7 +114,11 @@ impl Kms {
     }
 
     /// ListKeyPolicies: always `["default"]`.
-    pub fn list_key_policies(&mut self, ctx: &CallContext, req: ListKeyPoliciesRequest) -> Result<ListKeyPoliciesResponse> {
+    pub fn list_key_policies(
+        &mut self,
+        ctx: &CallContext,
+        req: ListKeyPoliciesRequest,
+    ) -> Result<ListKeyPoliciesResponse> {
         self.run(ctx, Op::ListKeyPolicies, super::params(&req), |kms| {
             kms.key_for(ctx, &Access::new(Op::ListKeyPolicies), &req.key_id, AliasForms::Rejected)?;
             let p = page(vec![POLICY_NAME], req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;

@@ -105,9 +105,9 @@ impl Kms {
             )?;
             let key = kms.key_mut(id)?;
             let anchor = match (key.rotation.enabled, key.rotation.next) {
-                (true, Some(next)) => Timestamp(next.0.saturating_sub(
-                    i64::from(key.rotation.period_days).saturating_mul(time::DAY_MS),
-                )),
+                (true, Some(next)) => {
+                    Timestamp(next.0.saturating_sub(i64::from(key.rotation.period_days).saturating_mul(time::DAY_MS)))
+                }
                 _ => ctx.now,
             };
             key.rotation.enable(period, anchor);
@@ -167,7 +167,11 @@ impl Kms {
     }
 
     /// ListKeyRotations: completed rotations, oldest first.
-    pub fn list_key_rotations(&mut self, ctx: &CallContext, req: ListKeyRotationsRequest) -> Result<ListKeyRotationsResponse> {
+    pub fn list_key_rotations(
+        &mut self,
+        ctx: &CallContext,
+        req: ListKeyRotationsRequest,
+    ) -> Result<ListKeyRotationsResponse> {
         self.run(ctx, Op::ListKeyRotations, super::params(&req), |kms| {
             let id = kms.rotatable_key(ctx, &Access::new(Op::ListKeyRotations), &req.key_id)?;
             let arn = kms.partition.key_arn(id);

@@ -86,15 +86,15 @@ impl Kms {
     }
 
     /// ListResourceTags: 50 a page by default, ordered by tag key.
-    pub fn list_resource_tags(&mut self, ctx: &CallContext, req: ListResourceTagsRequest) -> Result<ListResourceTagsResponse> {
+    pub fn list_resource_tags(
+        &mut self,
+        ctx: &CallContext,
+        req: ListResourceTagsRequest,
+    ) -> Result<ListResourceTagsResponse> {
         self.run(ctx, Op::ListResourceTags, super::params(&req), |kms| {
             let id = kms.key_for(ctx, &Access::new(Op::ListResourceTags), &req.key_id, AliasForms::Rejected)?;
-            let all: Vec<Tag> = kms
-                .key(id)?
-                .tags
-                .iter()
-                .map(|(k, v)| Tag { tag_key: k.clone(), tag_value: v.clone() })
-                .collect();
+            let all: Vec<Tag> =
+                kms.key(id)?.tags.iter().map(|(k, v)| Tag { tag_key: k.clone(), tag_value: v.clone() }).collect();
             let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 50 })?;
             Ok(ListResourceTagsResponse { tags: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })

@@ -237,7 +237,14 @@ mod tests {
 
     fn cond(op: &str, key: &str, values: &[&str]) -> Condition {
         let (comparison, negated, qualifier, if_exists) = parse_operator(op).unwrap();
-        Condition { comparison, negated, qualifier, if_exists, key: key.to_lowercase(), values: values.iter().map(|s| (*s).to_owned()).collect() }
+        Condition {
+            comparison,
+            negated,
+            qualifier,
+            if_exists,
+            key: key.to_lowercase(),
+            values: values.iter().map(|s| (*s).to_owned()).collect(),
+        }
     }
 
     fn facts(pairs: &[(&'static str, &[&'static str])]) -> F {

@@ -67,7 +67,9 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, Reason> {
         Value::String(s) => Ok(vec![s.clone()]),
         Value::Array(items) if !items.is_empty() => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| format!("{what} must be a string or a list of strings")))
+            .map(|i| {
+                i.as_str().map(str::to_owned).ok_or_else(|| format!("{what} must be a string or a list of strings"))
+            })
             .collect(),
         _ => Err(format!("{what} must be a string or a non-empty list of strings")),
     }
@@ -176,7 +178,8 @@ fn conditions(v: &Value) -> Result<Vec<Condition>, Reason> {
             if key.is_empty() {
                 return Err("Condition keys must not be empty".into());
             }
-            check_values(comparison, &values).map_err(|bad| format!("Condition {op} cannot take the value '{bad}' for {key}"))?;
+            check_values(comparison, &values)
+                .map_err(|bad| format!("Condition {op} cannot take the value '{bad}' for {key}"))?;
             out.push(Condition { comparison, negated, qualifier, if_exists, key: key.to_lowercase(), values });
         }
     }
@@ -198,7 +201,8 @@ fn exactly_one<'a>(
 
 fn statement(v: &Value) -> Result<Statement, Reason> {
     let Value::Object(s) = v else { return Err("Each statement must be an object".into()) };
-    const KNOWN: [&str; 9] = ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+    const KNOWN: [&str; 9] =
+        ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
     if let Some(unknown) = s.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!("A statement has an unknown element: {unknown}"));
     }
@@ -283,13 +287,34 @@ mod tests {
             (r#"{"Version":"2020","Statement":{}}"#, "Version"),
             (r#"{"Statement":{"Effect":"Maybe","Principal":"*","Action":"kms:*","Resource":"*"}}"#, "Effect"),
             (r#"{"Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#, "Principal"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"kms:*","Resource":"*"}}"#, "invalid principals"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}"#, "invalid action"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"arn:aws:s3:::b"}}"#, "invalid resource"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEqualz":{"a":"b"}}}}"#, "unknown condition operator"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"NumericEquals":{"a":"b"}}}}"#, "cannot take the value"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","NotAction":"kms:x","Resource":"*"}}"#, "both"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}}"#, "unknown element"),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"kms:*","Resource":"*"}}"#,
+                "invalid principals",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}"#,
+                "invalid action",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"arn:aws:s3:::b"}}"#,
+                "invalid resource",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEqualz":{"a":"b"}}}}"#,
+                "unknown condition operator",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"NumericEquals":{"a":"b"}}}}"#,
+                "cannot take the value",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","NotAction":"kms:x","Resource":"*"}}"#,
+                "both",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}}"#,
+                "unknown element",
+            ),
         ];
         for (doc, why) in cases {
             let err = parse(doc).unwrap_err();

@@ -77,7 +77,8 @@ impl KeyPolicy {
         if text.trim().is_empty() {
             return Err(KmsError::validation("Policy must not be empty."));
         }
-        let document = document::parse(text).map_err(|why| KmsError::MalformedPolicyDocumentException(format!("{why}.")))?;
+        let document =
+            document::parse(text).map_err(|why| KmsError::MalformedPolicyDocumentException(format!("{why}.")))?;
         Ok(KeyPolicy { text: text.to_owned(), document })
     }
 
@@ -275,7 +276,10 @@ mod tests {
         let who = "arn:aws:iam::111122223333:role/app";
         let via = [("kms:ViaService", "s3.us-east-1.amazonaws.com"), ("kms:CallerAccount", "111122223333")];
         assert_eq!(eval(&p, who, "kms:GenerateDataKey", &via), Decision::Allow);
-        assert_eq!(eval(&p, who, "kms:GenerateDataKey", &[("kms:CallerAccount", "111122223333")]), Decision::ImplicitDeny);
+        assert_eq!(
+            eval(&p, who, "kms:GenerateDataKey", &[("kms:CallerAccount", "111122223333")]),
+            Decision::ImplicitDeny
+        );
         assert_eq!(eval(&p, who, "kms:DescribeKey", &[]), Decision::Allow);
         assert_eq!(eval(&p, who, "kms:DisableKey", &via), Decision::ImplicitDeny);
     }

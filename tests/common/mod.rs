@@ -50,23 +50,29 @@ impl Fixture {
     pub fn encrypt(&mut self, key: &str, plaintext: &[u8], context: &[(&str, &str)]) -> Result<Vec<u8>, KmsError> {
         let ctx = self.ctx();
         self.kms
-            .encrypt(&ctx, EncryptRequest {
-                key_id: key.to_owned(),
-                plaintext: SecretBytes::new(plaintext.to_vec()),
-                encryption_context: Some(map(context)),
-                ..Default::default()
-            })
+            .encrypt(
+                &ctx,
+                EncryptRequest {
+                    key_id: key.to_owned(),
+                    plaintext: SecretBytes::new(plaintext.to_vec()),
+                    encryption_context: Some(map(context)),
+                    ..Default::default()
+                },
+            )
             .map(|r| r.ciphertext_blob)
     }
 
     pub fn decrypt(&mut self, blob: &[u8], context: &[(&str, &str)]) -> Result<Vec<u8>, KmsError> {
         let ctx = self.ctx();
         self.kms
-            .decrypt(&ctx, DecryptRequest {
-                ciphertext_blob: blob.to_vec(),
-                encryption_context: Some(map(context)),
-                ..Default::default()
-            })
+            .decrypt(
+                &ctx,
+                DecryptRequest {
+                    ciphertext_blob: blob.to_vec(),
+                    encryption_context: Some(map(context)),
+                    ..Default::default()
+                },
+            )
             .map(|r| r.plaintext.expose().to_vec())
     }
 
