@@ -100,7 +100,8 @@ const sameBytes = (a, b) => a && b && statSync(a).size === statSync(b).size && r
 /**
  * The package under test: KMS_WASM_PACKAGE; else `kms-wasm` installed where
  * pkg-tests/.work (the tests' install of the packed tarball) or this script
- * resolves it, unless its wasm differs from a fresher npm/ build; else npm/.
+ * resolves it (run.sh installs into pkg-tests/.work/app), unless its wasm
+ * differs from a fresher npm/ build; else npm/.
  */
 function locatePackage() {
   const notes = [];
@@ -109,7 +110,7 @@ function locatePackage() {
     return { dir, how: `KMS_WASM_PACKAGE=${dir}`, notes };
   }
   const builtWasm = wasmFileOf(NPM_DIR);
-  for (const from of [path.join(PKG_TESTS, '.work'), HERE]) {
+  for (const from of [path.join(PKG_TESTS, '.work', 'app'), path.join(PKG_TESTS, '.work'), HERE]) {
     const dir = findInstalled(from);
     if (!dir) continue;
     const realDir = realpath(dir);
@@ -119,7 +120,7 @@ function locatePackage() {
       notes.push(`installed ${path.relative(ROOT, dir)} has a different .wasm than npm/pkg (stale install?): benchmarking npm/ instead`);
       break;
     }
-    return { dir, how: `kms-wasm by name, installed in ${path.relative(ROOT, dir)}`, notes };
+    return { dir, how: `kms-wasm by name, installed in ${path.relative(ROOT, dir)}${wasm && builtWasm ? ' (same .wasm as npm/pkg)' : ''}`, notes };
   }
   if (!existsSync(path.join(NPM_DIR, 'package.json'))) {
     throw new Error('kms-wasm is neither installed (pkg-tests/.work/node_modules) nor built (npm/package.json): run `make build` first');
@@ -236,25 +237,44 @@ async function main() {
   const decReq = { CiphertextBlob: enc.CiphertextBlob };
 
   // --- the wasm's WasmKms.call, without the JS wrapper (diagnostic) ---------
-  let wasmCall = null;
+  // The package's glue module (the same module instance its engine uses) is
+  // patched for one call per operation to capture the exact arguments the
+  // wrapper hands to WasmKms.call; the diagnostic replays them on the same
+  // instance. This follows whatever signature the bindings have.
   const gluePath = path.join(path.dirname(wasmFile), path.basename(wasmFile).replace(/_bg\.wasm$/, '.js'));
-  if (existsSync(gluePath)) {
+  let wasmCall = null;
+  let wasmCallNote = '';
+  try {
     const glue = await import(pathToFileURL(gluePath).href);
-    glue.initSync({ module: readFileSync(wasmFile) }); // no-op when the package already initialized this glue
-    if (typeof glue.WasmKms === 'function') {
-      const w = new glue.WasmKms('111122223333', 'us-east-1');
-      const caller = 'arn:aws:iam::111122223333:root';
-      const arn = w.call('CreateKey', caller, Date.now(), {}).KeyMetadata.Arn;
-      const wDk = w.call('GenerateDataKey', caller, Date.now(), { KeyId: arn, KeySpec: 'AES_256' });
-      const wEnc = w.call('Encrypt', caller, Date.now(), { KeyId: arn, Plaintext: payloadU8 });
-      wasmCall = {
-        gdk: () => w.call('GenerateDataKey', caller, Date.now(), { KeyId: arn, KeySpec: 'AES_256' }),
-        decDk: () => w.call('Decrypt', caller, Date.now(), { CiphertextBlob: wDk.CiphertextBlob }),
-        enc: () => w.call('Encrypt', caller, Date.now(), { KeyId: arn, Plaintext: payloadU8 }),
-        dec: () => w.call('Decrypt', caller, Date.now(), { CiphertextBlob: wEnc.CiphertextBlob }),
-        free: () => w.free(),
+    const proto = glue.WasmKms?.prototype;
+    const orig = proto?.call;
+    if (typeof orig !== 'function') throw new Error('the glue has no WasmKms.prototype.call');
+    const capture = async (apiCall) => {
+      let seen = null;
+      proto.call = function (...args) {
+        seen ??= { self: this, args };
+        return orig.apply(this, args);
       };
-    }
+      try {
+        await apiCall();
+      } finally {
+        proto.call = orig;
+      }
+      if (!seen) throw new Error('the package did not go through this glue\'s WasmKms.call');
+      const { self, args } = seen;
+      return () => orig.apply(self, args);
+    };
+    wasmCall = {
+      gdk: await capture(() => kms.generateDataKey(gdkReq)),
+      decDk: await capture(() => kms.decrypt(decDkReq)),
+      enc: await capture(() => kms.encrypt(encReq)),
+      dec: await capture(() => kms.decrypt(decReq)),
+    };
+    const r = wasmCall.dec();
+    if (!Buffer.from(r.Plaintext).equals(payload)) throw new Error('the replayed Decrypt gave the wrong plaintext');
+  } catch (e) {
+    wasmCall = null;
+    wasmCallNote = `"wasm call only" column skipped: ${e instanceof Error ? e.message : String(e)}`;
   }
 
   // --- raw wasm AES-256-GCM (the package's undocumented bench hook) ---------
@@ -267,8 +287,9 @@ async function main() {
     cipher = new kmsPkg.__BenchCipher();
     cipherHow = 'new __BenchCipher()';
   } else {
+    // no hook exported: the glue's class on the package's (already initialized) instance
     const glue = await import(pathToFileURL(gluePath).href);
-    glue.initSync({ module: readFileSync(wasmFile) });
+    if (typeof glue.__BenchCipher !== 'function') throw new Error('no __benchCipher/__BenchCipher hook in the package or its glue');
     cipher = new glue.__BenchCipher();
     cipherHow = `the glue's __BenchCipher (${path.relative(ROOT, gluePath)}; the package exports no hook)`;
   }
@@ -351,6 +372,7 @@ async function main() {
   const runCase = ({ op, col }, seconds) => (col.async ? timeAsync(op[col.key], seconds) : timeSync(op[col.key], seconds));
 
   const expected = ROUNDS * cases.length * SLICE_S + cases.length * WARMUP_S;
+  if (wasmCallNote) console.log(`note: ${wasmCallNote}`);
   console.log(`measuring ${cases.length} cases (≈ ${Math.round(expected)} s)…`);
   for (const c of cases) await runCase(c, WARMUP_S);
   for (let r = 0; r < ROUNDS; r++) {
@@ -394,7 +416,7 @@ async function main() {
   );
   console.log(
     '\n  kms-wasm API     `await kms.<op>(request)` through the package, one call at a time' +
-      '\n  wasm call only   the package\'s wasm WasmKms.call() invoked directly, synchronously (Rust KMS + serde, no JS wrapper)' +
+      '\n  wasm call only   the package\'s WasmKms.call() replayed directly with the arguments the wrapper passed, synchronously (Rust KMS + serde, no JS wrapper)' +
       `\n  raw wasm         the crate's AES-256-GCM with no KMS (${cipherHow}); generateDataKey = getRandomValues(32) + seal` +
       '\n  node:crypto      createCipheriv/createDecipheriv aes-256-gcm per op, random 12-byte IV, same sizes, 49-byte AAD' +
       '\n  KMS overhead     extra time per op over raw wasm AES-GCM (raw ops/s ÷ API ops/s − 1)\n',
@@ -438,7 +460,6 @@ async function main() {
   console.log(`  encrypt 4 KiB KMS overhead over raw < 25%: ${pct(encOverhead)} → ${encOverhead < 0.25 ? 'met' : 'NOT met'}`);
   console.log(`  data-key operations ≥ 100,000 ops/s: generateDataKey ${int(ops[0].med.api)}, decrypt ${int(ops[1].med.api)} → ${dkMin >= 1e5 ? 'met' : 'NOT met'}`);
 
-  wasmCall?.free();
   if (typeof cipher.free === 'function') cipher.free();
   await kms.close?.();
   console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
