@@ -3,7 +3,7 @@
 // createKms({ wasmUrl }). No Node globals, no top-level await.
 
 import { createEngines } from './engine.js';
-import { createKmsWith, benchCipherWith } from './client.js';
+import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
 
 export { KmsError } from './errors.js';
 export { memoryStore } from './store.js';
@@ -59,6 +59,16 @@ export function setWasmUrl(url) {
 export async function createKms(options = {}) {
   if (options && options.wasmUrl !== undefined) setWasmUrl(options.wasmUrl);
   return createKmsWith(engines, options);
+}
+
+/**
+ * Verifies an exported copy of an audit log (as `kms.auditLog()` returned
+ * it): `{ valid, firstInvalidIndex }`, the index of the first record that
+ * was edited, removed or reordered.
+ * @param {object[]} records
+ */
+export function verifyAuditRecords(records) {
+  return verifyAuditRecordsWith(engines, records);
 }
 
 /** @internal The raw AES-256-GCM of the crate (benchmark baseline). */

@@ -2,7 +2,12 @@
 //
 // - One call at a time per KMS: the wasm exports take `&mut self`, and a
 //   store (possibly async) must have committed a call's change before the
-//   call resolves. Calls wait in a queue; views made by withCaller share it.
+//   call resolves. Calls wait in a queue; views (withCaller, viaEndpoint,
+//   forService) share it, and so do createEndpoint, auditLog, usage, ...
+// - After each call, allowed or not, the events the core raised (rotation,
+//   deletion, use of a key pending deletion) are taken and, once the state
+//   is committed, handed to the `kms.on` handlers. A handler that throws or
+//   rejects is reported with console.error; it never fails the call.
 // - After each call, if the state's generation moved, the new snapshot goes
 //   to the store. If the store fails, the wasm state goes back to the last
 //   stored snapshot and the call rejects: a failed call changes nothing.
@@ -22,9 +27,9 @@ export const OPERATIONS = Object.freeze([
   'EnableKeyRotation', 'DisableKeyRotation', 'GetKeyRotationStatus', 'RotateKeyOnDemand', 'ListKeyRotations',
   'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases', 'TagResource', 'UntagResource', 'ListResourceTags',
   'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
-  // Until the core implements them, these reject with UnsupportedOperationException.
   'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies',
   'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
+  // Until the core implements them, these reject with UnsupportedOperationException.
   'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
 ]);
 
@@ -38,12 +43,13 @@ function isFatal(e) {
 
 /** State shared by a KMS and all its views. */
 class Core {
-  constructor({ engines, engine, wasm, accountId, region, now, store }) {
+  constructor({ engines, engine, wasm, accountId, region, grantPropagationMs, now, store }) {
     this.engines = engines;
     this.engine = engine;
     this.wasm = wasm;
     this.accountId = accountId;
     this.region = region;
+    this.grantPropagationMs = grantPropagationMs;
     this.now = now;
     this.store = store;
     this.generation = wasm.generation();
@@ -52,6 +58,13 @@ class Core {
     this.tail = Promise.resolve();
     this.closed = false;
     this.recoveries = 0;
+    /** Event handlers by detail-type ('*' for all). */
+    this.handlers = new Map();
+  }
+
+  /** A WasmKms of `engine` restored from `snapshot`, with this KMS's settings. */
+  restoreOn(engine, snapshot) {
+    return adopt(engine, engine.glue.WasmKms.restore(this.accountId, this.region, this.grantPropagationMs, snapshot));
   }
 
   /** Runs `task` after every call queued before it. */
@@ -69,7 +82,7 @@ class Core {
   async ensureLive() {
     if (this.wasm && this.engine.alive) return;
     const engine = await this.engines.live();
-    const wasm = adopt(engine, engine.glue.WasmKms.restore(this.accountId, this.region, this.snapshot));
+    const wasm = this.restoreOn(engine, this.snapshot);
     forget(this.wasm);
     this.engine = engine;
     this.wasm = wasm;
@@ -109,7 +122,7 @@ class Core {
       await this.store.save(snapshot);
     } catch (e) {
       // Undo the call: back to the state the store holds.
-      const previous = adopt(this.engine, this.engine.glue.WasmKms.restore(this.accountId, this.region, this.snapshot));
+      const previous = this.restoreOn(this.engine, this.snapshot);
       this.wasm.free();
       this.wasm = previous;
       this.generation = previous.generation();
@@ -121,33 +134,96 @@ class Core {
     this.generation = generation;
   }
 
-  /** One AWS operation, in the queue. */
-  call(operation, caller, request) {
+  /** One AWS operation, in the queue, made in the request context `ctx` of a view. */
+  call(operation, ctx, request) {
     return this.enqueue(async () => {
       await this.ensureLive();
       const req = toWasmRequest(request);
       const nowMs = clockMillis(this.now());
       let response;
+      let refused = null;
       try {
-        response = this.wasm.call(operation, caller, nowMs, req);
+        response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
       } catch (e) {
-        throw await this.failed(e);
+        if (isFatal(e)) throw await this.failed(e);
+        refused = toKmsError(e);
       }
-      await this.commit();
+      // A refused call may still have changed the state (the clock ended a
+      // deletion window, a managed key was created) and raised events.
+      const events = this.takeEvents();
+      try {
+        await this.commit();
+      } catch (e) {
+        // The state went back to the last commit: its events did not happen.
+        throw refused ?? e;
+      }
+      this.deliver(events);
+      if (refused) throw refused;
       return fromWasmResponse(response);
     });
   }
 
-  /** Runs a raw action on the WasmKms, with the same failure handling as calls. */
-  raw(action) {
-    return this.enqueue(async () => {
-      await this.ensureLive();
-      try {
-        return action(this.wasm);
-      } catch (e) {
-        throw await this.failed(e);
+  /** The events the core raised since the last take (none when it cannot tell). */
+  takeEvents() {
+    try {
+      const events = this.wasm.takeEvents();
+      return Array.isArray(events) ? events : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Hands events to their handlers; a failing handler is reported, never thrown. */
+  deliver(events) {
+    if (events.length === 0 || this.handlers.size === 0) return;
+    for (const event of events) {
+      const type = event && event['detail-type'];
+      const targets = [...(this.handlers.get(type) ?? []), ...(this.handlers.get('*') ?? [])];
+      for (const handler of targets) {
+        try {
+          const result = handler(event);
+          if (result && typeof result.then === 'function') {
+            result.then(undefined, (err) => reportHandlerError(type, err));
+          }
+        } catch (err) {
+          reportHandlerError(type, err);
+        }
       }
-    });
+    }
+  }
+
+  on(detailType, handler) {
+    let set = this.handlers.get(detailType);
+    if (!set) this.handlers.set(detailType, (set = new Set()));
+    set.add(handler);
+  }
+
+  off(detailType, handler) {
+    const set = this.handlers.get(detailType);
+    if (!set) return;
+    set.delete(handler);
+    if (set.size === 0) this.handlers.delete(detailType);
+  }
+
+  /**
+   * Runs an action on the WasmKms from inside a queued task, with the same
+   * failure handling as calls; `commit` when it may change the state.
+   */
+  async runNow(action, { commit = false } = {}) {
+    await this.ensureLive();
+    let result;
+    try {
+      result = action(this.wasm);
+    } catch (e) {
+      throw await this.failed(e);
+    }
+    if (commit) await this.commit();
+    return result;
+  }
+
+  /** Runs an action on the WasmKms in the queue (see runNow). */
+  raw(action, options) {
+    return this.enqueue(() => this.runNow(action, options));
   }
 
   close() {
@@ -167,15 +243,28 @@ class Core {
   }
 }
 
+function reportHandlerError(type, err) {
+  try {
+    console.error(`kms-wasm: a handler of '${type}' events failed; the KMS carries on.`, err);
+  } catch {
+    // no console: nothing more to do
+  }
+}
+
 function closedError() {
   return new KmsError('KmsClosedException', 'This KMS was closed (close() was called); create a new one with createKms().');
 }
 
 const CORE = Symbol('kms-wasm core');
-const CALLER = Symbol('kms-wasm caller');
+const CONTEXT = Symbol('kms-wasm request context');
 
 function lowerCamel(name) {
   return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+function nonEmptyString(v, what) {
+  if (typeof v !== 'string' || v === '') throw new KmsError('ValidationException', `${what}.`);
+  return v;
 }
 
 /**
@@ -183,24 +272,108 @@ function lowerCamel(name) {
  * each taking the AWS request and resolving to the AWS response. Like the
  * AWS SDK's aggregated `KMS` client, a method also takes a Node-style
  * callback as its last argument.
+ *
+ * A `Kms` is a view: the shared state (wasm instance, store, clock, queue,
+ * event handlers) plus the request context its calls carry — the caller,
+ * and optionally a VPC endpoint and an AWS service.
  */
 export class Kms {
-  constructor(core, caller) {
+  constructor(core, context) {
     Object.defineProperty(this, CORE, { value: core });
-    Object.defineProperty(this, CALLER, { value: caller });
+    Object.defineProperty(this, CONTEXT, { value: Object.freeze({ ...context }) });
   }
 
   /** The principal this view calls as. */
   get caller() {
-    return this[CALLER];
+    return this[CONTEXT].caller;
+  }
+
+  /** The VPC endpoint (`vpce-...`) this view calls through, if any. */
+  get endpoint() {
+    return this[CONTEXT].endpoint;
+  }
+
+  /** The AWS service (e.g. `s3`) this view calls through, if any. */
+  get service() {
+    return this[CONTEXT].service;
   }
 
   /** A view of the same KMS (same store, clock and queue) whose calls are made by `principalArn`. */
   withCaller(principalArn) {
-    if (typeof principalArn !== 'string' || principalArn === '') {
-      throw new KmsError('ValidationException', 'withCaller needs a principal ARN.');
-    }
-    return new Kms(this[CORE], principalArn);
+    nonEmptyString(principalArn, 'withCaller needs a principal ARN');
+    return new Kms(this[CORE], { ...this[CONTEXT], caller: principalArn });
+  }
+
+  /**
+   * A view of the same KMS whose calls come through the private endpoint
+   * `vpcEndpointId` (made with createEndpoint): they carry `aws:SourceVpce`
+   * and `aws:SourceVpc`, and the endpoint's policy must allow them too.
+   */
+  viaEndpoint(vpcEndpointId) {
+    nonEmptyString(vpcEndpointId, 'viaEndpoint needs a VPC endpoint id (vpce-...)');
+    return new Kms(this[CORE], { ...this[CONTEXT], endpoint: vpcEndpointId });
+  }
+
+  /**
+   * A view of the same KMS whose calls come through the AWS service `name`
+   * (e.g. `s3`): they carry `kms:ViaService`, and the first one creates
+   * the service's AWS managed key `alias/aws/NAME`.
+   */
+  forService(name) {
+    nonEmptyString(name, 'forService needs an AWS service name, such as s3');
+    return new Kms(this[CORE], { ...this[CONTEXT], service: name });
+  }
+
+  /** Registers a private endpoint `{ VpcEndpointId, VpcId, Policy? }`, created by this view's caller. */
+  createEndpoint(request) {
+    const core = this[CORE];
+    const { caller } = this[CONTEXT];
+    return core.enqueue(async () => {
+      const req = toWasmRequest(request);
+      const nowMs = clockMillis(core.now());
+      return fromWasmResponse(await core.runNow((wasm) => wasm.createEndpoint(caller, nowMs, req), { commit: true }));
+    });
+  }
+
+  /** The CloudTrail-style audit records, oldest first, optionally of one key (`KeyId`) and a time range (`StartTime`, `EndTime`). */
+  auditLog(filter) {
+    const core = this[CORE];
+    return core.enqueue(async () => {
+      const req = toWasmRequest(filter);
+      return core.runNow((wasm) => wasm.auditLog(req));
+    });
+  }
+
+  /** Verifies the audit log's hash chain: `{ valid, firstInvalidIndex }` (`null` when valid). */
+  verifyAuditLog() {
+    return this[CORE].raw((wasm) => wasm.verifyAuditLog());
+  }
+
+  /** Usage and an estimated bill for a calendar month: `{ month: 'YYYY-MM', prices? }`. */
+  usage(request) {
+    const core = this[CORE];
+    return core.enqueue(async () => {
+      const req = toWasmRequest(request);
+      return core.runNow((wasm) => wasm.usage(req));
+    });
+  }
+
+  /**
+   * Calls `handler(event)` for each EventBridge-style event of `detailType`
+   * (`'KMS CMK Rotation'`, `'KMS CMK Deletion'`, `'KMS CMK Pending Deletion
+   * Use Attempt'`, ... or `'*'` for all), on this KMS and all its views.
+   */
+  on(detailType, handler) {
+    nonEmptyString(detailType, "on needs an event detail-type, or '*'");
+    if (typeof handler !== 'function') throw new KmsError('ValidationException', 'on needs a handler function.');
+    this[CORE].on(detailType, handler);
+    return this;
+  }
+
+  /** Removes a handler added with `on(detailType, handler)`. */
+  off(detailType, handler) {
+    this[CORE].off(detailType, handler);
+    return this;
   }
 
   /** Frees the wasm instance's KMS and closes the store; later calls reject. */
@@ -227,7 +400,7 @@ for (const op of OPERATIONS) {
   const method = {
     [lowerCamel(op)](request, optionsOrCallback, callback) {
       const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
-      const promise = this[CORE].call(op, this[CALLER], request);
+      const promise = this[CORE].call(op, this[CONTEXT], request);
       if (typeof cb !== 'function') return promise;
       promise.then((r) => cb(null, r), (e) => cb(e));
       return undefined;
@@ -261,6 +434,11 @@ export async function createKmsWith(engines, options = {}) {
   if (typeof caller !== 'string' || caller === '') {
     throw new KmsError('ValidationException', 'caller must be a principal ARN.');
   }
+  const grantPropagationSeconds = options.grantPropagationSeconds ?? 0;
+  if (typeof grantPropagationSeconds !== 'number' || !Number.isFinite(grantPropagationSeconds) || grantPropagationSeconds < 0) {
+    throw new KmsError('ValidationException', 'grantPropagationSeconds must be a non-negative number of seconds.');
+  }
+  const grantPropagationMs = Math.round(grantPropagationSeconds * 1000);
   const now = options.now ?? (() => new Date());
   if (typeof now !== 'function') throw new KmsError('ValidationException', 'now must be a function returning a Date.');
   const store = checkStore(options.store ?? memoryStore());
@@ -270,18 +448,36 @@ export async function createKmsWith(engines, options = {}) {
   let wasm;
   try {
     if (loaded === null || loaded === undefined) {
-      wasm = new engine.glue.WasmKms(accountId, region);
+      wasm = new engine.glue.WasmKms(accountId, region, grantPropagationMs);
     } else {
       const bytes = asBytes(loaded);
       if (!bytes) throw new KmsError('ValidationException', 'The store returned something other than bytes.');
-      wasm = engine.glue.WasmKms.restore(accountId, region, bytes);
+      wasm = engine.glue.WasmKms.restore(accountId, region, grantPropagationMs, bytes);
     }
   } catch (e) {
     throw toKmsError(e);
   }
   adopt(engine, wasm);
-  const core = new Core({ engines, engine, wasm, accountId, region, now, store });
-  return new Kms(core, caller);
+  const core = new Core({ engines, engine, wasm, accountId, region, grantPropagationMs, now, store });
+  return new Kms(core, { caller, endpoint: undefined, service: undefined });
+}
+
+/**
+ * Verifies exported audit records (the whole log, oldest first, as
+ * `auditLog()` returned it, e.g. after a JSON round trip): each must link to
+ * the digest of the one before and match its own digest.
+ * @returns {Promise<{ valid: boolean, firstInvalidIndex: number | null }>}
+ */
+export async function verifyAuditRecordsWith(engines, records) {
+  if (!Array.isArray(records)) throw new KmsError('ValidationException', 'verifyAuditRecords needs an array of audit records.');
+  const engine = await engines.live();
+  try {
+    return engine.glue.WasmKms.verifyAuditRecords(records);
+  } catch (e) {
+    if (!isFatal(e)) throw toKmsError(e);
+    engines.kill(engine); // every KMS moves to a fresh instance before its next call
+    throw new KmsError('KMSInternalException', `The KMS core failed while verifying the records (${e instanceof Error ? e.message : String(e)}).`, { cause: e });
+  }
 }
 
 /** The crate's raw AES-256-GCM (the benchmark's baseline), on the live engine. */

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createEngines } from './engine.js';
-import { createKmsWith, benchCipherWith } from './client.js';
+import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
 
 export { KmsError } from './errors.js';
 export { memoryStore } from './store.js';
@@ -43,6 +43,16 @@ export function setWasmUrl(url) {
 export async function createKms(options = {}) {
   if (options && options.wasmUrl !== undefined) setWasmUrl(options.wasmUrl);
   return createKmsWith(engines, options);
+}
+
+/**
+ * Verifies an exported copy of an audit log (as `kms.auditLog()` returned
+ * it): `{ valid, firstInvalidIndex }`, the index of the first record that
+ * was edited, removed or reordered.
+ * @param {object[]} records
+ */
+export function verifyAuditRecords(records) {
+  return verifyAuditRecordsWith(engines, records);
 }
 
 /** @internal The raw AES-256-GCM of the crate (benchmark baseline). */
