@@ -194,9 +194,13 @@ export default suite('lifecycle', (test) => {
   test('unknown request members are ignored and GrantTokens are accepted', async () => {
     const kms = await createKms();
     const { KeyMetadata: { KeyId } } = await kms.createKey({ SomethingNew: 42 });
-    await kms.describeKey({ KeyId, GrantTokens: ['token-1'], Extra: 'ignored' });
-    const enc = await kms.encrypt({ KeyId, Plaintext: new Uint8Array([1, 2, 3]), GrantTokens: ['t'], Whatever: true });
-    const dec = await kms.decrypt({ CiphertextBlob: enc.CiphertextBlob, GrantTokens: ['t'] });
+    // Tokens must be real grant tokens (a malformed one is InvalidGrantTokenException, see access.js).
+    const { GrantToken } = await kms.createGrant({
+      KeyId, GranteePrincipal: 'arn:aws:iam::111122223333:role/app', Operations: ['Encrypt', 'Decrypt', 'DescribeKey'],
+    });
+    await kms.describeKey({ KeyId, GrantTokens: [GrantToken], Extra: 'ignored' });
+    const enc = await kms.encrypt({ KeyId, Plaintext: new Uint8Array([1, 2, 3]), GrantTokens: [GrantToken], Whatever: true });
+    const dec = await kms.decrypt({ CiphertextBlob: enc.CiphertextBlob, GrantTokens: [GrantToken] });
     deepEqual(dec.Plaintext, new Uint8Array([1, 2, 3]));
   });
 
