@@ -456,6 +456,165 @@ export interface DeleteImportedKeyMaterialResponse {
   KeyMaterialId?: string;
 }
 
+// ---------------------------------------------------------------- beyond the AWS operations
+
+/** `kms.createEndpoint` request (EC2-style members). */
+export interface CreateEndpointRequest {
+  /** `vpce-` and 8 to 17 hex digits, e.g. `vpce-0123456789abcdef0`. */
+  VpcEndpointId: string;
+  /** `vpc-` and 8 to 17 hex digits: the `aws:SourceVpc` of calls through the endpoint. */
+  VpcId: string;
+  /** The endpoint policy (a policy document as JSON text). Without one, AWS's default: full access. */
+  Policy?: string;
+}
+export interface CreateEndpointResponse {
+  VpcEndpointId: string;
+  VpcId: string;
+}
+
+/** `kms.auditLog` filter. */
+export interface AuditLogFilter {
+  /** Only records about this key (key ID, key ARN, alias name or alias ARN). */
+  KeyId?: string;
+  /** Only records at or after this time. */
+  StartTime?: Date | number;
+  /** Only records at or before this time. */
+  EndTime?: Date | number;
+}
+
+/**
+ * One CloudTrail-style record. Plain JSON (timestamps are ISO 8601
+ * strings), so an exported copy verifies with {@link verifyAuditRecords}.
+ * `requestParameters` are camelCase and never hold plaintext, data keys,
+ * grant tokens or key material.
+ */
+export interface AuditRecord {
+  eventVersion: string;
+  userIdentity: {
+    type: 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | (string & {});
+    arn?: string;
+    accountId?: string;
+    /** `NAME.amazonaws.com` for calls through a service view, `kms.amazonaws.com` for service events. */
+    invokedBy?: string;
+  };
+  /** ISO 8601, e.g. `2030-01-01T00:00:00Z`. */
+  eventTime: string;
+  eventSource: 'kms.amazonaws.com';
+  /** The operation (`Encrypt`, ...) or service event (`RotateKey`, `DeleteKey`, ...). */
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  /** camelCase request members, e.g. `{ keyId, encryptionContext, encryptionAlgorithm }`; `null` for service events. */
+  requestParameters: Record<string, unknown> | null;
+  /** camelCase response members, for the operations CloudTrail records them for; otherwise `null`. */
+  responseElements: Record<string, unknown> | null;
+  /** The AWS exception name, for failed and denied calls. */
+  errorCode?: string;
+  errorMessage?: string;
+  requestID: string;
+  eventID: string;
+  readOnly: boolean;
+  resources: { accountId: string; type: 'AWS::KMS::Key'; ARN: string }[];
+  eventType: 'AwsApiCall' | 'AwsServiceEvent';
+  managementEvent: boolean;
+  recipientAccountId: string;
+  /** For calls through a VPC endpoint. */
+  vpcEndpointId?: string;
+  /** For service events. */
+  serviceEventDetails?: Record<string, unknown>;
+  eventCategory: 'Management';
+  /** Hex SHA-256 digest of the record before this one (the chain). */
+  previousDigest: string;
+  /** Hex SHA-256 digest of this record's canonical JSON, without `digest`. */
+  digest: string;
+}
+
+/** The outcome of verifying an audit chain. */
+export interface AuditVerification {
+  valid: boolean;
+  /** The first record that was edited, removed or reordered; `null` when valid. */
+  firstInvalidIndex: number | null;
+}
+
+export type KmsEventType = 'KMS CMK Rotation' | 'KMS CMK Deletion' | 'KMS CMK Pending Deletion Use Attempt' | 'KMS Imported Key Material Expiration';
+
+/** An EventBridge-style event (`source: 'aws.kms'`). */
+export interface KmsEvent<T extends string = KmsEventType, D = KmsEventDetail> {
+  version: '0';
+  id: string;
+  'detail-type': T;
+  source: 'aws.kms';
+  account: string;
+  /** ISO 8601: when it happened on the KMS's clock. */
+  time: string;
+  region: string;
+  /** The key ARN. */
+  resources: string[];
+  detail: D;
+}
+export interface KmsEventDetail {
+  /** The key ID (a UUID). */
+  'key-id': string;
+  [member: string]: unknown;
+}
+/** The alarm raised when someone tries to use a key that is pending deletion. */
+export interface PendingDeletionUseAttemptDetail extends KmsEventDetail {
+  /** The operation that was refused, e.g. `Decrypt`. */
+  'event-name': string;
+  /** Who tried. */
+  principal: string;
+  /** ISO 8601 deletion date. */
+  'deletion-date': string | null;
+}
+export type KeyRotationEvent = KmsEvent<'KMS CMK Rotation'>;
+export type KeyDeletionEvent = KmsEvent<'KMS CMK Deletion'>;
+export type PendingDeletionUseAttemptEvent = KmsEvent<'KMS CMK Pending Deletion Use Attempt', PendingDeletionUseAttemptDetail>;
+export type ImportedKeyMaterialExpirationEvent = KmsEvent<'KMS Imported Key Material Expiration'>;
+/** The event type a handler of `detailType` receives. */
+export type KmsEventOf<T> = T extends 'KMS CMK Rotation' ? KeyRotationEvent
+  : T extends 'KMS CMK Deletion' ? KeyDeletionEvent
+  : T extends 'KMS CMK Pending Deletion Use Attempt' ? PendingDeletionUseAttemptEvent
+  : T extends 'KMS Imported Key Material Expiration' ? ImportedKeyMaterialExpirationEvent
+  : KmsEvent<string>;
+
+/** Prices in USD; each member may be given alone, the rest keep their defaults. */
+export interface UsagePrices {
+  /** One key version for one month. Default 1. */
+  keyMonth?: number;
+  /** 10,000 requests. Default 0.03. */
+  per10kRequests?: number;
+  /** Requests per month that cost nothing. Default 20,000. */
+  freeRequests?: number;
+}
+export interface UsageRequest {
+  /** `'YYYY-MM'` (UTC). */
+  month: string;
+  prices?: UsagePrices;
+}
+export interface KeyUsageReport {
+  /** The key ARN. */
+  keyId: string;
+  /** The fraction of the month the key existed (up to the time of the latest call). */
+  keyMonths: number;
+  /** Average billed versions over that time: the current one plus the first two rotations (later rotations are free). */
+  billedKeyVersions: number;
+}
+export interface UsageReport {
+  month: string;
+  /** Customer-managed key·months (AWS managed keys are not billed). */
+  keyMonths: number;
+  billedKeyVersionMonths: number;
+  keys: KeyUsageReport[];
+  /** Calls per operation in the month (allowed or not). */
+  requests: Record<string, number>;
+  totalRequests: number;
+  billableRequests: number;
+  estimatedCost: { keys: number; requests: number; total: number; currency: 'USD' };
+  /** The prices used. */
+  prices: Required<UsagePrices>;
+}
+
 // ---------------------------------------------------------------- the client
 
 /** A Node-style callback, as the AWS SDK's aggregated client accepts. */
@@ -527,9 +686,59 @@ export interface Kms {
 
   /** The principal this view's calls are made by. */
   readonly caller: string;
+  /** The VPC endpoint this view's calls come through (`viaEndpoint`), if any. */
+  readonly endpoint: string | undefined;
+  /** The AWS service this view's calls come through (`forService`), if any. */
+  readonly service: string | undefined;
 
-  /** A view of the same KMS (same store, clock, keys and call queue) whose calls are made by another principal. */
+  /**
+   * A view of the same KMS (same store, clock, keys, call queue and event
+   * handlers) whose calls are made by another principal. Views compose:
+   * `kms.withCaller(a).viaEndpoint(e)` keeps both.
+   */
   withCaller(principalArn: string): Kms;
+
+  /**
+   * A view whose calls come through the private endpoint `vpcEndpointId`
+   * (made with {@link Kms.createEndpoint}): they carry `aws:SourceVpce` and
+   * `aws:SourceVpc`, and the endpoint's policy must allow them as well as
+   * the key policy. A call through an endpoint that does not exist rejects
+   * with `NotFoundException`.
+   */
+  viaEndpoint(vpcEndpointId: string): Kms;
+
+  /**
+   * A view whose calls come through the AWS service `name` (e.g. `'s3'`):
+   * they carry `kms:ViaService` (`NAME.REGION.amazonaws.com`). The first
+   * call creates the service's AWS managed key `alias/aws/NAME`
+   * (`KeyManager: 'AWS'`), which only such views may use.
+   */
+  forService(name: string): Kms;
+
+  /** Registers a private (VPC) endpoint with its own policy, checked together with the key policy on calls made through it. */
+  createEndpoint(request: CreateEndpointRequest): Promise<CreateEndpointResponse>;
+
+  /** The CloudTrail-style audit records, oldest first: one per call, allowed or denied, successful or not, plus service events. */
+  auditLog(filter?: AuditLogFilter): Promise<AuditRecord[]>;
+
+  /** Verifies the audit log's hash chain. */
+  verifyAuditLog(): Promise<AuditVerification>;
+
+  /** Customer-managed key·months, billed key versions, requests per operation and an estimated bill for a calendar month (UTC). */
+  usage(request: UsageRequest): Promise<UsageReport>;
+
+  /**
+   * Calls `handler` with each event of `detailType` (or of any type, for
+   * `'*'`) raised by this KMS or any of its views. Events are delivered
+   * after the call that raised them has been committed, before it
+   * resolves; the call's own success or failure does not matter. A handler
+   * that throws or rejects is reported with `console.error` and never
+   * fails a call. Returns this view.
+   */
+  on<T extends KmsEventType | '*'>(detailType: T, handler: (event: KmsEventOf<T>) => unknown): this;
+  on(detailType: string, handler: (event: KmsEvent) => unknown): this;
+  /** Removes a handler added with {@link Kms.on}. Returns this view. */
+  off(detailType: string, handler: (event: any) => unknown): this;
 
   /**
    * Releases the wasm instance's KMS and closes the store, after the calls
@@ -571,6 +780,13 @@ export interface CreateKmsOptions {
   /** Where keys live. Default: a new `memoryStore()`. */
   store?: KmsStore;
   /**
+   * How long a new grant takes to take effect (AWS's eventual
+   * consistency), in seconds of the `now` clock. Until then the grant
+   * allows a call only when the call presents its grant token in
+   * `GrantTokens`. Default 0 (effective at once).
+   */
+  grantPropagationSeconds?: number;
+  /**
    * Where to load `kms_wasm_bg.wasm` from, instead of the file shipped in
    * the package (browsers: a URL, resolved against the document; Node: a
    * file URL or path). Only before the first `createKms()`.
@@ -583,6 +799,13 @@ export function createKms(options?: CreateKmsOptions): Promise<Kms>;
 
 /** A store keeping the latest snapshot in memory (the default). Reuse it in a later `createKms({ store })` to get the keys back. */
 export function memoryStore(initial?: Uint8Array): KmsStore;
+
+/**
+ * Verifies an exported copy of a whole audit log (as `kms.auditLog()`
+ * returned it, e.g. after a JSON round trip): `firstInvalidIndex` is the
+ * first record that was edited, removed or reordered.
+ */
+export function verifyAuditRecords(records: AuditRecord[] | object[]): Promise<AuditVerification>;
 
 /** Where to load `kms_wasm_bg.wasm` from; same as `createKms({ wasmUrl })`. Only before the first `createKms()`. */
 export function setWasmUrl(url: string | URL): void;
@@ -606,6 +829,10 @@ export type KmsErrorName =
   | 'DryRunOperationException'
   | 'KMSInternalException'
   | 'KMSInvalidStoreException'
+  | 'MalformedPolicyDocumentException'
+  | 'InvalidGrantTokenException'
+  | 'InvalidGrantIdException'
+  | 'InvalidArnException'
   | 'KmsClosedException'
   | (string & {});
 
