@@ -5,5 +5,6 @@ import rotation from './rotation.js';
 import aliasesTags from './aliases-tags.js';
 import errors from './errors.js';
 import client from './client.js';
+import access from './access.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access];
