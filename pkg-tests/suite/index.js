@@ -6,5 +6,6 @@ import aliasesTags from './aliases-tags.js';
 import errors from './errors.js';
 import client from './client.js';
 import access from './access.js';
+import auditEvents from './audit-events.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents];
