@@ -52,6 +52,12 @@ pub enum KmsError {
     InvalidGrantIdException(String),
     /// An ARN is not valid.
     InvalidArnException(String),
+    /// An import token is not valid for the key.
+    InvalidImportTokenException(String),
+    /// An import token has expired.
+    ExpiredImportTokenException(String),
+    /// Imported material is not the material the key had.
+    IncorrectKeyMaterialException(String),
     /// A stored state could not be read back (corrupted or of another version).
     KMSInvalidStoreException(String),
 }
@@ -80,6 +86,9 @@ impl KmsError {
             Self::InvalidGrantTokenException(_) => "InvalidGrantTokenException",
             Self::InvalidGrantIdException(_) => "InvalidGrantIdException",
             Self::InvalidArnException(_) => "InvalidArnException",
+            Self::InvalidImportTokenException(_) => "InvalidImportTokenException",
+            Self::ExpiredImportTokenException(_) => "ExpiredImportTokenException",
+            Self::IncorrectKeyMaterialException(_) => "IncorrectKeyMaterialException",
             Self::KMSInvalidStoreException(_) => "KMSInvalidStoreException",
         }
     }
@@ -107,6 +116,9 @@ impl KmsError {
             | Self::InvalidGrantTokenException(m)
             | Self::InvalidGrantIdException(m)
             | Self::InvalidArnException(m)
+            | Self::InvalidImportTokenException(m)
+            | Self::ExpiredImportTokenException(m)
+            | Self::IncorrectKeyMaterialException(m)
             | Self::KMSInvalidStoreException(m) => m,
         }
     }

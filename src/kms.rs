@@ -280,6 +280,23 @@ impl Kms {
             ));
             changed = true;
         }
+        // Imported material expires at its ValidTo.
+        let expiring: Vec<(KeyId, Timestamp)> = self
+            .state
+            .keys
+            .values()
+            .filter(|k| !k.material.is_empty())
+            .filter_map(|k| k.import.as_ref().and_then(|i| i.valid_to).filter(|t| *t <= now).map(|t| (k.id, t)))
+            .collect();
+        for (id, at) in expiring {
+            if let Some(key) = self.state.keys.get_mut(&id) {
+                key.drop_imported_material();
+            }
+            self.service_record("DeleteExpiredKeyMaterial", at, id, serde_json::json!({ "keyId": id.to_string() }));
+            let detail = serde_json::json!({ "key-id": id.to_string() });
+            self.raise(Event::new("KMS Imported Key Material Expiration", at, &self.partition, id, detail));
+            changed = true;
+        }
         let mut rotations = Vec::new();
         for key in self.state.keys.values_mut() {
             let made = key.rotate_due(now)?;

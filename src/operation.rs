@@ -40,11 +40,14 @@ pub enum Operation {
     ListRetirableGrants,
     RetireGrant,
     RevokeGrant,
+    GetParametersForImport,
+    ImportKeyMaterial,
+    DeleteImportedKeyMaterial,
 }
 
 impl Operation {
     /// Every operation, in the order of the API contract.
-    pub const ALL: [Operation; 34] = [
+    pub const ALL: [Operation; 37] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -79,6 +82,9 @@ impl Operation {
         Self::ListRetirableGrants,
         Self::RetireGrant,
         Self::RevokeGrant,
+        Self::GetParametersForImport,
+        Self::ImportKeyMaterial,
+        Self::DeleteImportedKeyMaterial,
     ];
 
     /// The AWS name, e.g. `"GenerateDataKey"`.
@@ -118,6 +124,9 @@ impl Operation {
             Self::ListRetirableGrants => "ListRetirableGrants",
             Self::RetireGrant => "RetireGrant",
             Self::RevokeGrant => "RevokeGrant",
+            Self::GetParametersForImport => "GetParametersForImport",
+            Self::ImportKeyMaterial => "ImportKeyMaterial",
+            Self::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
         }
     }
 
@@ -186,7 +195,7 @@ impl Operation {
 }
 
 /// `kms:NAME` for every operation (ReEncrypt's two actions are separate).
-const ACTIONS: [(Operation, &str); 34] = [
+const ACTIONS: [(Operation, &str); 37] = [
     (Operation::CreateKey, "kms:CreateKey"),
     (Operation::DescribeKey, "kms:DescribeKey"),
     (Operation::ListKeys, "kms:ListKeys"),
@@ -221,6 +230,9 @@ const ACTIONS: [(Operation, &str); 34] = [
     (Operation::ListRetirableGrants, "kms:ListRetirableGrants"),
     (Operation::RetireGrant, "kms:RetireGrant"),
     (Operation::RevokeGrant, "kms:RevokeGrant"),
+    (Operation::GetParametersForImport, "kms:GetParametersForImport"),
+    (Operation::ImportKeyMaterial, "kms:ImportKeyMaterial"),
+    (Operation::DeleteImportedKeyMaterial, "kms:DeleteImportedKeyMaterial"),
 ];
 
 /// The IAM action for ReEncrypt's destination key.

@@ -95,7 +95,8 @@ fn check_invariants(state: &State) -> Result<()> {
         if key.id != *id {
             return Err(corrupt("a key is filed under another id"));
         }
-        if key.material.is_empty() && key.state != KeyState::PendingImport {
+        let awaiting_material = key.state == KeyState::PendingImport || key.origin == crate::keys::Origin::External;
+        if key.material.is_empty() && !awaiting_material {
             return Err(corrupt("a key has no material"));
         }
         if key.deletion.is_some() != (key.state == KeyState::PendingDeletion) {

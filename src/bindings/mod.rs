@@ -249,6 +249,9 @@ impl WasmKms {
             Operation::ListRetirableGrants => encode(kms.list_retirable_grants(&ctx, decode(req)?)?),
             Operation::RetireGrant => encode(kms.retire_grant(&ctx, decode(req)?)?),
             Operation::RevokeGrant => encode(kms.revoke_grant(&ctx, decode(req)?)?),
+            Operation::GetParametersForImport => encode(kms.get_parameters_for_import(&ctx, decode(req)?)?),
+            Operation::ImportKeyMaterial => encode(kms.import_key_material(&ctx, decode(req)?)?),
+            Operation::DeleteImportedKeyMaterial => encode(kms.delete_imported_key_material(&ctx, decode(req)?)?),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and tags, and the `KeyMetadata` view that leaves all material out.
 
 pub mod backing;
+pub mod import;
 pub mod rotation;
 pub mod state;
 pub mod tags;
@@ -75,6 +76,8 @@ pub struct Key {
     pub policy: KeyPolicy,
     /// Grants on the key.
     pub grants: Vec<Grant>,
+    /// Import state, for keys with imported material (`Origin: EXTERNAL`).
+    pub import: Option<import::ImportState>,
 }
 
 impl Key {
@@ -98,7 +101,44 @@ impl Key {
             rotation: RotationSchedule::default(),
             policy,
             grants: Vec::new(),
+            import: None,
         })
+    }
+
+    /// A new key waiting for imported material (`PendingImport`).
+    pub fn awaiting_import(
+        description: String,
+        tags: BTreeMap<String, String>,
+        policy: KeyPolicy,
+        now: Timestamp,
+    ) -> Result<Key> {
+        Ok(Key {
+            id: KeyId::random()?,
+            created: now,
+            description,
+            state: KeyState::PendingImport,
+            deletion: None,
+            origin: Origin::External,
+            manager: KeyManager::Customer,
+            tags,
+            material: BackingKeys::default(),
+            rotation: RotationSchedule::default(),
+            policy,
+            grants: Vec::new(),
+            import: Some(import::ImportState::default()),
+        })
+    }
+
+    /// Drops imported material (expiry or DeleteImportedKeyMaterial): the
+    /// key waits for the same material again.
+    pub fn drop_imported_material(&mut self) {
+        self.material = BackingKeys::default();
+        if let Some(i) = self.import.as_mut() {
+            i.valid_to = None;
+        }
+        if self.state != KeyState::PendingDeletion {
+            self.state = KeyState::PendingImport;
+        }
     }
 
     /// Makes the automatic rotations due by `now`, if the key is Enabled
@@ -131,14 +171,14 @@ impl Key {
             key_state: self.state,
             deletion_date: self.deletion.map(|d| d.date),
             pending_deletion_window_in_days: self.deletion.map(|d| d.window_days),
-            valid_to: None,
+            valid_to: self.import.as_ref().and_then(|i| i.valid_to),
             origin: self.origin,
             key_manager: self.manager,
             key_spec: "SYMMETRIC_DEFAULT",
             customer_master_key_spec: "SYMMETRIC_DEFAULT",
             encryption_algorithms: ["SYMMETRIC_DEFAULT"],
             multi_region: false,
-            expiration_model: None,
+            expiration_model: self.import.as_ref().and_then(|i| i.expiration_model).map(import::ExpirationModel::name),
         }
     }
 }

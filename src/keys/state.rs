@@ -78,8 +78,15 @@ impl KeyState {
             | Op::CreateAlias
             | Op::UpdateAlias
             | Op::ScheduleKeyDeletion
-            | Op::CreateGrant => match self {
+            | Op::CreateGrant
+            | Op::GetParametersForImport
+            | Op::ImportKeyMaterial => match self {
                 PendingDeletion => InvalidState,
+                _ => Allowed,
+            },
+            // There must be imported material to delete.
+            Op::DeleteImportedKeyMaterial => match self {
+                PendingImport => InvalidState,
                 _ => Allowed,
             },
             // Only a key pending deletion can have its deletion cancelled.

@@ -210,8 +210,8 @@ impl CreateKeyRequest {
         check_enum(
             "Origin",
             self.origin.as_deref(),
-            &["AWS_KMS"],
-            &["EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"],
+            &["AWS_KMS", "EXTERNAL"],
+            &["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"],
         )?;
         // Multi-Region keys need other regions; there are none here.
         if self.multi_region == Some(true) {
@@ -237,7 +237,12 @@ impl Kms {
             let access =
                 Access::new(Op::CreateKey).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
             kms.authorize_account(ctx, &access)?;
-            let key = Key::generate(req.description.unwrap_or_default(), tags, policy, ctx.now)?;
+            let description = req.description.unwrap_or_default();
+            let key = if req.origin.as_deref() == Some("EXTERNAL") {
+                Key::awaiting_import(description, tags, policy, ctx.now)?
+            } else {
+                Key::generate(description, tags, policy, ctx.now)?
+            };
             // The caller must still be able to change the policy of its new key.
             kms.check_lockout(ctx, &key, &key.policy, bypass)?;
             let key_metadata = key.metadata(&kms.partition);

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod data_keys;
 pub mod extensions;
 pub mod grants;
+pub mod import;
 pub mod lifecycle;
 pub mod paging;
 pub mod policy;
