@@ -10,6 +10,11 @@
 //                synchronously: the Rust KMS without the JS wrapper (diagnostic)
 //   - raw wasm   the crate's AES-256-GCM with no KMS around it (`__benchCipher`)
 //   - node       node:crypto AES-256-GCM (createCipheriv per op, random IV)
+// Then the cost of policy evaluation: encrypt through the API (and the wasm
+// call alone) under AWS's default key policy and under a 20-statement policy
+// with conditions, each as a ratio to a baseline key whose policy is one
+// Allow statement without conditions (the closest to "no policy": every
+// key has a policy).
 // Each case runs for a fixed time slice (BENCH_SECONDS, default 0.45), 5
 // rounds interleaved across cases after a warm-up; the median is reported.
 // It is a report, not a test: nothing here fails on a slow result, but any
@@ -218,6 +223,182 @@ function table(header, rows, alignRight) {
     '| ' + cells.map((c, i) => (alignRight[i] ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ') + ' |';
   const sep = '|' + widths.map((w, i) => (alignRight[i] ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|';
   return [line(header), sep, ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// Policy evaluation cost
+// ---------------------------------------------------------------------------
+
+/**
+ * A 20-statement key policy with conditions for `account`: an admin
+ * statement, 14 Allow statements whose conditions do not match the app
+ * (StringEquals on kms:EncryptionContext:tenant, ArnLike on aws:PrincipalArn),
+ * 3 Deny statements with conditions that do not match, one Allow for
+ * DescribeKey only, and last the Allow that lets the app encrypt (StringEquals
+ * on two kms:EncryptionContext: keys, ArnLike on aws:PrincipalArn,
+ * ForAllValues:StringEquals on kms:EncryptionContextKeys).
+ */
+function twentyStatementPolicy(account, admin, app) {
+  const crypto = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+  const Statement = [{ Sid: 'Admin', Effect: 'Allow', Principal: { AWS: admin }, Action: 'kms:*', Resource: '*' }];
+  for (let i = 1; i <= 14; i++) {
+    Statement.push({
+      Sid: `Tenant${i}`, Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: crypto, Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:EncryptionContext:tenant': `tenant-${i}` },
+        ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${account}:role/team-${i}-*` },
+      },
+    });
+  }
+  Statement.push(
+    { Sid: 'DenyOtherAccounts', Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*', Condition: { StringNotEquals: { 'kms:CallerAccount': account } } },
+    { Sid: 'DenySecretKeys', Effect: 'Deny', Principal: '*', Action: crypto, Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'kms:EncryptionContextKeys': ['secret-*', 'private-*'] } } },
+    { Sid: 'DenyAfter2100', Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*', Condition: { DateGreaterThan: { 'aws:CurrentTime': '2100-01-01T00:00:00Z' } } },
+    { Sid: 'Describe', Effect: 'Allow', Principal: { AWS: app }, Action: 'kms:DescribeKey', Resource: '*' },
+    {
+      Sid: 'App', Effect: 'Allow', Principal: { AWS: app }, Action: crypto, Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:EncryptionContext:tenant': 'acme', 'kms:EncryptionContext:app': 'bench' },
+        ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${account}:role/bench-*` },
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'app', 'env'] },
+      },
+    },
+  );
+  if (Statement.length !== 20) throw new Error(`the policy has ${Statement.length} statements, not 20`);
+  return JSON.stringify({ Version: '2012-10-17', Statement });
+}
+
+/**
+ * Encrypt under keys that differ only by their key policy, called by a role
+ * of the account: API ops/s (32 B and 4 KiB plaintexts) and the wasm call
+ * alone (32 B), interleaved rounds, medians, each as a ratio to the
+ * baseline key (one Allow statement, no conditions). Every slice runs on a
+ * new KMS holding just its key, so all cases see the same audit-log regime
+ * (below the retention) and nothing else differs.
+ */
+async function measurePolicyCost({ kmsPkg, glueProto, payloadU8 }) {
+  const ctx = { tenant: 'acme', app: 'bench', env: 'prod' };
+  const small = new Uint8Array(32).fill(7);
+  const baselinePolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'kms:*', Resource: '*' }] });
+
+  /** A new KMS with one key under `which` policy, and the app's view of it. */
+  async function world(which) {
+    const kms = await kmsPkg.createKms();
+    const account = (await kms.createKey({ Description: 'probe' })).KeyMetadata.Arn.split(':')[4];
+    const ADMIN = `arn:aws:iam::${account}:role/bench-admin`;
+    const APP = `arn:aws:iam::${account}:role/bench-app`;
+    const admin = kms.withCaller(ADMIN);
+    const Policy = { baseline: baselinePolicy, default: undefined, twenty: twentyStatementPolicy(account, ADMIN, APP) }[which];
+    const KeyId = (await admin.createKey({ Description: `bench ${which} policy`, Policy })).KeyMetadata.Arn;
+    return { kms, app: kms.withCaller(APP), KeyId };
+  }
+
+  // The policies do what they say: the app may encrypt under each with ctx,
+  // and the 20-statement policy refuses another tenant.
+  for (const which of ['baseline', 'default', 'twenty']) {
+    const { kms, app, KeyId } = await world(which);
+    const { CiphertextBlob } = await app.encrypt({ KeyId, Plaintext: small, EncryptionContext: ctx });
+    const back = await app.decrypt({ CiphertextBlob, EncryptionContext: ctx });
+    if (!Buffer.from(back.Plaintext).equals(Buffer.from(small))) throw new Error('policy bench: round trip is wrong');
+    if (which === 'twenty') {
+      let refused = null;
+      try {
+        await app.encrypt({ KeyId, Plaintext: small, EncryptionContext: { ...ctx, tenant: 'other' } });
+      } catch (e) {
+        refused = e;
+      }
+      if (!refused || refused.name !== 'AccessDeniedException') throw new Error('policy bench: the 20-statement policy should refuse another tenant');
+    }
+    await kms.close();
+  }
+
+  const defaultStatements = await (async () => {
+    const { kms, KeyId } = await world('default');
+    const n = JSON.parse((await kms.getKeyPolicy({ KeyId })).Policy).Statement.length;
+    await kms.close();
+    return n;
+  })();
+  const POLICIES = [
+    { key: 'baseline', label: 'baseline: 1 Allow statement, no conditions', statements: 1 },
+    { key: 'default', label: "AWS's default key policy", statements: defaultStatements },
+    { key: 'twenty', label: '20 statements with conditions', statements: 20 },
+  ];
+
+  /** ops/s of one column for one policy, on a new KMS. */
+  async function slice(pol, col, seconds) {
+    const { kms, app, KeyId } = await world(pol.key);
+    try {
+      const req = { KeyId, Plaintext: col === 'api4k' ? payloadU8 : small, EncryptionContext: ctx };
+      if (col !== 'call32') return await timeAsync(() => app.encrypt(req), seconds);
+      // the exact WasmKms.call the wrapper makes, replayed synchronously
+      const orig = glueProto.call;
+      let seen = null;
+      glueProto.call = function (...args) {
+        seen ??= { self: this, args };
+        return orig.apply(this, args);
+      };
+      try {
+        await app.encrypt(req);
+      } finally {
+        glueProto.call = orig;
+      }
+      if (!seen) throw new Error('policy bench: the package did not go through the glue\'s WasmKms.call');
+      return timeSync(() => orig.apply(seen.self, seen.args), seconds);
+    } finally {
+      await kms.close();
+    }
+  }
+
+  const cases = [];
+  for (const pol of POLICIES) {
+    pol.samples = { api32: [], api4k: [], call32: [] };
+    for (const col of glueProto ? ['api32', 'api4k', 'call32'] : ['api32', 'api4k']) cases.push({ pol, col });
+  }
+  const expected = ROUNDS * cases.length * SLICE_S + cases.length * WARMUP_S;
+  console.log(`\nPolicy evaluation: measuring ${cases.length} cases, each slice on a new KMS (≈ ${Math.round(expected)} s)…`);
+  const run = (c, seconds) => slice(c.pol, c.col, seconds);
+  for (const c of cases) await run(c, WARMUP_S);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cases) c.pol.samples[c.col].push(await run(c, SLICE_S));
+    process.stdout.write(`  round ${r + 1}/${ROUNDS} done\n`);
+  }
+  for (const pol of POLICIES) {
+    pol.med = {};
+    pol.spread = {};
+    for (const [k, xs] of Object.entries(pol.samples)) {
+      if (xs.length === 0) continue;
+      pol.med[k] = median(xs);
+      pol.spread[k] = (Math.max(...xs) - Math.min(...xs)) / pol.med[k];
+    }
+  }
+  const base = POLICIES[0].med;
+  const dash = '–';
+  const cell = (pol, k) => (pol.med[k] === undefined ? dash : `${int(pol.med[k])} ±${Math.round(pol.spread[k] * 100)}%`);
+  const rel = (pol, k) => (pol.med[k] === undefined || base[k] === undefined ? dash : `${(pol.med[k] / base[k]).toFixed(3)} (${pct(base[k] / pol.med[k] - 1)})`);
+  console.log('\nEncrypt under key policies (ops/s, median; ratio to the baseline key, and in brackets the extra time per op)\n');
+  console.log(
+    table(
+      ['key policy', 'statements', 'API 32 B', 'ratio', 'API 4 KiB', 'ratio', 'wasm call 32 B', 'ratio'],
+      POLICIES.map((pol) => [pol.label, pol.statements, cell(pol, 'api32'), rel(pol, 'api32'), cell(pol, 'api4k'), rel(pol, 'api4k'), cell(pol, 'call32'), rel(pol, 'call32')]),
+      [false, true, true, true, true, true, true, true],
+    ),
+  );
+  console.log(
+    '\n  caller           a role of the account (arn:aws:iam::ACCOUNT:role/bench-app), encryption context of 3 pairs, calls awaited one at a time;' +
+      '\n                   each slice on a new KMS holding only that key (audit log below its retention, alike for every policy)' +
+      '\n  baseline         {"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}: every key has a key policy, so this stands in for "no policy"' +
+      '\n  20 statements    admin Allow; 14 Allow with non-matching StringEquals kms:EncryptionContext:tenant + ArnLike aws:PrincipalArn; 3 Deny with' +
+      '\n                   non-matching conditions (StringNotEquals kms:CallerAccount, ForAnyValue:StringLike kms:EncryptionContextKeys, DateGreaterThan' +
+      '\n                   aws:CurrentTime); Allow DescribeKey; last, the matching Allow (StringEquals on 2 context keys, ArnLike, ForAllValues)' +
+      '\n  wasm call 32 B   the package\'s WasmKms.call() replayed directly (no JS wrapper): the evaluation cost undiluted\n',
+  );
+  const twenty = POLICIES[2].med;
+  const over = (k) => (twenty[k] === undefined ? undefined : base[k] / twenty[k] - 1);
+  const show = (x) => (x === undefined ? dash : `${pct(x)} → ${x < 0.2 ? 'met' : 'NOT met'}`);
+  return [
+    `  policy evaluation overhead < 20% (20 statements vs baseline, encrypt): API 32 B ${show(over('api32'))}; API 4 KiB ${show(over('api4k'))}; wasm call 32 B ${show(over('call32'))}`,
+    `  (default key policy vs baseline, encrypt: API 32 B ${pct(base.api32 / POLICIES[1].med.api32 - 1)}, API 4 KiB ${pct(base.api4k / POLICIES[1].med.api4k - 1)})`,
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -520,6 +701,19 @@ async function main() {
   const rss = process.memoryUsage().rss;
   console.log(`process RSS at the end: ${(rss / 2 ** 20).toFixed(0)} MiB`);
 
+  // --- policy evaluation ------------------------------------------------------
+  let policyLines = [];
+  {
+    let glueProto = null;
+    try {
+      glueProto = (await import(pathToFileURL(gluePath).href)).WasmKms?.prototype ?? null;
+      if (typeof glueProto?.call !== 'function') glueProto = null;
+    } catch {
+      glueProto = null;
+    }
+    policyLines = await measurePolicyCost({ kmsPkg, glueProto, payloadU8 });
+  }
+
   // --- the issue's expectations (informational, never fail) --------------------
   const encOverhead = enc4k.raw / enc4k.api - 1;
   const dkMin = Math.min(ops[0].med.api, ops[1].med.api);
@@ -532,6 +726,7 @@ async function main() {
     console.log(`  (fresh KMS: encrypt 4 KiB overhead ${pct(encFresh)}, generateDataKey ${int(ops[0].med.fresh)}, decrypt ${int(ops[1].med.fresh)} → ` +
       `${encFresh < 0.25 ? 'met' : 'NOT met'} / ${dkFresh >= 1e5 ? 'met' : 'NOT met'})`);
   }
+  for (const line of policyLines) console.log(line);
 
   if (typeof cipher.free === 'function') cipher.free();
   await kms.close?.();
