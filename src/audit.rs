@@ -46,29 +46,6 @@ pub struct Record {
     pub service_event_details: Value,
 }
 
-/// Records kept by default. Like CloudTrail's event history, the log in
-/// memory is bounded; the oldest records make way, and the chain stays
-/// verifiable from the digest of the last record dropped.
-pub const DEFAULT_RETENTION: usize = 100_000;
-
-/// The append-only log with its chain.
-#[derive(Debug)]
-pub struct AuditLog {
-    records: std::collections::VecDeque<Record>,
-    /// `digests[i]` seals `records[i]`; shorter than `records` until sealed.
-    digests: std::collections::VecDeque<[u8; 32]>,
-    /// The digest before the first retained record (genesis at first).
-    anchor: [u8; 32],
-    /// Most records kept.
-    retention: usize,
-}
-
-impl Default for AuditLog {
-    fn default() -> Self {
-        AuditLog::with_retention(DEFAULT_RETENTION)
-    }
-}
-
 /// The outcome of verifying a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Verification {
@@ -191,44 +168,126 @@ fn digest_of(body: &Map<String, Value>) -> [u8; 32] {
     Sha256::digest(&bytes).into()
 }
 
+/// Records kept by default. Like CloudTrail's event history, the log in
+/// memory is bounded; the oldest records make way, and the chain stays
+/// verifiable from the digest of the last record dropped.
+pub const DEFAULT_RETENTION: usize = 100_000;
+
+/// One entry: appended cheaply, sealed (rendered and chained) when the log
+/// is read, verified or persisted. Entries loaded from a store arrive sealed.
+#[derive(Clone, Debug, PartialEq)]
+enum Entry {
+    Pending(Box<Record>),
+    Sealed { time: Timestamp, body: Value },
+}
+
+/// The append-only log with its chain.
+#[derive(Debug)]
+pub struct AuditLog {
+    entries: std::collections::VecDeque<Entry>,
+    /// Entries before this index are sealed.
+    sealed: usize,
+    /// The digest the first retained entry links to (genesis at first).
+    anchor: [u8; 32],
+    /// Entries dropped for retention so far (absolute index of entry 0).
+    dropped: u64,
+    /// Most entries kept.
+    retention: usize,
+}
+
+impl Default for AuditLog {
+    fn default() -> Self {
+        AuditLog::with_retention(DEFAULT_RETENTION)
+    }
+}
+
+fn digest_field(body: &Value, field: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(body.get(field)?.as_str()?, &mut out).ok()?;
+    Some(out)
+}
+
+/// A light view of an entry, for filters and metering.
+pub struct EntryView<'a> {
+    /// When it happened.
+    pub time: Timestamp,
+    /// `eventName`.
+    pub event_name: &'a str,
+    /// Whether it is a service event.
+    pub service_event: bool,
+}
+
 const GENESIS: [u8; 32] = [0u8; 32];
 
 impl AuditLog {
     /// A log keeping at most `retention` records (at least one).
     pub fn with_retention(retention: usize) -> AuditLog {
-        AuditLog {
-            records: Default::default(),
-            digests: Default::default(),
-            anchor: GENESIS,
-            retention: retention.max(1),
+        AuditLog { entries: Default::default(), sealed: 0, anchor: GENESIS, dropped: 0, retention: retention.max(1) }
+    }
+
+    fn make_room(&mut self, p: &Partition) {
+        while self.entries.len() >= self.retention {
+            self.seal(p);
+            if let Some(Entry::Sealed { body, .. }) = self.entries.pop_front() {
+                self.anchor = digest_field(&body, "digest").unwrap_or(GENESIS);
+            }
+            self.sealed = self.sealed.saturating_sub(1);
+            self.dropped += 1;
         }
     }
 
     /// Appends a record (sealed lazily), dropping the oldest beyond the retention.
     pub fn append(&mut self, record: Record, p: &Partition) {
-        if self.records.len() >= self.retention {
-            self.seal(p);
-            self.records.pop_front();
-            if let Some(d) = self.digests.pop_front() {
-                self.anchor = d;
-            }
-        }
-        self.records.push_back(record);
+        self.make_room(p);
+        self.entries.push_back(Entry::Pending(Box::new(record)));
     }
 
-    /// Number of records.
+    /// Loads records persisted earlier (rendered, with their digests), in
+    /// order, before any new record. They are kept as they are: if someone
+    /// altered them, verification says where.
+    pub fn load(&mut self, records: Vec<Value>, p: &Partition) {
+        if self.entries.is_empty() {
+            if let Some(first) = records.first() {
+                self.anchor = digest_field(first, "previousDigest").unwrap_or(GENESIS);
+            }
+        }
+        for body in records {
+            let time = body
+                .get("eventTime")
+                .and_then(Value::as_str)
+                .and_then(crate::policy::condition::parse_date)
+                .map_or(Timestamp(0), Timestamp);
+            self.make_room(p);
+            self.entries.push_back(Entry::Sealed { time, body });
+            self.sealed = self.entries.len();
+        }
+    }
+
+    /// Number of records retained.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.entries.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.entries.is_empty()
     }
 
-    /// The records, oldest first, without rendering.
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.records.iter()
+    /// Absolute index of the next record (records ever appended or loaded).
+    pub fn next_index(&self) -> u64 {
+        self.dropped + self.entries.len() as u64
+    }
+
+    /// The entries, oldest first, for filters and metering.
+    pub fn views(&self) -> impl Iterator<Item = EntryView<'_>> {
+        self.entries.iter().map(|e| match e {
+            Entry::Pending(r) => EntryView { time: r.time, event_name: &r.event_name, service_event: r.service_event },
+            Entry::Sealed { time, body } => EntryView {
+                time: *time,
+                event_name: body.get("eventName").and_then(Value::as_str).unwrap_or_default(),
+                service_event: body.get("eventType").and_then(Value::as_str) == Some("AwsServiceEvent"),
+            },
+        })
     }
 
     /// The digest the first retained record links to.
@@ -236,33 +295,61 @@ impl AuditLog {
         self.anchor
     }
 
-    fn seal(&mut self, p: &Partition) {
-        while self.digests.len() < self.records.len() {
-            let i = self.digests.len();
-            let previous = self.digests.back().copied().unwrap_or(self.anchor);
-            let Some(record) = self.records.get(i) else { break };
-            let mut body = render(record, p);
-            body.insert("previousDigest".into(), json!(hex::encode(previous)));
-            self.digests.push_back(digest_of(&body));
+    fn last_digest(&self) -> [u8; 32] {
+        match self.sealed.checked_sub(1).and_then(|i| self.entries.get(i)) {
+            Some(Entry::Sealed { body, .. }) => digest_field(body, "digest").unwrap_or(GENESIS),
+            _ => self.anchor,
         }
     }
 
-    /// Renders records `[from, to)` in CloudTrail's shape with their chain
-    /// members (`previousDigest`, `digest`).
-    pub fn rendered(&mut self, p: &Partition, keep: impl Fn(&Record) -> bool) -> Vec<Value> {
-        self.seal(p);
-        let mut out = Vec::new();
-        for (i, r) in self.records.iter().enumerate() {
-            if !keep(r) {
-                continue;
+    fn seal(&mut self, p: &Partition) {
+        while self.sealed < self.entries.len() {
+            let previous = self.last_digest();
+            let i = self.sealed;
+            let Some(entry) = self.entries.get_mut(i) else { break };
+            if let Entry::Pending(record) = entry {
+                let mut body = render(record, p);
+                body.insert("previousDigest".into(), json!(hex::encode(previous)));
+                let digest = digest_of(&body);
+                body.insert("digest".into(), json!(hex::encode(digest)));
+                *entry = Entry::Sealed { time: record.time, body: Value::Object(body) };
             }
-            let previous = i.checked_sub(1).and_then(|j| self.digests.get(j)).copied().unwrap_or(self.anchor);
-            let mut body = render(r, p);
-            body.insert("previousDigest".into(), json!(hex::encode(previous)));
-            body.insert("digest".into(), json!(hex::encode(self.digests.get(i).copied().unwrap_or(GENESIS))));
-            out.push(Value::Object(body));
+            self.sealed += 1;
         }
-        out
+    }
+
+    /// The records in CloudTrail's shape with their chain members
+    /// (`previousDigest`, `digest`), oldest first, that `keep` accepts.
+    pub fn rendered(&mut self, p: &Partition, keep: impl Fn(Timestamp, &Value) -> bool) -> Vec<Value> {
+        self.seal(p);
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Sealed { time, body } if keep(*time, body) => Some(body.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The records from absolute index `from` on (for stores that persist
+    /// the log incrementally). Records dropped for retention are gone.
+    pub fn since(&mut self, p: &Partition, from: u64) -> Vec<Value> {
+        self.seal(p);
+        let skip = usize::try_from(from.saturating_sub(self.dropped)).unwrap_or(usize::MAX);
+        self.entries
+            .iter()
+            .skip(skip)
+            .filter_map(|e| match e {
+                Entry::Sealed { body, .. } => Some(body.clone()),
+                Entry::Pending(_) => None,
+            })
+            .collect()
+    }
+
+    /// Verifies the chain from the anchor through every retained record.
+    pub fn verify(&mut self, p: &Partition) -> Verification {
+        let all = self.rendered(p, |_, _| true);
+        verify_from(self.anchor, &all)
     }
 }
 
@@ -339,7 +426,7 @@ mod tests {
         for t in 0..10 {
             l.append(record("Encrypt", t * 1000), &p);
         }
-        let r = l.rendered(&p, |_| true);
+        let r = l.rendered(&p, |_, _| true);
         assert_eq!(r.len(), 3);
         assert_eq!(r[0]["eventTime"], "1970-01-01T00:00:07Z");
         assert!(verify_from(l.anchor(), &r).valid);
@@ -349,7 +436,7 @@ mod tests {
     #[test]
     fn an_untouched_chain_verifies() {
         let (mut l, p) = log(5);
-        let r = l.rendered(&p, |_| true);
+        let r = l.rendered(&p, |_, _| true);
         assert_eq!(verify(&r), Verification { valid: true, first_invalid_index: None });
         assert_eq!(r[0]["eventSource"], "kms.amazonaws.com");
         assert_eq!(r[1]["eventTime"], "1970-01-01T00:00:01Z");
@@ -360,7 +447,7 @@ mod tests {
     #[test]
     fn an_edited_record_is_found() {
         let (mut l, p) = log(5);
-        let mut r = l.rendered(&p, |_| true);
+        let mut r = l.rendered(&p, |_, _| true);
         r[2]["requestParameters"]["keyId"] = json!("other");
         assert_eq!(verify(&r).first_invalid_index, Some(2));
     }
@@ -368,7 +455,7 @@ mod tests {
     #[test]
     fn a_removed_or_reordered_record_is_found() {
         let (mut l, p) = log(5);
-        let r = l.rendered(&p, |_| true);
+        let r = l.rendered(&p, |_, _| true);
         let mut removed = r.clone();
         removed.remove(1);
         assert_eq!(verify(&removed).first_invalid_index, Some(1));
@@ -380,8 +467,63 @@ mod tests {
     #[test]
     fn numbers_that_went_through_javascript_hash_alike() {
         let (mut l, p) = log(1);
-        let mut r = l.rendered(&p, |_| true);
+        let mut r = l.rendered(&p, |_, _| true);
         r[0]["requestParameters"]["numberOfBytes"] = json!(32.0);
         assert!(verify(&r).valid);
+    }
+}
+
+#[cfg(test)]
+mod persistence_tests {
+    use super::*;
+
+    fn record(t: i64) -> Record {
+        Record {
+            event_id: format!("id-{t}"),
+            time: Timestamp(t * 1000),
+            event_name: "Encrypt".into(),
+            service_event: false,
+            caller: "arn:aws:iam::111122223333:user/alice".into(),
+            via_service: None,
+            vpc_endpoint_id: None,
+            read_only: true,
+            request_parameters: json!({ "keyId": "k" }),
+            response_elements: Value::Null,
+            resources: vec![],
+            error: None,
+            service_event_details: Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_log_saved_incrementally_and_loaded_back_continues_its_chain() {
+        let p = Partition::new("111122223333", "us-east-1").unwrap();
+        let mut a = AuditLog::default();
+        for t in 0..3 {
+            a.append(record(t), &p);
+        }
+        let first = a.since(&p, 0);
+        a.append(record(3), &p);
+        let second = a.since(&p, 3);
+        assert_eq!((first.len(), second.len(), a.next_index()), (3, 1, 4));
+        let mut b = AuditLog::default();
+        b.load(first.into_iter().chain(second).collect(), &p);
+        b.append(record(4), &p);
+        assert!(b.verify(&p).valid);
+        assert_eq!(b.len(), 5);
+    }
+
+    #[test]
+    fn an_edited_stored_record_is_found_after_loading() {
+        let p = Partition::new("111122223333", "us-east-1").unwrap();
+        let mut a = AuditLog::default();
+        for t in 0..4 {
+            a.append(record(t), &p);
+        }
+        let mut stored = a.since(&p, 0);
+        stored[2]["eventName"] = json!("Decrypt");
+        let mut b = AuditLog::default();
+        b.load(stored, &p);
+        assert_eq!(b.verify(&p).first_invalid_index, Some(2));
     }
 }

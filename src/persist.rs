@@ -108,3 +108,129 @@ fn check_invariants(state: &State) -> Result<()> {
     }
     Ok(())
 }
+
+/// Sealed snapshots (durable stores) and backups.
+pub mod sealed {
+    use crate::crypto::kdf::{self, KdfParams};
+    use crate::crypto::{random_array, AeadKey, SecretBytes, NONCE_LEN, TAG_LEN};
+    use crate::error::{KmsError, Result};
+    use crate::ids::Partition;
+    use crate::kms::Kms;
+    use serde_json::Value;
+
+    const SEALED_MAGIC: &[u8; 5] = b"KMSS\x01";
+    const BACKUP_MAGIC: &[u8; 5] = b"KMSB\x01";
+    const BACKUP_HEADER_LEN: usize = 5 + 12 + 16;
+
+    fn damaged(what: &str) -> KmsError {
+        KmsError::KMSInvalidStoreException(format!(
+            "{what} cannot be opened: the key or passphrase is wrong, or it is damaged."
+        ))
+    }
+
+    /// `magic || nonce || AES-256-GCM(key, aad = magic [|| header], plaintext)`.
+    fn seal(key: &AeadKey, header: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let nonce = random_array::<NONCE_LEN>()?;
+        let mut out = vec![0u8; header.len() + NONCE_LEN + plaintext.len() + TAG_LEN];
+        let (h, rest) = out.split_at_mut(header.len());
+        h.copy_from_slice(header);
+        let (n, body) = rest.split_at_mut(NONCE_LEN);
+        n.copy_from_slice(&nonce);
+        key.seal_into(&nonce, header, plaintext, body)?;
+        Ok(out)
+    }
+
+    fn open(key: &AeadKey, header_len: usize, sealed: &[u8], what: &str) -> Result<SecretBytes> {
+        let (header, rest) = sealed.split_at_checked(header_len).ok_or_else(|| damaged(what))?;
+        let (nonce, body) = rest.split_at_checked(NONCE_LEN).ok_or_else(|| damaged(what))?;
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| damaged(what))?;
+        key.open(&nonce, header, body).map_err(|_| damaged(what))
+    }
+
+    fn root(root_key: &[u8]) -> Result<AeadKey> {
+        AeadKey::from_slice(root_key).ok_or_else(|| KmsError::validation("The root key must be 32 bytes."))
+    }
+
+    impl Kms {
+        /// The snapshot sealed under a 256-bit root key: what a file store
+        /// writes. Material is never at rest in the clear, and the AEAD tag
+        /// protects every byte of metadata too.
+        pub fn sealed_snapshot(&self, root_key: &[u8]) -> Result<Vec<u8>> {
+            seal(&root(root_key)?, SEALED_MAGIC, self.snapshot()?.expose())
+        }
+
+        /// Rebuilds a KMS from a sealed snapshot.
+        pub fn restore_sealed(partition: Partition, root_key: &[u8], sealed: &[u8]) -> Result<Kms> {
+            if sealed.get(..5) != Some(SEALED_MAGIC.as_slice()) {
+                return Err(KmsError::KMSInvalidStoreException(
+                    "The stored state is not a kms-wasm sealed snapshot.".into(),
+                ));
+            }
+            let plain = open(&root(root_key)?, SEALED_MAGIC.len(), sealed, "The stored state")?;
+            Kms::restore(partition, plain.expose())
+        }
+
+        /// The whole state — keys, material, aliases, policies, grants,
+        /// schedules and the audit log — sealed under a passphrase
+        /// (Argon2id, then AES-256-GCM).
+        pub fn export_backup(&mut self, passphrase: &str) -> Result<Vec<u8>> {
+            self.export_backup_with(passphrase, kdf::DEFAULT_PARAMS)
+        }
+
+        /// `export_backup` with explicit KDF parameters (tests use cheap ones).
+        pub fn export_backup_with(&mut self, passphrase: &str, params: KdfParams) -> Result<Vec<u8>> {
+            let salt = random_array::<16>()?;
+            let key = AeadKey::from_material(kdf::derive(passphrase.as_bytes(), &salt, params)?);
+            let snapshot = self.snapshot()?;
+            let partition = self.partition.clone();
+            let audit = serde_json::to_vec(&self.audit.since(&partition, 0))
+                .map_err(|_| KmsError::KMSInternalException("The audit log could not be serialized.".into()))?;
+            let snap_len = u32::try_from(snapshot.len())
+                .map_err(|_| KmsError::LimitExceededException("The state is too large to back up.".into()))?;
+            let mut body = SecretBytes::zeroed(4 + snapshot.len() + audit.len());
+            let (len, rest) = body.expose_mut().split_at_mut(4);
+            len.copy_from_slice(&snap_len.to_be_bytes());
+            let (snap, log) = rest.split_at_mut(snapshot.len());
+            snap.copy_from_slice(snapshot.expose());
+            log.copy_from_slice(&audit);
+            let mut header = Vec::with_capacity(BACKUP_HEADER_LEN);
+            header.extend_from_slice(BACKUP_MAGIC);
+            for v in [params.m_kib, params.t, params.p] {
+                header.extend_from_slice(&v.to_be_bytes());
+            }
+            header.extend_from_slice(&salt);
+            seal(&key, &header, body.expose())
+        }
+
+        /// Rebuilds a KMS from a backup. A wrong passphrase or any altered
+        /// byte fails with one clear error, and nothing is restored.
+        pub fn restore_backup(partition: Partition, backup: &[u8], passphrase: &str) -> Result<Kms> {
+            let what = "The backup";
+            let header = backup.get(..BACKUP_HEADER_LEN).ok_or_else(|| damaged(what))?;
+            let (magic, rest) = header.split_at(5);
+            if magic != BACKUP_MAGIC {
+                return Err(KmsError::KMSInvalidStoreException(
+                    "This is not a kms-wasm backup (or of an unknown version).".into(),
+                ));
+            }
+            let word = |i: usize| -> Result<u32> {
+                let b: [u8; 4] =
+                    rest.get(i * 4..i * 4 + 4).and_then(|s| s.try_into().ok()).ok_or_else(|| damaged(what))?;
+                Ok(u32::from_be_bytes(b))
+            };
+            let params = KdfParams { m_kib: word(0)?, t: word(1)?, p: word(2)? };
+            let salt: [u8; 16] = rest.get(12..28).and_then(|s| s.try_into().ok()).ok_or_else(|| damaged(what))?;
+            let key = AeadKey::from_material(kdf::derive(passphrase.as_bytes(), &salt, params)?);
+            let body = open(&key, BACKUP_HEADER_LEN, backup, what)?;
+            let (len, rest) = body.expose().split_at_checked(4).ok_or_else(|| damaged(what))?;
+            let len = usize::try_from(u32::from_be_bytes(len.try_into().map_err(|_| damaged(what))?))
+                .map_err(|_| damaged(what))?;
+            let (snapshot, log) = rest.split_at_checked(len).ok_or_else(|| damaged(what))?;
+            let records: Vec<Value> = serde_json::from_slice(log).map_err(|_| damaged(what))?;
+            let mut kms = Kms::restore(partition, snapshot)?;
+            let p = kms.partition.clone();
+            kms.audit.load(records, &p);
+            Ok(kms)
+        }
+    }
+}

@@ -14,6 +14,12 @@
 //! - `createEndpoint(caller, nowMs, request)`, `auditLog(filter)`,
 //!   `verifyAuditLog()`, `WasmKms.verifyAuditRecords(records)`,
 //!   `usage(request)`, `takeEvents()` (events raised since the last take).
+//! - Persistence: `snapshotSealed(rootKey)`, `WasmKms.restoreSealed(accountId,
+//!   region, grantPropagationMs, rootKey, sealed)`, `exportBackup(passphrase)`,
+//!   `WasmKms.restoreBackup(accountId, region, grantPropagationMs, backup,
+//!   passphrase)`, `WasmKms.deriveKey(passphrase, salt16)` (Argon2id),
+//!   `auditSince(index)` / `auditNextIndex()` (incremental audit
+//!   persistence) and `loadAudit(records)`.
 
 use crate::error::KmsError;
 use crate::ids::Partition;
@@ -145,6 +151,92 @@ impl WasmKms {
     pub fn usage(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
         let run = || encode_json(self.kms.usage(decode(request)?)?);
         run().map_err(to_js_error)
+    }
+
+    /// The snapshot sealed under a 32-byte root key (file stores).
+    #[wasm_bindgen(js_name = snapshotSealed)]
+    pub fn snapshot_sealed(&self, root_key: &[u8]) -> Result<Vec<u8>, JsValue> {
+        self.kms.sealed_snapshot(root_key).map_err(to_js_error)
+    }
+
+    /// A KMS rebuilt from a sealed snapshot.
+    #[wasm_bindgen(js_name = restoreSealed)]
+    pub fn restore_sealed(
+        account_id: &str,
+        region: &str,
+        grant_propagation_ms: f64,
+        root_key: &[u8],
+        sealed: &[u8],
+    ) -> Result<WasmKms, JsValue> {
+        let run = || {
+            let partition = Partition::new(account_id, region)?;
+            let mut kms = Kms::restore_sealed(partition, root_key, sealed)?;
+            kms.settings = settings(grant_propagation_ms)?;
+            Ok(WasmKms { kms })
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// The whole state sealed under a passphrase.
+    #[wasm_bindgen(js_name = exportBackup)]
+    pub fn export_backup(&mut self, passphrase: &str) -> Result<Vec<u8>, JsValue> {
+        self.kms.export_backup(passphrase).map_err(to_js_error)
+    }
+
+    /// A KMS rebuilt from a backup.
+    #[wasm_bindgen(js_name = restoreBackup)]
+    pub fn restore_backup(
+        account_id: &str,
+        region: &str,
+        grant_propagation_ms: f64,
+        backup: &[u8],
+        passphrase: &str,
+    ) -> Result<WasmKms, JsValue> {
+        let run = || {
+            let partition = Partition::new(account_id, region)?;
+            let mut kms = Kms::restore_backup(partition, backup, passphrase)?;
+            kms.settings = settings(grant_propagation_ms)?;
+            Ok(WasmKms { kms })
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// A 32-byte key from a passphrase and a 16-byte salt (Argon2id).
+    #[wasm_bindgen(js_name = deriveKey)]
+    pub fn derive_key(passphrase: &str, salt: &[u8]) -> Result<Vec<u8>, JsValue> {
+        let run = || {
+            let salt: [u8; 16] = salt.try_into().map_err(|_| KmsError::validation("The salt must be 16 bytes."))?;
+            let key = crate::crypto::kdf::derive(passphrase.as_bytes(), &salt, crate::crypto::kdf::DEFAULT_PARAMS)?;
+            Ok(key.to_vec())
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// Audit records from absolute index `from` on, sealed (for stores).
+    #[wasm_bindgen(js_name = auditSince)]
+    pub fn audit_since(&mut self, from: f64) -> Result<JsValue, JsValue> {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let from = if from.is_finite() && from > 0.0 { from as u64 } else { 0 };
+        let partition = self.kms.partition().clone();
+        encode_json(self.kms.audit.since(&partition, from)).map_err(to_js_error)
+    }
+
+    /// The absolute index the next audit record will have.
+    #[wasm_bindgen(js_name = auditNextIndex)]
+    pub fn audit_next_index(&self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = self.kms.audit.next_index() as f64;
+        n
+    }
+
+    /// Loads audit records persisted earlier, before any new record.
+    #[wasm_bindgen(js_name = loadAudit)]
+    pub fn load_audit(&mut self, records: JsValue) -> Result<(), JsValue> {
+        let records: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(records)
+            .map_err(|_| to_js_error(KmsError::validation("The records must be an array of audit records.")))?;
+        let partition = self.kms.partition().clone();
+        self.kms.audit.load(records, &partition);
+        Ok(())
     }
 
     /// Events raised since the last call to this, oldest first.

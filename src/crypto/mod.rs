@@ -3,6 +3,7 @@
 //! are compared in constant time.
 
 mod aead;
+pub mod kdf;
 mod secret;
 
 pub use aead::{AeadKey, NONCE_LEN, TAG_LEN};

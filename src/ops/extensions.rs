@@ -193,18 +193,20 @@ impl Kms {
         let start = filter.start_time.map(Timestamp::from_js_millis).transpose()?;
         let end = filter.end_time.map(Timestamp::from_js_millis).transpose()?;
         let partition = self.partition.clone();
-        Ok(self.audit.rendered(&partition, |r| {
-            key_arn.as_ref().is_none_or(|arn| r.resources.contains(arn))
-                && start.is_none_or(|s| r.time >= s)
-                && end.is_none_or(|e| r.time <= e)
+        Ok(self.audit.rendered(&partition, |time, body| {
+            let touches = |arn: &String| {
+                body.get("resources")
+                    .and_then(Value::as_array)
+                    .is_some_and(|rs| rs.iter().any(|r| r.get("ARN").and_then(Value::as_str) == Some(arn.as_str())))
+            };
+            key_arn.as_ref().is_none_or(touches) && start.is_none_or(|s| time >= s) && end.is_none_or(|e| time <= e)
         }))
     }
 
     /// Verifies the whole audit chain.
     pub fn verify_audit_log(&mut self) -> Verification {
         let partition = self.partition.clone();
-        let records = self.audit.rendered(&partition, |_| true);
-        crate::audit::verify_from(self.audit.anchor(), &records)
+        self.audit.verify(&partition)
     }
 
     /// Usage and an estimated bill for one calendar month (UTC).
@@ -244,8 +246,8 @@ impl Kms {
             });
         }
         let mut requests: BTreeMap<String, u64> = BTreeMap::new();
-        for r in self.audit.records().filter(|r| !r.service_event && r.time >= start && r.time < end) {
-            *requests.entry(r.event_name.clone()).or_default() += 1;
+        for r in self.audit.views().filter(|r| !r.service_event && r.time >= start && r.time < end) {
+            *requests.entry(r.event_name.to_owned()).or_default() += 1;
         }
         let total_requests: u64 = requests.values().sum();
         let billable_requests = total_requests.saturating_sub(prices.free_requests);
