@@ -50,5 +50,53 @@ try {
   step('Decrypt with the wrong context fails', `${e.name}: ${e.message}`);
 }
 
+// 7. Key policies: the account root may do anything (AWS's default policy);
+//    a Deny keeps one principal from decrypting.
+const ROOT = 'arn:aws:iam::111122223333:root';
+const mallory = kms.withCaller('arn:aws:iam::111122223333:user/mallory');
+await kms.putKeyPolicy({
+  KeyId: KeyMetadata.KeyId,
+  Policy: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'Account', Effect: 'Allow', Principal: { AWS: ROOT }, Action: 'kms:*', Resource: '*' },
+      { Sid: 'NoMallory', Effect: 'Deny', Principal: { AWS: mallory.caller }, Action: 'kms:Decrypt', Resource: '*' },
+    ],
+  }),
+});
+try {
+  await mallory.decrypt({ CiphertextBlob, EncryptionContext: context });
+  throw new Error('mallory decrypted');
+} catch (e) {
+  if (!(e instanceof KmsError)) throw e;
+  step('PutKeyPolicy, then mallory decrypts', `${e.name}: ${e.message}`);
+}
+
+// 8. A grant: Decrypt only, only for tenant=acme, usable at once with its token.
+const reader = kms.withCaller('arn:aws:iam::111122223333:role/reader');
+const { GrantId, GrantToken } = await kms.createGrant({
+  KeyId: KeyMetadata.KeyId, GranteePrincipal: reader.caller, Operations: ['Decrypt'],
+  Constraints: { EncryptionContextSubset: { tenant: 'acme' } },
+});
+const viaGrant = await reader.decrypt({ CiphertextBlob, EncryptionContext: context, GrantTokens: [GrantToken] });
+step('CreateGrant, then the grantee decrypts', `"${text(viaGrant.Plaintext)}" (grant ${GrantId.slice(0, 12)}…)`);
+
+// 9. Events: rotation, deletion, and an alarm when a key pending deletion is used.
+kms.on('KMS CMK Pending Deletion Use Attempt', (event) => {
+  step('event: ' + event['detail-type'], `${event.detail.principal} tried ${event.detail['event-name']} on ${event.detail['key-id']}`);
+});
+const { KeyMetadata: old } = await kms.createKey({ Description: 'retired key' });
+const oldBlob = (await kms.encrypt({ KeyId: old.KeyId, Plaintext: new TextEncoder().encode('old') })).CiphertextBlob;
+await kms.scheduleKeyDeletion({ KeyId: old.KeyId, PendingWindowInDays: 7 });
+await kms.decrypt({ CiphertextBlob: oldBlob }).catch((e) => step('Decrypt with a key pending deletion', e.name));
+
+// 10. The audit log: one CloudTrail-style record per call, allowed or not, in a hash chain.
+const records = await kms.auditLog({ KeyId: KeyMetadata.KeyId });
+const denied = records.filter((r) => r.errorCode === 'AccessDeniedException');
+step('auditLog', `${records.length} records for the key, ${denied.length} denied (${denied[0]?.userIdentity.arn}); ` +
+  `chain ${(await kms.verifyAuditLog()).valid ? 'intact' : 'BROKEN'}`);
+const usage = await kms.usage({ month: new Date().toISOString().slice(0, 7) });
+step('usage', `${usage.totalRequests} requests this month; estimated $${usage.estimatedCost.total.toFixed(4)}`);
+
 await kms.close();
 console.log('done.');
