@@ -24,7 +24,7 @@ pack: build
 
 ## test: Rust tests, then the packed package in Node and Chromium
 test: build
-	cargo test
+	KMS_WASM_MODEL_CASES=10000 cargo test
 	bash pkg-tests/run.sh
 
 ## bench: throughput and latency of the packed package
