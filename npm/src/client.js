@@ -150,7 +150,13 @@ class Core {
       }
       // A refused call may still have changed the state (the clock ended a
       // deletion window, a managed key was created) and raised events.
-      const events = this.takeEvents();
+      let events;
+      try {
+        events = this.takeEvents();
+      } catch (e) {
+        // The instance broke after the call: back to the last commit, as if it never ran.
+        throw await this.failed(e, true);
+      }
       try {
         await this.commit();
       } catch (e) {
@@ -163,14 +169,16 @@ class Core {
     });
   }
 
-  /** The events the core raised since the last take (none when it cannot tell). */
+  /** The events the core raised since the last take; throws only if the instance broke. */
   takeEvents() {
+    let events;
     try {
-      const events = this.wasm.takeEvents();
-      return Array.isArray(events) ? events : [];
-    } catch {
-      return [];
+      events = this.wasm.takeEvents();
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      return []; // an encoding failure of the core: the events are lost, the call stands
     }
+    return Array.isArray(events) ? events : [];
   }
 
   /** Hands events to their handlers; a failing handler is reported, never thrown. */
