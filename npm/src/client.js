@@ -29,7 +29,6 @@ export const OPERATIONS = Object.freeze([
   'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
   'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies',
   'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
-  // Until the core implements them, these reject with UnsupportedOperationException.
   'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
 ]);
 
