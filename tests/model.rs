@@ -228,7 +228,10 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 f.kms = Kms::restore(Partition::new(ACCOUNT, REGION).unwrap(), snap.expose()).unwrap();
             }
         }
-        // observe everything and compare with the model
+        // observe everything and compare with the model; every observing
+        // call applies the clock first, so the model does too
+        f.now = Timestamp(m.now);
+        m.tick();
         let ctx = f.ctx();
         for k in &m.keys {
             let described = f.kms.describe_key(&ctx, KeyIdRequest { key_id: k.arn.clone(), ..Default::default() });

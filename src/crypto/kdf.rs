@@ -23,8 +23,8 @@ pub const DEFAULT_PARAMS: KdfParams = KdfParams { m_kib: 19_456, t: 2, p: 1 };
 
 /// Largest parameters accepted from a file, so a crafted file cannot make
 /// opening it take unbounded memory or time.
-const MAX_M_KIB: u32 = 1 << 20;
-const MAX_T: u32 = 16;
+const MAX_M_KIB: u32 = 256 * 1024;
+const MAX_T: u32 = 10;
 
 /// Derives a 256-bit key from a passphrase and a 16-byte salt.
 pub fn derive(passphrase: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {

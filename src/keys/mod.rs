@@ -81,52 +81,34 @@ pub struct Key {
 }
 
 impl Key {
-    /// A new `Enabled` customer key with generated material.
-    pub fn generate(
-        description: String,
-        tags: BTreeMap<String, String>,
-        policy: KeyPolicy,
-        now: Timestamp,
-    ) -> Result<Key> {
+    /// A new customer key in `state`, with `material` from `origin`.
+    fn new(origin: Origin, state: KeyState, material: BackingKeys, parts: KeyParts, now: Timestamp) -> Result<Key> {
         Ok(Key {
             id: KeyId::random()?,
             created: now,
-            description,
-            state: KeyState::Enabled,
+            description: parts.description,
+            state,
             deletion: None,
-            origin: Origin::AwsKms,
+            origin,
             manager: KeyManager::Customer,
-            tags,
-            material: BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?),
+            tags: parts.tags,
+            material,
             rotation: RotationSchedule::default(),
-            policy,
+            policy: parts.policy,
             grants: Vec::new(),
-            import: None,
+            import: (origin == Origin::External).then(import::ImportState::default),
         })
     }
 
+    /// A new `Enabled` customer key with generated material.
+    pub fn generate(description: String, tags: BTreeMap<String, String>, policy: KeyPolicy, now: Timestamp) -> Result<Key> {
+        let material = BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?);
+        Key::new(Origin::AwsKms, KeyState::Enabled, material, KeyParts { description, tags, policy }, now)
+    }
+
     /// A new key waiting for imported material (`PendingImport`).
-    pub fn awaiting_import(
-        description: String,
-        tags: BTreeMap<String, String>,
-        policy: KeyPolicy,
-        now: Timestamp,
-    ) -> Result<Key> {
-        Ok(Key {
-            id: KeyId::random()?,
-            created: now,
-            description,
-            state: KeyState::PendingImport,
-            deletion: None,
-            origin: Origin::External,
-            manager: KeyManager::Customer,
-            tags,
-            material: BackingKeys::default(),
-            rotation: RotationSchedule::default(),
-            policy,
-            grants: Vec::new(),
-            import: Some(import::ImportState::default()),
-        })
+    pub fn awaiting_import(description: String, tags: BTreeMap<String, String>, policy: KeyPolicy, now: Timestamp) -> Result<Key> {
+        Key::new(Origin::External, KeyState::PendingImport, BackingKeys::default(), KeyParts { description, tags, policy }, now)
     }
 
     /// Drops imported material (expiry or DeleteImportedKeyMaterial): the
@@ -181,6 +163,13 @@ impl Key {
             expiration_model: self.import.as_ref().and_then(|i| i.expiration_model).map(import::ExpirationModel::name),
         }
     }
+}
+
+/// What the customer chose for a new key.
+struct KeyParts {
+    description: String,
+    tags: BTreeMap<String, String>,
+    policy: KeyPolicy,
 }
 
 /// AWS's `KeyMetadata`, as returned by `CreateKey` and `DescribeKey`.

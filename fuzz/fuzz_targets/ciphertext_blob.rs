@@ -1,0 +1,28 @@
+//! Any bytes as a CiphertextBlob: Decrypt and ReEncrypt must answer with an
+//! AWS error (never panic), and nothing forged may decrypt.
+#![no_main]
+use kms_wasm::ops::crypto::{DecryptRequest, ReEncryptRequest};
+use kms_wasm::{CallContext, Kms, Partition, Timestamp};
+use libfuzzer_sys::fuzz_target;
+use std::sync::{Mutex, OnceLock};
+
+fn kms() -> &'static Mutex<(Kms, String)> {
+    static KMS: OnceLock<Mutex<(Kms, String)>> = OnceLock::new();
+    KMS.get_or_init(|| {
+        let mut kms = Kms::new(Partition::new("111122223333", "us-east-1").unwrap());
+        let ctx = CallContext::new("arn:aws:iam::111122223333:root", Timestamp(0));
+        let key = kms.create_key(&ctx, Default::default()).unwrap().key_metadata.arn;
+        Mutex::new((kms, key))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(mut guard) = kms().lock() else { return };
+    let (kms, key) = &mut *guard;
+    let ctx = CallContext::new("arn:aws:iam::111122223333:root", Timestamp(0));
+    let r = kms.decrypt(&ctx, DecryptRequest { ciphertext_blob: data.to_vec(), ..Default::default() });
+    assert!(r.is_err(), "a forged blob decrypted");
+    let r = kms.re_encrypt(&ctx, ReEncryptRequest { ciphertext_blob: data.to_vec(), destination_key_id: key.clone(), ..Default::default() });
+    assert!(r.is_err());
+    let _ = kms_wasm::ciphertext::Blob::parse(data);
+});
