@@ -20,6 +20,7 @@ pub mod audit;
 pub mod ciphertext;
 pub mod context;
 pub mod crypto;
+pub mod envelope;
 pub mod error;
 pub mod events;
 pub mod grants;
