@@ -134,7 +134,14 @@ impl Facts for CallFacts<'_> {
                 if let Some(name) = k.strip_prefix("kms:encryptioncontext:") {
                     // the key part of this condition key is case-insensitive
                     let ctx = self.access.context?;
-                    return ctx.pairs().iter().find(|(ck, _)| ck.to_lowercase() == name).map(|(_, v)| vec![v.clone()]);
+                    let same = |ck: &str| {
+                        if ck.is_ascii() {
+                            ck.eq_ignore_ascii_case(name)
+                        } else {
+                            ck.to_lowercase() == name
+                        }
+                    };
+                    return ctx.pairs().iter().find(|(ck, _)| same(ck)).map(|(_, v)| vec![v.clone()]);
                 }
                 self.access.extra.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
             }

@@ -168,17 +168,63 @@ fn digest_of(body: &Map<String, Value>) -> [u8; 32] {
     Sha256::digest(&bytes).into()
 }
 
-/// Records kept by default. Like CloudTrail's event history, the log in
-/// memory is bounded; the oldest records make way, and the chain stays
-/// verifiable from the digest of the last record dropped.
-pub const DEFAULT_RETENTION: usize = 100_000;
+/// Records kept in memory by default. Like CloudTrail's event history, the
+/// log in memory is bounded (durable stores keep everything they were
+/// given); the oldest records make way, and the chain stays verifiable from
+/// the digest of the last record dropped.
+pub const DEFAULT_RETENTION: usize = 10_000;
 
-/// One entry: appended cheaply, sealed (rendered and chained) when the log
-/// is read, verified or persisted. Entries loaded from a store arrive sealed.
+/// One entry: appended cheaply, sealed (rendered once, to its canonical
+/// JSON, and chained) when the log is read, verified or persisted, or when
+/// it makes way. Entries loaded from a store arrive sealed.
 #[derive(Clone, Debug, PartialEq)]
 enum Entry {
     Pending(Box<Record>),
-    Sealed { time: Timestamp, body: Value },
+    Sealed(Sealed),
+}
+
+/// A sealed record: its canonical JSON without the `digest` member, the
+/// digest it claims, and the digest it links to.
+#[derive(Clone, Debug, PartialEq)]
+struct Sealed {
+    time: Timestamp,
+    canonical: Box<str>,
+    previous: [u8; 32],
+    digest: [u8; 32],
+    event_name: Box<str>,
+    service_event: bool,
+}
+
+impl Sealed {
+    fn from_body(time: Timestamp, mut body: Map<String, Value>) -> Sealed {
+        let digest = body.remove("digest").and_then(|d| d.as_str().and_then(parse_digest)).unwrap_or(GENESIS);
+        let previous = body.get("previousDigest").and_then(Value::as_str).and_then(parse_digest).unwrap_or(GENESIS);
+        let event_name = body.get("eventName").and_then(Value::as_str).unwrap_or_default().into();
+        let service_event = body.get("eventType").and_then(Value::as_str) == Some("AwsServiceEvent");
+        let mut bytes = Vec::new();
+        canonical(&Value::Object(body), &mut bytes);
+        let canonical = String::from_utf8(bytes).unwrap_or_default().into_boxed_str();
+        Sealed { time, canonical, previous, digest, event_name, service_event }
+    }
+
+    /// Whether the stored digest is the digest of the stored content.
+    fn intact(&self) -> bool {
+        crate::crypto::ct_eq(&Sha256::digest(self.canonical.as_bytes()), &self.digest)
+    }
+
+    fn to_value(&self) -> Value {
+        let mut v: Value = serde_json::from_str(&self.canonical).unwrap_or(Value::Null);
+        if let Some(m) = v.as_object_mut() {
+            m.insert("digest".into(), json!(hex::encode(self.digest)));
+        }
+        v
+    }
+}
+
+fn parse_digest(h: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(h, &mut out).ok()?;
+    Some(out)
 }
 
 /// The append-only log with its chain.
@@ -199,12 +245,6 @@ impl Default for AuditLog {
     fn default() -> Self {
         AuditLog::with_retention(DEFAULT_RETENTION)
     }
-}
-
-fn digest_field(body: &Value, field: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(body.get(field)?.as_str()?, &mut out).ok()?;
-    Some(out)
 }
 
 /// A light view of an entry, for filters and metering.
@@ -228,8 +268,8 @@ impl AuditLog {
     fn make_room(&mut self, p: &Partition) {
         while self.entries.len() >= self.retention {
             self.seal(p);
-            if let Some(Entry::Sealed { body, .. }) = self.entries.pop_front() {
-                self.anchor = digest_field(&body, "digest").unwrap_or(GENESIS);
+            if let Some(Entry::Sealed(s)) = self.entries.pop_front() {
+                self.anchor = s.digest;
             }
             self.sealed = self.sealed.saturating_sub(1);
             self.dropped += 1;
@@ -248,17 +288,18 @@ impl AuditLog {
     pub fn load(&mut self, records: Vec<Value>, p: &Partition) {
         if self.entries.is_empty() {
             if let Some(first) = records.first() {
-                self.anchor = digest_field(first, "previousDigest").unwrap_or(GENESIS);
+                self.anchor = first.get("previousDigest").and_then(Value::as_str).and_then(parse_digest).unwrap_or(GENESIS);
             }
         }
         for body in records {
+            let Value::Object(body) = body else { continue };
             let time = body
                 .get("eventTime")
                 .and_then(Value::as_str)
                 .and_then(crate::policy::condition::parse_date)
                 .map_or(Timestamp(0), Timestamp);
             self.make_room(p);
-            self.entries.push_back(Entry::Sealed { time, body });
+            self.entries.push_back(Entry::Sealed(Sealed::from_body(time, body)));
             self.sealed = self.entries.len();
         }
     }
@@ -282,11 +323,7 @@ impl AuditLog {
     pub fn views(&self) -> impl Iterator<Item = EntryView<'_>> {
         self.entries.iter().map(|e| match e {
             Entry::Pending(r) => EntryView { time: r.time, event_name: &r.event_name, service_event: r.service_event },
-            Entry::Sealed { time, body } => EntryView {
-                time: *time,
-                event_name: body.get("eventName").and_then(Value::as_str).unwrap_or_default(),
-                service_event: body.get("eventType").and_then(Value::as_str) == Some("AwsServiceEvent"),
-            },
+            Entry::Sealed(s) => EntryView { time: s.time, event_name: &s.event_name, service_event: s.service_event },
         })
     }
 
@@ -297,7 +334,7 @@ impl AuditLog {
 
     fn last_digest(&self) -> [u8; 32] {
         match self.sealed.checked_sub(1).and_then(|i| self.entries.get(i)) {
-            Some(Entry::Sealed { body, .. }) => digest_field(body, "digest").unwrap_or(GENESIS),
+            Some(Entry::Sealed(s)) => s.digest,
             _ => self.anchor,
         }
     }
@@ -310,9 +347,9 @@ impl AuditLog {
             if let Entry::Pending(record) = entry {
                 let mut body = render(record, p);
                 body.insert("previousDigest".into(), json!(hex::encode(previous)));
-                let digest = digest_of(&body);
-                body.insert("digest".into(), json!(hex::encode(digest)));
-                *entry = Entry::Sealed { time: record.time, body: Value::Object(body) };
+                let mut sealed = Sealed::from_body(record.time, body);
+                sealed.digest = Sha256::digest(sealed.canonical.as_bytes()).into();
+                *entry = Entry::Sealed(sealed);
             }
             self.sealed += 1;
         }
@@ -325,9 +362,11 @@ impl AuditLog {
         self.entries
             .iter()
             .filter_map(|e| match e {
-                Entry::Sealed { time, body } if keep(*time, body) => Some(body.clone()),
-                _ => None,
+                Entry::Sealed(s) => Some((s.time, s.to_value())),
+                Entry::Pending(_) => None,
             })
+            .filter(|(t, v)| keep(*t, v))
+            .map(|(_, v)| v)
             .collect()
     }
 
@@ -340,16 +379,25 @@ impl AuditLog {
             .iter()
             .skip(skip)
             .filter_map(|e| match e {
-                Entry::Sealed { body, .. } => Some(body.clone()),
+                Entry::Sealed(s) => Some(s.to_value()),
                 Entry::Pending(_) => None,
             })
             .collect()
     }
 
-    /// Verifies the chain from the anchor through every retained record.
+    /// Verifies the chain from the anchor through every retained record,
+    /// without re-rendering anything.
     pub fn verify(&mut self, p: &Partition) -> Verification {
-        let all = self.rendered(p, |_, _| true);
-        verify_from(self.anchor, &all)
+        self.seal(p);
+        let mut previous = self.anchor;
+        for (i, e) in self.entries.iter().enumerate() {
+            let Entry::Sealed(s) = e else { return Verification { valid: false, first_invalid_index: Some(i) } };
+            if s.previous != previous || !s.intact() {
+                return Verification { valid: false, first_invalid_index: Some(i) };
+            }
+            previous = s.digest;
+        }
+        Verification { valid: true, first_invalid_index: None }
     }
 }
 

@@ -170,7 +170,9 @@ fn usage_counts_key_months_versions_and_requests() {
     f.kms.rotate_key_on_demand(&ctx, Fixture::key_id_req(&key)).unwrap();
     f.advance_days(31); // 2026-02-01: the whole of January has passed
     f.kms.list_keys(&f.ctx(), Default::default()).unwrap();
-    let report = f.kms.usage(UsageRequest { month: "2026-01".into(), prices: None }).unwrap();
+    let report = f.kms.usage(f.now, UsageRequest { month: "2026-01".into(), prices: None }).unwrap();
+    let empty = f.kms.usage(f.now, UsageRequest { month: "2025-01".into(), prices: None }).unwrap();
+    assert!(empty.key_months.is_sign_positive() && empty.estimated_cost.total.is_sign_positive(), "no -0 for empty months");
     assert_eq!(report.requests["Encrypt"], 3);
     assert_eq!(report.requests["CreateKey"], 1);
     assert_eq!(report.total_requests, 5);
@@ -178,7 +180,7 @@ fn usage_counts_key_months_versions_and_requests() {
     assert!((report.billed_key_version_months - 2.0).abs() < 1e-9, "one rotation at the start bills two versions");
     assert!((report.estimated_cost.total - 2.0).abs() < 1e-9, "requests are within the free tier");
     assert_eq!(
-        f.kms.usage(UsageRequest { month: "2026-13".into(), prices: None }).unwrap_err().name(),
+        f.kms.usage(f.now, UsageRequest { month: "2026-13".into(), prices: None }).unwrap_err().name(),
         "ValidationException"
     );
 }

@@ -361,7 +361,8 @@ export class Kms {
     const core = this[CORE];
     return core.enqueue(async () => {
       const req = toWasmRequest(request);
-      return core.runNow((wasm) => wasm.usage(req));
+      const nowMs = clockMillis(core.now());
+      return core.runNow((wasm) => wasm.usage(nowMs, req));
     });
   }
 

@@ -13,7 +13,7 @@
 //!   whole state as bytes.
 //! - `createEndpoint(caller, nowMs, request)`, `auditLog(filter)`,
 //!   `verifyAuditLog()`, `WasmKms.verifyAuditRecords(records)`,
-//!   `usage(request)`, `takeEvents()` (events raised since the last take).
+//!   `usage(nowMs, request)`, `takeEvents()` (events raised since the last take).
 //! - Persistence: `snapshotSealed(rootKey)`, `WasmKms.restoreSealed(accountId,
 //!   region, grantPropagationMs, rootKey, sealed)`, `exportBackup(passphrase)`,
 //!   `WasmKms.restoreBackup(accountId, region, grantPropagationMs, backup,
@@ -147,9 +147,10 @@ impl WasmKms {
         run().map_err(to_js_error)
     }
 
-    /// Usage and an estimated bill for a month (`{ month: 'YYYY-MM', prices? }`).
-    pub fn usage(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
-        let run = || encode_json(self.kms.usage(decode(request)?)?);
+    /// Usage and an estimated bill for a month (`{ month: 'YYYY-MM', prices? }`),
+    /// counting key time up to the caller's clock.
+    pub fn usage(&mut self, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
+        let run = || encode_json(self.kms.usage(Timestamp::from_js_millis(now_ms)?, decode(request)?)?);
         run().map_err(to_js_error)
     }
 

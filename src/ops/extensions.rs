@@ -211,7 +211,7 @@ impl Kms {
 
     /// Usage and an estimated bill for one calendar month (UTC).
     #[allow(clippy::cast_precision_loss)]
-    pub fn usage(&self, req: UsageRequest) -> Result<UsageReport> {
+    pub fn usage(&self, now: Timestamp, req: UsageRequest) -> Result<UsageReport> {
         let (start, end) = month_bounds(&req.month)?;
         let prices = req.prices.unwrap_or_default();
         if !(prices.key_month.is_finite() && prices.per_10k_requests.is_finite())
@@ -221,7 +221,7 @@ impl Kms {
             return Err(KmsError::validation("Prices must be finite, non-negative numbers."));
         }
         let month_ms = (end.0 - start.0) as f64;
-        let now = self.state.clock.unwrap_or(start);
+        let now = now.max(self.state.clock.unwrap_or(now));
         let mut keys = Vec::new();
         let live = self.state.keys.values().filter(|k| k.manager == KeyManager::Customer).map(|k| {
             let rotations: Vec<Timestamp> = k.material.rotations().map(|b| b.created).collect();
@@ -251,8 +251,9 @@ impl Kms {
         }
         let total_requests: u64 = requests.values().sum();
         let billable_requests = total_requests.saturating_sub(prices.free_requests);
-        let key_months: f64 = keys.iter().map(|k| k.key_months).sum();
-        let version_months: f64 = keys.iter().map(|k| k.key_months * k.billed_key_versions).sum();
+        // fold from +0.0: an empty f64 sum is -0.0
+        let key_months = keys.iter().fold(0.0, |acc, k| acc + k.key_months);
+        let version_months = keys.iter().fold(0.0, |acc, k| acc + k.key_months * k.billed_key_versions);
         let key_cost = version_months * prices.key_month;
         let request_cost = billable_requests as f64 / 10_000.0 * prices.per_10k_requests;
         Ok(UsageReport {

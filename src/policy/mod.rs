@@ -63,6 +63,11 @@ fn any_pattern(patterns: &[String], value: &str) -> bool {
     patterns.iter().any(|p| p == "*" || wildcard::matches(p, value))
 }
 
+/// Action names are case-insensitive; the patterns are stored lower-case.
+fn any_action(patterns: &[String], action: &str) -> bool {
+    patterns.iter().any(|p| p == "*" || wildcard::matches_ignore_ascii_case(p, action))
+}
+
 impl KeyPolicy {
     /// Parses a policy from a request: at most 32 KiB
     /// (`LimitExceededException`), valid grammar
@@ -151,27 +156,32 @@ impl KeyPolicy {
         &self.text
     }
 
-    /// Evaluates the policy for one request.
+    /// Evaluates the policy for one request. Cheap checks first: the
+    /// principal, then the action and resource, conditions last.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
-        let action = req.action.to_ascii_lowercase();
         let mut allowed = false;
         for s in &self.document.statements {
+            // An Allow cannot change the outcome once something allowed.
+            if allowed && s.effect == Effect::Allow {
+                continue;
+            }
             let principal_ok = match &s.principal {
                 Match::Is(p) => principal_matches(p, req),
                 Match::Not(p) => !principal_matches(p, req),
             };
-            let action_ok = match &s.action {
-                Match::Is(a) => any_pattern(a, &action),
-                Match::Not(a) => !any_pattern(a, &action),
-            };
-            let resource_ok = match &s.resource {
-                Match::Is(r) => any_pattern(r, req.resource),
-                Match::Not(r) => !any_pattern(r, req.resource),
-            };
-            if !(principal_ok && action_ok && resource_ok) {
+            if !principal_ok {
                 continue;
             }
-            if !s.conditions.iter().all(|c| c.holds(req.facts)) {
+            let action_ok = match &s.action {
+                Match::Is(a) => any_action(a, req.action),
+                Match::Not(a) => !any_action(a, req.action),
+            };
+            let resource_ok = action_ok
+                && match &s.resource {
+                    Match::Is(r) => any_pattern(r, req.resource),
+                    Match::Not(r) => !any_pattern(r, req.resource),
+                };
+            if !resource_ok || !s.conditions.iter().all(|c| c.holds(req.facts)) {
                 continue;
             }
             match s.effect {

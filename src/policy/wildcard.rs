@@ -7,17 +7,39 @@
 /// Whether `text` matches `pattern`, where `*` matches any run of characters
 /// (including none) and `?` exactly one.
 pub fn matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    matches_with(pattern, text, false)
+}
+
+/// `matches`, ignoring ASCII case (IAM action names are case-insensitive).
+pub fn matches_ignore_ascii_case(pattern: &str, text: &str) -> bool {
+    matches_with(pattern, text, true)
+}
+
+fn matches_with(pattern: &str, text: &str, fold: bool) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return if fold { pattern.eq_ignore_ascii_case(text) } else { pattern == text };
+    }
+    // Byte-wise matching is exact for `*` and literals (UTF-8 is
+    // self-synchronizing); `?` must consume a whole character, so non-ASCII
+    // text with `?` in the pattern takes the per-character path.
+    if pattern.contains('?') && !text.is_ascii() {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        return glob(&p, &t, |a, b| if fold { a.eq_ignore_ascii_case(b) } else { a == b }, '*', '?');
+    }
+    glob(pattern.as_bytes(), text.as_bytes(), |a, b| if fold { a.eq_ignore_ascii_case(b) } else { a == b }, b'*', b'?')
+}
+
+fn glob<T: Copy + PartialEq>(p: &[T], t: &[T], eq: impl Fn(&T, &T) -> bool, star_sym: T, any: T) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
+        match (p.get(pi), t.get(ti)) {
+            (Some(c), _) if *c == star_sym => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || Some(&c) == t.get(ti) => {
+            (Some(c), Some(x)) if *c == any || eq(c, x) => {
                 pi += 1;
                 ti += 1;
             }
@@ -31,12 +53,12 @@ pub fn matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == star_sym))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{matches, matches_ignore_ascii_case};
 
     #[test]
     fn wildcards_match_like_iam() {
@@ -52,6 +74,16 @@ mod tests {
         assert!(!matches("*a*b*c*", "xxaxxcxxbxx"));
         assert!(matches("exact", "exact"));
         assert!(!matches("exact", "exactly"));
+    }
+
+    #[test]
+    fn question_marks_take_whole_characters_and_case_folding_is_opt_in() {
+        assert!(matches("a?c", "aéc"));
+        assert!(!matches("a?c", "aééc"));
+        assert!(matches("*é", "café"));
+        assert!(!matches("kms:encrypt", "kms:Encrypt"));
+        assert!(matches_ignore_ascii_case("kms:encrypt", "kms:Encrypt"));
+        assert!(matches_ignore_ascii_case("KMS:GENERATE*", "kms:GenerateDataKey"));
     }
 
     #[test]
