@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 /// One record, before rendering.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
-    /// Unique id of the record.
-    pub event_id: String,
+    /// Unique id of the record, formatted as a UUID when rendered.
+    pub event_id: u64,
     /// When it happened (the caller's clock).
     pub time: Timestamp,
     /// The operation, or the service event's name (`RotateKey`, `DeleteKey`).
@@ -95,8 +95,9 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
         m.insert("errorCode".into(), json!(code));
         m.insert("errorMessage".into(), json!(message));
     }
-    m.insert("requestID".into(), json!(r.event_id));
-    m.insert("eventID".into(), json!(r.event_id));
+    let id = crate::events::id_string(r.event_id);
+    m.insert("requestID".into(), json!(id));
+    m.insert("eventID".into(), json!(id));
     m.insert("readOnly".into(), json!(r.read_only));
     m.insert(
         "resources".into(),
@@ -221,6 +222,15 @@ impl Sealed {
     }
 }
 
+/// The link after record `index` was dropped unread: a digest no record
+/// has, that says where the gap is.
+fn gap_marker(index: u64) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"kms-wasm audit: unread records dropped for retention, up to index ");
+    h.update(index.to_be_bytes());
+    h.finalize().into()
+}
+
 fn parse_digest(h: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(h, &mut out).ok()?;
@@ -235,6 +245,9 @@ pub struct AuditLog {
     sealed: usize,
     /// The digest the first retained entry links to (genesis at first).
     anchor: [u8; 32],
+    /// When unread records were dropped: the anchor is the gap marker after
+    /// this absolute index (hashed only if someone needs it).
+    gap: Option<u64>,
     /// Entries dropped for retention so far (absolute index of entry 0).
     dropped: u64,
     /// Most entries kept.
@@ -262,16 +275,34 @@ const GENESIS: [u8; 32] = [0u8; 32];
 impl AuditLog {
     /// A log keeping at most `retention` records (at least one).
     pub fn with_retention(retention: usize) -> AuditLog {
-        AuditLog { entries: Default::default(), sealed: 0, anchor: GENESIS, dropped: 0, retention: retention.max(1) }
+        AuditLog {
+            entries: Default::default(),
+            sealed: 0,
+            anchor: GENESIS,
+            gap: None,
+            dropped: 0,
+            retention: retention.max(1),
+        }
     }
 
-    fn make_room(&mut self, p: &Partition) {
+    /// Drops the oldest entries beyond the retention. A sealed entry
+    /// leaves its digest as the new anchor. An entry nobody read or
+    /// persisted was never chained, and is not sealed just to be dropped
+    /// (that would cost every call a render and a hash in a full log): the
+    /// chain restarts after it from a marker naming the gap, so what is
+    /// still retained verifies, and what was read or persisted before
+    /// stays chained to what came before it.
+    fn make_room(&mut self, _p: &Partition) {
         while self.entries.len() >= self.retention {
-            self.seal(p);
-            if let Some(Entry::Sealed(s)) = self.entries.pop_front() {
-                self.anchor = s.digest;
+            match self.entries.pop_front() {
+                Some(Entry::Sealed(s)) => {
+                    self.anchor = s.digest;
+                    self.gap = None;
+                    self.sealed = self.sealed.saturating_sub(1);
+                }
+                Some(Entry::Pending(_)) => self.gap = Some(self.dropped),
+                None => break,
             }
-            self.sealed = self.sealed.saturating_sub(1);
             self.dropped += 1;
         }
     }
@@ -288,7 +319,9 @@ impl AuditLog {
     pub fn load(&mut self, records: Vec<Value>, p: &Partition) {
         if self.entries.is_empty() {
             if let Some(first) = records.first() {
-                self.anchor = first.get("previousDigest").and_then(Value::as_str).and_then(parse_digest).unwrap_or(GENESIS);
+                self.anchor =
+                    first.get("previousDigest").and_then(Value::as_str).and_then(parse_digest).unwrap_or(GENESIS);
+                self.gap = None;
             }
         }
         for body in records {
@@ -329,13 +362,13 @@ impl AuditLog {
 
     /// The digest the first retained record links to.
     pub fn anchor(&self) -> [u8; 32] {
-        self.anchor
+        self.gap.map_or(self.anchor, gap_marker)
     }
 
     fn last_digest(&self) -> [u8; 32] {
         match self.sealed.checked_sub(1).and_then(|i| self.entries.get(i)) {
             Some(Entry::Sealed(s)) => s.digest,
-            _ => self.anchor,
+            _ => self.anchor(),
         }
     }
 
@@ -389,7 +422,7 @@ impl AuditLog {
     /// without re-rendering anything.
     pub fn verify(&mut self, p: &Partition) -> Verification {
         self.seal(p);
-        let mut previous = self.anchor;
+        let mut previous = self.anchor();
         for (i, e) in self.entries.iter().enumerate() {
             let Entry::Sealed(s) = e else { return Verification { valid: false, first_invalid_index: Some(i) } };
             if s.previous != previous || !s.intact() {
@@ -442,7 +475,7 @@ mod tests {
 
     fn record(name: &str, t: i64) -> Record {
         Record {
-            event_id: format!("id-{t}"),
+            event_id: t as u64,
             time: Timestamp(t),
             event_name: name.into(),
             service_event: false,
@@ -479,6 +512,12 @@ mod tests {
         assert_eq!(r[0]["eventTime"], "1970-01-01T00:00:07Z");
         assert!(verify_from(l.anchor(), &r).valid);
         assert!(!verify_from(GENESIS, &r).valid);
+        assert!(l.verify(&p).valid);
+        // records read (sealed) before they are dropped stay chained
+        l.append(record("Encrypt", 10_000), &p);
+        let after = l.rendered(&p, |_, _| true);
+        assert_eq!(after[0]["previousDigest"], r[0]["digest"]);
+        assert!(l.verify(&p).valid);
     }
 
     #[test]
@@ -527,7 +566,7 @@ mod persistence_tests {
 
     fn record(t: i64) -> Record {
         Record {
-            event_id: format!("id-{t}"),
+            event_id: t as u64,
             time: Timestamp(t * 1000),
             event_name: "Encrypt".into(),
             service_event: false,

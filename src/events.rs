@@ -35,18 +35,27 @@ impl Event {
     }
 }
 
-/// A unique id in UUID form for events and audit records: a random
-/// per-process prefix and a counter, so ids cost no call to the CSPRNG.
-pub fn new_id() -> String {
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The next id number: unique in this process, cheap (no CSPRNG call).
+pub fn next_id() -> u64 {
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// An id number in UUID form: a random per-process prefix and the number.
+pub fn id_string(n: u64) -> String {
     static PREFIX: OnceLock<[u8; 8]> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let prefix = PREFIX.get_or_init(|| crate::crypto::random_array().unwrap_or([0x6b; 8]));
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut bytes = [0u8; 16];
     let (a, b) = bytes.split_at_mut(8);
     a.copy_from_slice(prefix);
     b.copy_from_slice(&n.to_be_bytes());
     uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+}
+
+/// A fresh unique id in UUID form.
+pub fn new_id() -> String {
+    id_string(next_id())
 }
 
 #[cfg(test)]

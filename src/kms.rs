@@ -187,7 +187,7 @@ impl Kms {
         };
         self.audit.append(
             Record {
-                event_id: crate::events::new_id(),
+                event_id: crate::events::next_id(),
                 time: ctx.now,
                 event_name: op.name().to_owned(),
                 service_event: false,
@@ -227,7 +227,7 @@ impl Kms {
     fn service_record(&mut self, name: &str, at: Timestamp, key: KeyId, details: Value) {
         self.audit.append(
             Record {
-                event_id: crate::events::new_id(),
+                event_id: crate::events::next_id(),
                 time: at,
                 event_name: name.to_owned(),
                 service_event: true,
@@ -392,7 +392,7 @@ impl Kms {
     /// The key-state table, plus the alarm AWS customers build with
     /// CloudWatch: using a key that is pending deletion raises an event.
     pub(crate) fn check_state(&self, ctx: &CallContext, key: &Key, op: Operation) -> Result<()> {
-        let verdict = key.state.check(op, &self.partition.key_arn(key.id));
+        let verdict = key.state.check_with(op, || self.partition.key_arn(key.id));
         if verdict.is_err() && key.state == KeyState::PendingDeletion && op.is_cryptographic() {
             self.raise(Event::new(
                 "KMS CMK Pending Deletion Use Attempt",

@@ -117,7 +117,17 @@ impl KeyState {
 
     /// The table's verdict as a `Result`, with AWS's message.
     pub fn check(self, op: Operation, key_arn: &str) -> Result<(), KmsError> {
-        match self.verdict(op) {
+        self.check_with(op, || key_arn.to_owned())
+    }
+
+    /// `check`, formatting the key ARN only for the error message.
+    pub fn check_with(self, op: Operation, key_arn: impl FnOnce() -> String) -> Result<(), KmsError> {
+        let verdict = self.verdict(op);
+        if verdict == Verdict::Allowed {
+            return Ok(());
+        }
+        let key_arn = key_arn();
+        match verdict {
             Verdict::Allowed => Ok(()),
             Verdict::Disabled => Err(KmsError::DisabledException(format!("{key_arn} is disabled."))),
             Verdict::InvalidState => Err(KmsError::KMSInvalidStateException(match self {
