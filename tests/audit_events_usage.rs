@@ -172,7 +172,10 @@ fn usage_counts_key_months_versions_and_requests() {
     f.kms.list_keys(&f.ctx(), Default::default()).unwrap();
     let report = f.kms.usage(f.now, UsageRequest { month: "2026-01".into(), prices: None }).unwrap();
     let empty = f.kms.usage(f.now, UsageRequest { month: "2025-01".into(), prices: None }).unwrap();
-    assert!(empty.key_months.is_sign_positive() && empty.estimated_cost.total.is_sign_positive(), "no -0 for empty months");
+    assert!(
+        empty.key_months.is_sign_positive() && empty.estimated_cost.total.is_sign_positive(),
+        "no -0 for empty months"
+    );
     assert_eq!(report.requests["Encrypt"], 3);
     assert_eq!(report.requests["CreateKey"], 1);
     assert_eq!(report.total_requests, 5);

@@ -118,11 +118,21 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         f.now = Timestamp(m.now);
         m.tick();
         let ctx = f.ctx();
-        let arn = |m: &Model, i: usize| m.keys.get(i).map(|k| k.arn.clone()).unwrap_or_else(|| "1234abcd-12ab-34cd-56ef-1234567890ab".into());
+        let arn = |m: &Model, i: usize| {
+            m.keys.get(i).map(|k| k.arn.clone()).unwrap_or_else(|| "1234abcd-12ab-34cd-56ef-1234567890ab".into())
+        };
         match step {
             Step::Create => {
                 let arn = f.kms.create_key(&ctx, Default::default()).unwrap().key_metadata.arn;
-                m.keys.push(ModelKey { arn, state: State::Enabled, deletion: 0, rotation: None, rotations: 0, on_demand: 0, gone: false });
+                m.keys.push(ModelKey {
+                    arn,
+                    state: State::Enabled,
+                    deletion: 0,
+                    rotation: None,
+                    rotations: 0,
+                    on_demand: 0,
+                    gone: false,
+                });
             }
             Step::Disable(i) => {
                 let ok = f.kms.disable_key(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
@@ -149,7 +159,8 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 }
             }
             Step::Schedule(i, days) => {
-                let req = ScheduleKeyDeletionRequest { key_id: arn(&m, i), pending_window_in_days: Some(i64::from(days)) };
+                let req =
+                    ScheduleKeyDeletionRequest { key_id: arn(&m, i), pending_window_in_days: Some(i64::from(days)) };
                 let ok = f.kms.schedule_key_deletion(&ctx, req).is_ok();
                 prop_assert_eq!(ok, m.live(i).is_some_and(|k| k.state != State::PendingDeletion));
                 if ok {
@@ -158,14 +169,16 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 }
             }
             Step::Cancel(i) => {
-                let ok = f.kms.cancel_key_deletion(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
+                let ok =
+                    f.kms.cancel_key_deletion(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
                 prop_assert_eq!(ok, m.live(i).is_some_and(|k| k.state == State::PendingDeletion));
                 if ok {
                     m.keys[i].state = State::Disabled;
                 }
             }
             Step::RotateNow(i) => {
-                let ok = f.kms.rotate_key_on_demand(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
+                let ok =
+                    f.kms.rotate_key_on_demand(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
                 prop_assert_eq!(ok, m.live(i).is_some_and(|k| k.state == State::Enabled && k.on_demand < 25));
                 if ok {
                     m.keys[i].rotations += 1;
@@ -173,7 +186,8 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 }
             }
             Step::EnableRotation(i, days) => {
-                let req = EnableKeyRotationRequest { key_id: arn(&m, i), rotation_period_in_days: Some(i64::from(days)) };
+                let req =
+                    EnableKeyRotationRequest { key_id: arn(&m, i), rotation_period_in_days: Some(i64::from(days)) };
                 let ok = f.kms.enable_key_rotation(&ctx, req).is_ok();
                 prop_assert_eq!(ok, m.live(i).is_some_and(|k| k.state == State::Enabled));
                 if ok {
@@ -186,7 +200,8 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 }
             }
             Step::DisableRotation(i) => {
-                let ok = f.kms.disable_key_rotation(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
+                let ok =
+                    f.kms.disable_key_rotation(&ctx, KeyIdRequest { key_id: arn(&m, i), ..Default::default() }).is_ok();
                 prop_assert_eq!(ok, m.live(i).is_some_and(|k| k.state == State::Enabled));
                 if ok {
                     m.keys[i].rotation = None;
@@ -196,7 +211,8 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::CreateAlias(a, i) => {
                 let req = AliasRequest { alias_name: alias_name(a), target_key_id: arn(&m, i) };
                 let ok = f.kms.create_alias(&ctx, req).is_ok();
-                let expect = !m.aliases.contains_key(&alias_name(a)) && m.live(i).is_some_and(|k| k.state != State::PendingDeletion);
+                let expect = !m.aliases.contains_key(&alias_name(a))
+                    && m.live(i).is_some_and(|k| k.state != State::PendingDeletion);
                 prop_assert_eq!(ok, expect);
                 if ok {
                     m.aliases.insert(alias_name(a), i);
@@ -205,7 +221,8 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::UpdateAlias(a, i) => {
                 let req = AliasRequest { alias_name: alias_name(a), target_key_id: arn(&m, i) };
                 let ok = f.kms.update_alias(&ctx, req).is_ok();
-                let expect = m.aliases.contains_key(&alias_name(a)) && m.live(i).is_some_and(|k| k.state != State::PendingDeletion);
+                let expect = m.aliases.contains_key(&alias_name(a))
+                    && m.live(i).is_some_and(|k| k.state != State::PendingDeletion);
                 prop_assert_eq!(ok, expect);
                 if ok {
                     m.aliases.insert(alias_name(a), i);
@@ -241,9 +258,18 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             }
             let md = described.unwrap().key_metadata;
             prop_assert_eq!(format!("{:?}", md.key_state), format!("{:?}", k.state));
-            let rotations = f.kms.list_key_rotations(&ctx, ListKeyRotationsRequest { key_id: k.arn.clone(), limit: Some(1000), marker: None }).unwrap();
+            let rotations = f
+                .kms
+                .list_key_rotations(
+                    &ctx,
+                    ListKeyRotationsRequest { key_id: k.arn.clone(), limit: Some(1000), marker: None },
+                )
+                .unwrap();
             prop_assert_eq!(rotations.rotations.len(), k.rotations, "rotations of {}", k.arn);
-            let status = f.kms.get_key_rotation_status(&ctx, KeyIdRequest { key_id: k.arn.clone(), ..Default::default() }).unwrap();
+            let status = f
+                .kms
+                .get_key_rotation_status(&ctx, KeyIdRequest { key_id: k.arn.clone(), ..Default::default() })
+                .unwrap();
             prop_assert_eq!(status.next_rotation_date.map(|t| t.0), k.rotation.map(|r| r.1));
         }
         let aliases: BTreeMap<String, String> = f
@@ -254,7 +280,8 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             .into_iter()
             .map(|a| (a.alias_name, a.target_key_id))
             .collect();
-        let expected: BTreeMap<String, String> = m.aliases.iter().map(|(n, i)| (n.clone(), m.keys[*i].arn.rsplit('/').next().unwrap().to_owned())).collect();
+        let expected: BTreeMap<String, String> =
+            m.aliases.iter().map(|(n, i)| (n.clone(), m.keys[*i].arn.rsplit('/').next().unwrap().to_owned())).collect();
         prop_assert_eq!(aliases, expected);
         for (i, blob) in &m.blobs {
             let outcome = f.decrypt(blob, &[("i", &i.to_string())]);

@@ -101,14 +101,30 @@ impl Key {
     }
 
     /// A new `Enabled` customer key with generated material.
-    pub fn generate(description: String, tags: BTreeMap<String, String>, policy: KeyPolicy, now: Timestamp) -> Result<Key> {
+    pub fn generate(
+        description: String,
+        tags: BTreeMap<String, String>,
+        policy: KeyPolicy,
+        now: Timestamp,
+    ) -> Result<Key> {
         let material = BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?);
         Key::new(Origin::AwsKms, KeyState::Enabled, material, KeyParts { description, tags, policy }, now)
     }
 
     /// A new key waiting for imported material (`PendingImport`).
-    pub fn awaiting_import(description: String, tags: BTreeMap<String, String>, policy: KeyPolicy, now: Timestamp) -> Result<Key> {
-        Key::new(Origin::External, KeyState::PendingImport, BackingKeys::default(), KeyParts { description, tags, policy }, now)
+    pub fn awaiting_import(
+        description: String,
+        tags: BTreeMap<String, String>,
+        policy: KeyPolicy,
+        now: Timestamp,
+    ) -> Result<Key> {
+        Key::new(
+            Origin::External,
+            KeyState::PendingImport,
+            BackingKeys::default(),
+            KeyParts { description, tags, policy },
+            now,
+        )
     }
 
     /// Drops imported material (expiry or DeleteImportedKeyMaterial): the
