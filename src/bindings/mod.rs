@@ -30,6 +30,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod envelope;
+
 /// The one conversion from a core error to a JS error.
 fn to_js_error(err: KmsError) -> JsValue {
     let e = js_sys::Error::new(err.message());
