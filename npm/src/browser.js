@@ -5,8 +5,16 @@
 import { createEngines } from './engine.js';
 import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
 
-export { KmsError } from './errors.js';
-export { memoryStore } from './store.js';
+import { KmsError } from './errors.js';
+
+export { KmsError };
+export { memoryStore } from './stores/memory.js';
+export { indexedDbStore } from './stores/indexeddb.js';
+
+/** fileStore is for Node (it needs a file system); in browsers use indexedDbStore(name). */
+export function fileStore() {
+  throw new KmsError('ValidationException', 'fileStore needs Node (a file system); in browsers use indexedDbStore(name).');
+}
 
 let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
 /** @type {Promise<WebAssembly.Module> | null} */

@@ -4,20 +4,36 @@
 //   store (possibly async) must have committed a call's change before the
 //   call resolves. Calls wait in a queue; views (withCaller, viaEndpoint,
 //   forService) share it, and so do createEndpoint, auditLog, usage, ...
+// - The store (stores/spi.js) holds the state and the audit log. createKms
+//   opens it and rebuilds the KMS from it. After each call, if the state's
+//   generation moved, the new state goes to the store together with the
+//   audit records made since the last write (one all-or-nothing commit)
+//   before the call resolves. If the store fails, the KMS goes back to what
+//   the store holds and the call rejects: a failed call changes nothing.
+// - Shared stores (file, IndexedDB) may be written by other processes or
+//   tabs. The client takes the store's lock before a call when it does not
+//   hold it, and reloads the state and the log if the store's head moved.
+//   It keeps the lock (a lease) while audit records of read-only calls wait
+//   to be written: they are written in batches (FLUSH_RECORDS records, or
+//   LEASE_MS after the lease began, or IDLE_FLUSH_MS after the queue went
+//   idle, or on close), and the lock is released once nothing waits. So
+//   the hash chain of the log is never forked by two writers.
+// - After a reload the wasm holds only the last stored record (the link of
+//   the chain); the whole log (up to AUDIT_RETENTION records) is read back
+//   from the store when someone reads the log (auditLog, verifyAuditLog,
+//   usage, exportBackup).
 // - After each call, allowed or not, the events the core raised (rotation,
 //   deletion, use of a key pending deletion) are taken and, once the state
 //   is committed, handed to the `kms.on` handlers. A handler that throws or
 //   rejects is reported with console.error; it never fails the call.
-// - After each call, if the state's generation moved, the new snapshot goes
-//   to the store. If the store fails, the wasm state goes back to the last
-//   stored snapshot and the call rejects: a failed call changes nothing.
 // - A trap (Rust panic) rejects the call with KMSInternalException, moves
-//   the KMS to a fresh wasm instance restored from the last snapshot, and
-//   the next call works with every key intact.
+//   the KMS to a fresh wasm instance restored from the store, and the next
+//   call works with every key intact.
 
 import { KmsError, toKmsError, isServiceError } from './errors.js';
 import { toWasmRequest, fromWasmResponse, clockMillis, asBytes } from './convert.js';
-import { memoryStore } from './store.js';
+import { memoryStore } from './stores/memory.js';
+import { adoptStore, AUDIT_RETENTION } from './stores/spi.js';
 import { forget, adopt } from './engine.js';
 
 /** Every AWS operation of the API contract (api.md), by AWS name. */
@@ -35,25 +51,55 @@ export const OPERATIONS = Object.freeze([
 const DEFAULT_ACCOUNT = '111122223333';
 const DEFAULT_REGION = 'us-east-1';
 
+/** Audit records of read-only calls written in one batch, at most. */
+const FLUSH_RECORDS = 256;
+/** The longest a lease on a shared store lasts while calls keep coming (ms). */
+const LEASE_MS = 20;
+/** Records waiting when the queue goes idle are written this much later (ms). */
+const IDLE_FLUSH_MS = 5;
+/** A store holding at most this many records has its whole log loaded at once. */
+const EAGER_AUDIT = 64;
+
 /** Whether the wasm call failed in a way that may have broken the instance. */
 function isFatal(e) {
-  return !isServiceError(e);
+  return !isServiceError(e) && !(e instanceof KmsError);
+}
+
+function messageOf(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function report(message, err) {
+  try {
+    console.warn(`kms-wasm: ${message}`, err ?? '');
+  } catch {
+    // no console
+  }
 }
 
 /** State shared by a KMS and all its views. */
 class Core {
-  constructor({ engines, engine, wasm, accountId, region, grantPropagationMs, now, store }) {
+  constructor({ engines, accountId, region, grantPropagationMs, now, store }) {
     this.engines = engines;
-    this.engine = engine;
-    this.wasm = wasm;
+    this.engine = null;
+    this.wasm = null;
     this.accountId = accountId;
     this.region = region;
     this.grantPropagationMs = grantPropagationMs;
     this.now = now;
     this.store = store;
-    this.generation = wasm.generation();
-    /** The state as last committed to the store; what recovery restores. */
-    this.snapshot = wasm.snapshot();
+    /** The wasm's generation as last committed. */
+    this.generation = 0;
+    /** The store's head this KMS is in step with. */
+    this.head = { seq: -1, mark: '', records: 0 };
+    /** Whether this KMS holds the (shared) store's lock. */
+    this.leased = false;
+    this.leaseStart = 0;
+    /** Audit index (wasm) up to which the records are in the store. */
+    this.persisted = 0;
+    /** Whether the wasm holds the whole log the store keeps (up to the retention). */
+    this.auditFull = true;
+    this.idleTimer = null;
     this.tail = Promise.resolve();
     this.closed = false;
     this.recoveries = 0;
@@ -61,9 +107,65 @@ class Core {
     this.handlers = new Map();
   }
 
-  /** A WasmKms of `engine` restored from `snapshot`, with this KMS's settings. */
-  restoreOn(engine, snapshot) {
-    return adopt(engine, engine.glue.WasmKms.restore(this.accountId, this.region, this.grantPropagationMs, snapshot));
+  get durableAudit() {
+    return this.store.auditPolicy === 'commit';
+  }
+
+  /** A WasmKms of `engine` from state bytes in the store's form (a new KMS for null). */
+  build(engine, state) {
+    const { WasmKms } = engine.glue;
+    let wasm;
+    if (!state) wasm = new WasmKms(this.accountId, this.region, this.grantPropagationMs);
+    else if (this.store.form === 'sealed') wasm = WasmKms.restoreSealed(this.accountId, this.region, this.grantPropagationMs, this.store.rootKey, state);
+    else wasm = WasmKms.restore(this.accountId, this.region, this.grantPropagationMs, state);
+    return adopt(engine, wasm);
+  }
+
+  /** The state of `wasm` in the store's form. */
+  encode(wasm) {
+    return this.store.form === 'sealed' ? wasm.snapshotSealed(this.store.rootKey) : wasm.snapshot();
+  }
+
+  /** Best effort: plain snapshots hold key material (custom stores may keep the buffer they were given). */
+  wipe(state) {
+    if (state && this.store.form === 'plain' && this.store.kind !== 'custom') state.fill(0);
+  }
+
+  /** Makes `wasm` the KMS's instance. */
+  install(wasm, engine, auditFull) {
+    const old = this.wasm;
+    if (old && old !== wasm) {
+      if (this.engine && this.engine.alive) old.free();
+      else forget(old);
+    }
+    this.wasm = wasm;
+    this.engine = engine;
+    this.generation = wasm.generation();
+    this.persisted = wasm.auditNextIndex();
+    this.auditFull = auditFull;
+  }
+
+  /** Rebuilds the instance from what the store holds (`head`). */
+  async reload(head) {
+    const engine = await this.engines.live();
+    const state = await this.store.readState();
+    let wasm;
+    try {
+      const eager = !this.durableAudit || head.records <= EAGER_AUDIT;
+      const records = head.records > 0 ? await this.store.readAudit(eager ? EAGER_AUDIT : 1) : [];
+      try {
+        wasm = this.build(engine, state);
+        if (records.length) wasm.loadAudit(records);
+      } catch (e) {
+        if (wasm) wasm.free();
+        if (isFatal(e)) this.engines.kill(engine);
+        throw toKmsError(e);
+      }
+      this.install(wasm, engine, eager);
+      this.head = head;
+    } finally {
+      this.wipe(state);
+    }
   }
 
   /** Runs `task` after every call queued before it. */
@@ -77,15 +179,110 @@ class Core {
     return run;
   }
 
-  /** A WasmKms on a live engine, restored from the last snapshot when the engine died. */
+  // ---- the store's lock and head -------------------------------------------
+
+  /** Before work on the KMS: the lock of a shared store, a reload if it moved, a live instance. */
+  async begin() {
+    if (this.store.shared && !this.leased) {
+      const head = await this.store.lock();
+      this.leased = true;
+      this.leaseStart = Date.now();
+      if (head.mark !== this.head.mark) {
+        try {
+          await this.reload(head);
+        } catch (e) {
+          this.unlock();
+          throw e;
+        }
+      }
+    }
+    await this.ensureLive();
+  }
+
+  /** After work on the KMS: write or schedule the waiting audit records, release the lock. Never throws. */
+  async settle() {
+    if (!this.store.shared || !this.leased) return;
+    try {
+      const waiting = this.waiting();
+      if (waiting > 0 && waiting < FLUSH_RECORDS && Date.now() - this.leaseStart < LEASE_MS) {
+        this.scheduleFlush();
+        return;
+      }
+      await this.flush();
+    } catch (e) {
+      report('audit records could not be written to the store; the KMS goes back to what the store holds.', e);
+      await this.rollback().catch(() => {});
+    }
+    this.unlock();
+  }
+
+  unlock() {
+    if (!this.leased) return;
+    this.leased = false;
+    try {
+      this.store.unlock();
+    } catch (e) {
+      report('the store lock could not be released.', e);
+    }
+  }
+
+  /** Audit records made and not yet in the store. */
+  waiting() {
+    if (!this.durableAudit || !this.wasm || !this.engine.alive) return 0;
+    return this.wasm.auditNextIndex() - this.persisted;
+  }
+
+  scheduleFlush() {
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.closed) return;
+      const run = this.tail.then(() => (this.closed ? undefined : this.settleNow()));
+      this.tail = run.then(() => {}, () => {});
+    }, IDLE_FLUSH_MS);
+  }
+
+  /** The idle flush: write what waits and release the lock. */
+  async settleNow() {
+    if (!this.leased) return;
+    this.leaseStart = 0;
+    await this.settle();
+  }
+
+  /** Writes the waiting audit records (durable stores). */
+  async flush() {
+    const waiting = this.waiting();
+    if (waiting <= 0) return;
+    let next;
+    let records;
+    try {
+      next = this.wasm.auditNextIndex();
+      records = this.wasm.auditSince(this.persisted);
+    } catch (e) {
+      throw await this.failed(e, true);
+    }
+    if (records.length) this.head = await this.store.append({ audit: JSON.stringify(records), count: records.length });
+    this.persisted = next;
+  }
+
+  /** Back to what the store holds (after a failed write). */
+  async rollback() {
+    const head = await this.store.lock();
+    this.leased = this.store.shared;
+    await this.reload(head);
+  }
+
+  /** A live instance: after a trap (of this KMS or another on the same engine), rebuilt from the store. */
   async ensureLive() {
     if (this.wasm && this.engine.alive) return;
-    const engine = await this.engines.live();
-    const wasm = this.restoreOn(engine, this.snapshot);
     forget(this.wasm);
-    this.engine = engine;
-    this.wasm = wasm;
-    this.generation = wasm.generation();
+    this.wasm = null;
+    const head = await this.store.lock();
+    if (this.store.shared) {
+      if (!this.leased) this.leaseStart = Date.now();
+      this.leased = true;
+    }
+    await this.reload(head);
     this.recoveries += 1;
   }
 
@@ -93,78 +290,116 @@ class Core {
   async failed(e, fatal = isFatal(e)) {
     if (!fatal) return toKmsError(e);
     // The instance may be corrupt: abandon it (and every WasmKms living in it).
-    this.engines.kill(this.engine);
+    if (this.engine) this.engines.kill(this.engine);
     forget(this.wasm);
     this.wasm = null;
     let recovery = '';
     try {
       await this.ensureLive();
     } catch (again) {
-      recovery = ` Recovery failed too (${again instanceof Error ? again.message : String(again)}); the next call retries it.`;
+      recovery = ` Recovery failed too (${messageOf(again)}); the next call retries it.`;
     }
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return new KmsError('KMSInternalException', `The KMS core failed (${what}) and was restarted from its last saved state; the call changed nothing.${recovery}`, { cause: e });
   }
 
-  /** Hands a changed state to the store; on failure, returns to the last stored state. */
+  /** Commits a changed state (with the audit records made since the last write) to the store. */
   async commit() {
-    let generation, snapshot;
+    let generation;
+    let state;
+    let next;
+    let audit;
+    let count = 0;
     try {
       generation = this.wasm.generation();
       if (generation === this.generation) return;
-      snapshot = this.wasm.snapshot();
+      state = this.encode(this.wasm);
+      if (this.durableAudit) {
+        next = this.wasm.auditNextIndex();
+        const records = this.wasm.auditSince(this.persisted);
+        count = records.length;
+        if (count) audit = JSON.stringify(records);
+      }
     } catch (e) {
-      // A change we cannot save is undone: back to the last snapshot on a fresh instance.
+      // A change we cannot save is undone: back to the store's state on a fresh instance.
       throw await this.failed(e, true);
     }
     try {
-      await this.store.save(snapshot);
+      this.head = await this.store.commit({ state, audit, count });
     } catch (e) {
       // Undo the call: back to the state the store holds.
-      const previous = this.restoreOn(this.engine, this.snapshot);
-      this.wasm.free();
-      this.wasm = previous;
-      this.generation = previous.generation();
-      snapshot.fill(0);
-      throw new KmsError('KMSInternalException', `The change could not be saved to the store (${e instanceof Error ? e.message : String(e)}); the call changed nothing.`, { cause: e });
+      let again = '';
+      try {
+        await this.rollback();
+      } catch (e2) {
+        forget(this.wasm);
+        this.wasm = null;
+        again = ` Reloading the store failed too (${messageOf(e2)}); the next call retries it.`;
+      }
+      throw new KmsError('KMSInternalException', `The change could not be saved to the store (${messageOf(e)}); the call changed nothing.${again}`, { cause: e });
+    } finally {
+      this.wipe(state);
     }
-    this.snapshot.fill(0);
-    this.snapshot = snapshot;
+    if (next !== undefined) this.persisted = next;
     this.generation = generation;
+  }
+
+  /** Loads the whole stored log into the instance (after a reload loaded only its last record). */
+  async ensureFullAudit() {
+    if (this.auditFull) return;
+    await this.flush();
+    const records = await this.store.readAudit(AUDIT_RETENTION);
+    let wasm;
+    let state;
+    try {
+      state = this.encode(this.wasm);
+      wasm = this.build(this.engine, state);
+      wasm.loadAudit(records);
+    } catch (e) {
+      if (wasm) forget(wasm);
+      throw await this.failed(e, true);
+    } finally {
+      this.wipe(state);
+    }
+    this.install(wasm, this.engine, true);
   }
 
   /** One AWS operation, in the queue, made in the request context `ctx` of a view. */
   call(operation, ctx, request) {
     return this.enqueue(async () => {
-      await this.ensureLive();
       const req = toWasmRequest(request);
-      const nowMs = clockMillis(this.now());
-      let response;
-      let refused = null;
+      await this.begin();
       try {
-        response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
-      } catch (e) {
-        if (isFatal(e)) throw await this.failed(e);
-        refused = toKmsError(e);
+        const nowMs = clockMillis(this.now());
+        let response;
+        let refused = null;
+        try {
+          response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+        } catch (e) {
+          if (isFatal(e)) throw await this.failed(e);
+          refused = toKmsError(e);
+        }
+        // A refused call may still have changed the state (the clock ended a
+        // deletion window, a managed key was created) and raised events.
+        let events;
+        try {
+          events = this.takeEvents();
+        } catch (e) {
+          // The instance broke after the call: back to the last commit, as if it never ran.
+          throw await this.failed(e, true);
+        }
+        try {
+          await this.commit();
+        } catch (e) {
+          // The state went back to the last commit: its events did not happen.
+          throw refused ?? e;
+        }
+        this.deliver(events);
+        if (refused) throw refused;
+        return fromWasmResponse(response);
+      } finally {
+        await this.settle();
       }
-      // A refused call may still have changed the state (the clock ended a
-      // deletion window, a managed key was created) and raised events.
-      let events;
-      try {
-        events = this.takeEvents();
-      } catch (e) {
-        // The instance broke after the call: back to the last commit, as if it never ran.
-        throw await this.failed(e, true);
-      }
-      try {
-        await this.commit();
-      } catch (e) {
-        // The state went back to the last commit: its events did not happen.
-        throw refused ?? e;
-      }
-      this.deliver(events);
-      if (refused) throw refused;
-      return fromWasmResponse(response);
     });
   }
 
@@ -213,34 +448,109 @@ class Core {
   }
 
   /**
-   * Runs an action on the WasmKms from inside a queued task, with the same
-   * failure handling as calls; `commit` when it may change the state.
+   * Runs an action on the WasmKms in the queue, with the same store and
+   * failure handling as calls: `commit` when it may change the state,
+   * `fullAudit` when it reads the audit log.
    */
-  async runNow(action, { commit = false } = {}) {
-    await this.ensureLive();
-    let result;
-    try {
-      result = action(this.wasm);
-    } catch (e) {
-      throw await this.failed(e);
-    }
-    if (commit) await this.commit();
-    return result;
+  run(action, { commit = false, fullAudit = false } = {}) {
+    return this.enqueue(async () => {
+      await this.begin();
+      try {
+        if (fullAudit) await this.ensureFullAudit();
+        let result;
+        try {
+          result = action(this.wasm);
+        } catch (e) {
+          throw await this.failed(e);
+        }
+        if (commit) await this.commit();
+        return result;
+      } finally {
+        await this.settle();
+      }
+    });
   }
 
-  /** Runs an action on the WasmKms in the queue (see runNow). */
-  raw(action, options) {
-    return this.enqueue(() => this.runNow(action, options));
+  /** The whole state and audit log sealed under a passphrase. */
+  exportBackup(passphrase) {
+    return this.run((wasm) => wasm.exportBackup(passphrase), { fullAudit: true });
+  }
+
+  /** Replaces an empty KMS's state and log with a backup's. */
+  restoreBackup(bytes, passphrase) {
+    return this.enqueue(async () => {
+      await this.begin();
+      try {
+        const engine = this.engine;
+        // Only into an empty KMS: nothing here may be overwritten.
+        let keys;
+        let state;
+        let probe;
+        try {
+          state = this.encode(this.wasm);
+          probe = this.build(engine, state);
+          keys = probe.call('ListKeys', `arn:aws:iam::${this.accountId}:root`, undefined, undefined, clockMillis(this.now()), { Limit: 1 }).Keys;
+        } catch (e) {
+          throw await this.failed(e);
+        } finally {
+          this.wipe(state);
+          if (probe && engine.alive) probe.free();
+        }
+        if (keys.length > 0) {
+          throw new KmsError('KMSInvalidStateException', 'restoreBackup fills an empty KMS, and this one already holds keys; nothing was restored. Restore into a new store.');
+        }
+        let restored;
+        try {
+          restored = adopt(engine, engine.glue.WasmKms.restoreBackup(this.accountId, this.region, this.grantPropagationMs, bytes, passphrase));
+        } catch (e) {
+          throw await this.failed(e);
+        }
+        let next;
+        let audit;
+        let count = 0;
+        try {
+          state = this.encode(restored);
+          if (this.durableAudit) {
+            next = restored.auditNextIndex();
+            const records = restored.auditSince(0);
+            count = records.length;
+            if (count) audit = JSON.stringify(records);
+          }
+        } catch (e) {
+          forget(restored);
+          throw await this.failed(e, true);
+        }
+        try {
+          this.head = await this.store.commit({ state, audit, count, reset: true });
+        } catch (e) {
+          restored.free();
+          throw new KmsError('KMSInternalException', `The backup could not be saved to the store (${messageOf(e)}); nothing was restored.`, { cause: e });
+        } finally {
+          this.wipe(state);
+        }
+        this.install(restored, engine, true);
+        if (next !== undefined) this.persisted = next;
+      } finally {
+        await this.settle();
+      }
+    });
   }
 
   close() {
     if (this.closed) return this.tail;
     const done = this.tail.then(async () => {
       this.closed = true;
-      if (this.wasm && this.engine.alive) this.wasm.free();
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+      try {
+        if (this.leased) await this.flush();
+      } catch (e) {
+        report('the last audit records could not be written to the store.', e);
+      }
+      this.unlock();
+      if (this.wasm && this.engine && this.engine.alive) this.wasm.free();
       else forget(this.wasm);
       this.wasm = null;
-      this.snapshot.fill(0);
       if (typeof this.store.close === 'function') await this.store.close();
     });
     this.tail = done.then(() => {}, () => {});
@@ -256,6 +566,14 @@ function reportHandlerError(type, err) {
   } catch {
     // no console: nothing more to do
   }
+}
+
+function passphraseOf(options, what) {
+  const passphrase = options && typeof options === 'object' ? options.passphrase : undefined;
+  if (typeof passphrase !== 'string' || passphrase === '') {
+    return new KmsError('ValidationException', `${what} needs { passphrase }, a non-empty string.`);
+  }
+  return passphrase;
 }
 
 function closedError() {
@@ -335,35 +653,54 @@ export class Kms {
   createEndpoint(request) {
     const core = this[CORE];
     const { caller } = this[CONTEXT];
-    return core.enqueue(async () => {
+    return core.run((wasm) => {
       const req = toWasmRequest(request);
-      const nowMs = clockMillis(core.now());
-      return fromWasmResponse(await core.runNow((wasm) => wasm.createEndpoint(caller, nowMs, req), { commit: true }));
-    });
+      return fromWasmResponse(wasm.createEndpoint(caller, clockMillis(core.now()), req));
+    }, { commit: true });
   }
 
   /** The CloudTrail-style audit records, oldest first, optionally of one key (`KeyId`) and a time range (`StartTime`, `EndTime`). */
   auditLog(filter) {
-    const core = this[CORE];
-    return core.enqueue(async () => {
-      const req = toWasmRequest(filter);
-      return core.runNow((wasm) => wasm.auditLog(req));
-    });
+    return this[CORE].run((wasm) => wasm.auditLog(toWasmRequest(filter)), { fullAudit: true });
   }
 
   /** Verifies the audit log's hash chain: `{ valid, firstInvalidIndex }` (`null` when valid). */
   verifyAuditLog() {
-    return this[CORE].raw((wasm) => wasm.verifyAuditLog());
+    return this[CORE].run((wasm) => wasm.verifyAuditLog(), { fullAudit: true });
   }
 
   /** Usage and an estimated bill for a calendar month: `{ month: 'YYYY-MM', prices? }`. */
   usage(request) {
     const core = this[CORE];
-    return core.enqueue(async () => {
+    return core.run((wasm) => {
       const req = toWasmRequest(request);
-      const nowMs = clockMillis(core.now());
-      return core.runNow((wasm) => wasm.usage(nowMs, req));
-    });
+      return wasm.usage(clockMillis(core.now()), req);
+    }, { fullAudit: true });
+  }
+
+  /**
+   * The whole state — keys and their material, aliases, tags, policies,
+   * grants, schedules — and the audit log, sealed under `passphrase`
+   * (Argon2id, AES-256-GCM) into one versioned, authenticated blob.
+   */
+  exportBackup(options) {
+    const passphrase = passphraseOf(options, 'exportBackup');
+    if (passphrase instanceof KmsError) return Promise.reject(passphrase);
+    return this[CORE].exportBackup(passphrase);
+  }
+
+  /**
+   * Fills an empty KMS (and its store) with a backup made by exportBackup.
+   * A wrong passphrase or a backup altered in any byte rejects with
+   * KMSInvalidStoreException, and a KMS that holds any key rejects with
+   * KMSInvalidStateException; either way nothing is restored.
+   */
+  restoreBackup(backup, options) {
+    const bytes = asBytes(backup);
+    if (!bytes) return Promise.reject(new KmsError('ValidationException', 'restoreBackup needs the backup bytes (a Uint8Array).'));
+    const passphrase = passphraseOf(options, 'restoreBackup');
+    if (passphrase instanceof KmsError) return Promise.reject(passphrase);
+    return this[CORE].restoreBackup(bytes, passphrase);
   }
 
   /**
@@ -395,7 +732,7 @@ export class Kms {
 
   /** @internal Panics inside the wasm on purpose, to test recovery. Rejects with KMSInternalException. */
   __trapForTesting() {
-    return this[CORE].raw((wasm) => wasm.__trapForTesting());
+    return this[CORE].run((wasm) => wasm.__trapForTesting());
   }
 
   /** @internal How many times this KMS moved to a fresh wasm instance. */
@@ -415,13 +752,6 @@ for (const op of OPERATIONS) {
     },
   }[lowerCamel(op)];
   Object.defineProperty(Kms.prototype, lowerCamel(op), { value: method, writable: true, configurable: true });
-}
-
-function checkStore(store) {
-  if (!store || typeof store.load !== 'function' || typeof store.save !== 'function') {
-    throw new KmsError('ValidationException', 'options.store must have load() and save(bytes) methods, like memoryStore().');
-  }
-  return store;
 }
 
 /**
@@ -449,24 +779,40 @@ export async function createKmsWith(engines, options = {}) {
   const grantPropagationMs = Math.round(grantPropagationSeconds * 1000);
   const now = options.now ?? (() => new Date());
   if (typeof now !== 'function') throw new KmsError('ValidationException', 'now must be a function returning a Date.');
-  const store = checkStore(options.store ?? memoryStore());
+  const store = adoptStore(options.store ?? memoryStore());
 
-  const engine = await engines.live();
-  const loaded = await store.load();
-  let wasm;
+  await engines.live(); // compile and start the wasm first: a bad URL fails before the store is touched
+  await store.open({
+    async deriveKey(passphrase, salt) {
+      const live = await engines.live();
+      try {
+        return live.glue.WasmKms.deriveKey(passphrase, salt);
+      } catch (e) {
+        throw toKmsError(e);
+      }
+    },
+  });
+  const core = new Core({ engines, accountId, region, grantPropagationMs, now, store });
   try {
-    if (loaded === null || loaded === undefined) {
-      wasm = new engine.glue.WasmKms(accountId, region, grantPropagationMs);
-    } else {
-      const bytes = asBytes(loaded);
-      if (!bytes) throw new KmsError('ValidationException', 'The store returned something other than bytes.');
-      wasm = engine.glue.WasmKms.restore(accountId, region, grantPropagationMs, bytes);
+    const head = await store.lock();
+    core.leased = store.shared;
+    core.leaseStart = Date.now();
+    await core.reload(head);
+    if (head.seq === 0 && core.durableAudit) {
+      // A new durable store: its first copy, before any audit record is written.
+      core.generation = -1;
+      await core.commit();
     }
   } catch (e) {
+    core.unlock();
+    try {
+      await store.close();
+    } catch {
+      // the first error is the one to report
+    }
     throw toKmsError(e);
   }
-  adopt(engine, wasm);
-  const core = new Core({ engines, engine, wasm, accountId, region, grantPropagationMs, now, store });
+  await core.settle();
   return new Kms(core, { caller, endpoint: undefined, service: undefined });
 }
 

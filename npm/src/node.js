@@ -7,7 +7,9 @@ import { createEngines } from './engine.js';
 import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
 
 export { KmsError } from './errors.js';
-export { memoryStore } from './store.js';
+export { memoryStore } from './stores/memory.js';
+export { fileStore } from './stores/file.js';
+export { indexedDbStore } from './stores/indexeddb.js';
 
 let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
 /** @type {WebAssembly.Module | null} */
