@@ -15,7 +15,8 @@
 //   0 "KMSF" | 4 version 1 | 5 key mode (1 root key, 2 passphrase) | 6 0 0
 //   8 generation u64 | 16 Argon2id salt [16] | 32 key id [8]
 //   40 audit.log length at this commit u64 | 48 body length u32
-//   52 body: the snapshot sealed by the wasm under the root key ("KMSS")
+//   52 frame length u32 | 56 body: the snapshot sealed by the wasm under
+//   the root key ("KMSS") | then this commit's audit frame (see below)
 //   then HMAC-SHA-256(mac key, everything before) [32]
 //   then SHA-256(everything before) [32]
 // The plain SHA-256 tells a damaged copy (a flipped bit, a torn write) from
@@ -27,13 +28,15 @@
 //   20 body length u32 | 24 body: nonce [12] || AES-256-GCM(audit key,
 //   aad = bytes 0..24, JSON array of the records) | then SHA-256 [32]
 // A frame belongs to the generation it was written with: a commit appends
-// its frame (tagged with the new generation) and fsyncs it before the new
-// state copy is renamed into place, so on open a frame tagged with a
-// generation newer than the current state is the remnant of a commit that
-// never happened, and is cut off.
+// its frame (tagged with the new generation) before the new state copy is
+// renamed into place, so on open a frame tagged with a generation newer
+// than the current state is the remnant of a commit that never happened,
+// and is cut off. The state copy also carries its commit's frame, so the
+// append needs no fsync of its own: if audit.log lost it (power loss), it
+// is written again from the copy on open.
 //
-// Commit: append the audit frame, fsync; write state.N.tmp, fsync, rename
-// over state.N, fsync the directory. A kill at any instant leaves the state
+// Commit: append the audit frame; write state.N.tmp, fsync, rename over
+// state.N, fsync the directory. A kill at any instant leaves the state
 // before or after the commit. Keys: HKDF-SHA-256 of the root key for the
 // key id, the header MAC and the audit frames (the wasm seals the body with
 // the root key itself).
@@ -54,7 +57,7 @@ import { storeError, warn } from './spi.js';
 const STATE_MAGIC = Buffer.from('KMSF');
 const AUDIT_MAGIC = Buffer.from('KMSA');
 const VERSION = 1;
-const STATE_HEADER = 52;
+const STATE_HEADER = 56;
 const AUDIT_HEADER = 24;
 const DIGEST = 32;
 const MODE_KEY = 1;
@@ -305,7 +308,9 @@ function parseCopy(bytes) {
   if (!bytes.subarray(0, 4).equals(STATE_MAGIC)) return { damaged: 'it is not a kms-wasm state file' };
   if (bytes[4] !== VERSION) return { damaged: `it has an unknown format version ${bytes[4]}` };
   const bodyLen = bytes.readUInt32BE(48);
-  if (STATE_HEADER + bodyLen + 2 * DIGEST !== bytes.length) return { damaged: 'its length does not match its header' };
+  const frameLen = bytes.readUInt32BE(52);
+  const signedLen = STATE_HEADER + bodyLen + frameLen;
+  if (signedLen + 2 * DIGEST !== bytes.length) return { damaged: 'its length does not match its header' };
   return {
     mode: bytes[5],
     generation: u64(bytes, 8),
@@ -313,9 +318,10 @@ function parseCopy(bytes) {
     keyId: bytes.subarray(32, 40),
     auditEnd: u64(bytes, 40),
     body: bytes.subarray(STATE_HEADER, STATE_HEADER + bodyLen),
+    frame: bytes.subarray(STATE_HEADER + bodyLen, signedLen),
     macOk: (macKey) => timingSafeEqual(
-      createHmac('sha256', macKey).update(bytes.subarray(0, STATE_HEADER + bodyLen)).digest(),
-      bytes.subarray(STATE_HEADER + bodyLen, end),
+      createHmac('sha256', macKey).update(bytes.subarray(0, signedLen)).digest(),
+      bytes.subarray(signedLen, end),
     ),
   };
 }
@@ -565,7 +571,8 @@ class FileStore {
       this.frames = [];
       this.records = 0;
       this.auditEnd = 0;
-      if (best.auditEnd > 0) this.warnOnce(`audit-missing:${best.generation}`, `${this.auditPath} is missing: the audit log of this store (${best.auditEnd} bytes at generation ${best.generation}) is lost.`);
+      if (best.auditEnd > best.frame.length) this.warnOnce(`audit-missing:${best.generation}`, `${this.auditPath} is missing: the audit log of this store (${best.auditEnd} bytes at generation ${best.generation}) is lost.`);
+      if (trustTail && best.frame.length > 0) this.repairFrame(best);
       return;
     }
     let fd = this.auditHandle();
@@ -637,9 +644,41 @@ class FileStore {
       ftruncateSync(fd, cut);
       fsyncSync(fd);
     }
+    if (trustTail && best.frame.length > 0) this.repairFrame(best);
     if (trustTail && this.auditEnd < best.auditEnd) {
       this.warnOnce(`audit-short:${best.generation}`, `${this.auditPath} is shorter than generation ${best.generation} recorded (${this.auditEnd} < ${best.auditEnd} bytes): audit records were lost or removed.`);
     }
+  }
+
+  /**
+   * The current copy's own audit frame must be in audit.log where the copy
+   * says (its append is not fsynced): after a power loss it is written again.
+   */
+  repairFrame(best) {
+    const at = best.auditEnd - best.frame.length;
+    let there;
+    for (let i = this.frames.length - 1; i >= 0 && this.frames[i].offset >= at; i--) {
+      if (this.frames[i].offset === at) there = this.frames[i];
+    }
+    if (there && there.total === best.frame.length) {
+      const b = Buffer.alloc(there.total);
+      readSync(this.auditHandle(), b, 0, there.total, at);
+      if (b.equals(best.frame)) return;
+    }
+    if (this.frames.some((f) => f.offset > at) || this.auditEnd > at) {
+      this.warnOnce(`frame-mismatch:${best.generation}`, `${this.auditPath} does not hold the audit records of generation ${best.generation} where its state copy says; they are appended again.`);
+    } else if (this.auditEnd < at) {
+      this.warnOnce(`frame-gap:${best.generation}`, `${this.auditPath} lost ${at - this.auditEnd} bytes of audit records before generation ${best.generation} (power loss?); the records of that generation are written again from its state copy.`);
+    }
+    const tag = u64(best.frame, 8);
+    const count = best.frame.readUInt32BE(16);
+    const fd = this.auditHandle();
+    if (fstatSync(fd).size !== this.auditEnd) ftruncateSync(fd, this.auditEnd);
+    writeAll(fd, best.frame);
+    fsyncSync(fd);
+    this.frames.push({ offset: this.auditEnd, total: best.frame.length, tag, count });
+    this.records += count;
+    this.auditEnd += best.frame.length;
   }
 
   async lock() {
@@ -712,9 +751,8 @@ class FileStore {
   }
 
   /** Appends a frame after the last intact one (cutting off anything after it). */
-  appendFrame(tag, audit, count, sync) {
+  appendFrame(tag, bytes, count, sync) {
     const fd = this.auditHandle();
-    const bytes = this.frameBytes(tag, audit, count);
     if (fstatSync(fd).size !== this.auditEnd) ftruncateSync(fd, this.auditEnd);
     writeAll(fd, bytes); // O_APPEND: at the end
     if (sync) fsyncSync(fd);
@@ -723,7 +761,7 @@ class FileStore {
     this.auditEnd += bytes.length;
   }
 
-  stateBytes(generation, body) {
+  stateBytes(generation, body, frame) {
     const header = Buffer.alloc(STATE_HEADER);
     STATE_MAGIC.copy(header, 0);
     header[4] = VERSION;
@@ -734,8 +772,9 @@ class FileStore {
     header.writeBigUInt64BE(BigInt(this.auditEnd), 40);
     if (body.length > MAX_BODY) throw new KmsError('LimitExceededException', 'The state is too large for the file store.');
     header.writeUInt32BE(body.length, 48);
-    const mac = createHmac('sha256', this.macKey).update(header).update(body).digest();
-    const withoutDigest = Buffer.concat([header, body, mac]);
+    header.writeUInt32BE(frame.length, 52);
+    const mac = createHmac('sha256', this.macKey).update(header).update(body).update(frame).digest();
+    const withoutDigest = Buffer.concat([header, body, frame, mac]);
     return Buffer.concat([withoutDigest, sha256(withoutDigest)]);
   }
 
@@ -757,12 +796,15 @@ class FileStore {
           this.records = count;
           this.auditEnd = bytes.length;
         }
-      } else if (audit && count) {
-        this.appendFrame(generation, audit, count, true);
+      }
+      let frame = Buffer.alloc(0);
+      if (!reset && audit && count) {
+        frame = this.frameBytes(generation, audit, count);
+        this.appendFrame(generation, frame, count, false);
       }
       const slot = this.slot === 0 ? 1 : 0;
       const body = Buffer.from(state ?? this.current);
-      writeAtomic(this.dir, this.statePaths[slot], this.stateBytes(generation, body));
+      writeAtomic(this.dir, this.statePaths[slot], this.stateBytes(generation, body, frame));
       this.seq = generation;
       this.slot = slot;
       this.current = body;
@@ -783,7 +825,7 @@ class FileStore {
   append({ audit, count }) {
     if (!this.mutex.held) throw new KmsError('KMSInternalException', 'The file store is written without its lock (a bug in kms-wasm).');
     if (audit && count) {
-      this.appendFrame(this.seq, audit, count, false);
+      this.appendFrame(this.seq, this.frameBytes(this.seq, audit, count), count, false);
       this.fingerprint = this.fingerprintNow();
     }
     return this.head();
