@@ -64,7 +64,7 @@ cp -r "$HERE/suite" "$HERE/node" "$HERE/browser" "$APP/"
 status=0
 rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json"
 say "Node $(node --version): node --test"
-node_files=(node/suite.test.mjs node/node-only.test.mjs node/esdk.test.mjs)
+mapfile -t node_files < <(cd "$APP" && ls node/*.test.mjs)
 name_pattern=()
 [ -n "${PKG_TESTS_GREP:-}" ] && name_pattern=(--test-name-pattern "$PKG_TESTS_GREP")
 (cd "$APP" && node --test "${name_pattern[@]}" \
