@@ -108,7 +108,7 @@ class IndexedDbStore {
     this.nextFrame = 0;
     this.records = 0;
     this.copy = null;
-    this.known = null;
+    this.metaMark = null;
     if (typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(this.databaseName);
       this.channel.onmessage = () => {
@@ -137,7 +137,7 @@ class IndexedDbStore {
           w.objectStore('keys').put(this.key, 'root');
           await finished(w);
         }
-        this.known = this.head();
+        this.metaMark = '0:0';
       } else {
         if (!key) {
           throw storeError(`The IndexedDB database ${this.databaseName} holds a KMS state but its key is gone (the 'keys' record was deleted); the state cannot be opened. Restore it from a backup.`);
@@ -211,7 +211,7 @@ class IndexedDbStore {
     this.slot = this.copy.slot;
     this.nextFrame = m ? m.nextFrame : 0;
     this.records = m ? m.records : 0;
-    this.known = this.head();
+    this.metaMark = m ? `${m.seq}:${m.nextFrame}` : '0:0';
   }
 
   async lock() {
@@ -220,7 +220,7 @@ class IndexedDbStore {
       const tx = this.db.transaction(['meta'], 'readonly');
       const meta = await request(tx.objectStore('meta').get('head'));
       const now = meta ? `${meta.seq}:${meta.nextFrame}` : '0:0';
-      if (now !== this.known.mark) await this.scan(meta);
+      if (now !== this.metaMark) await this.scan(meta);
     } catch (e) {
       this.release();
       throw e;
@@ -337,7 +337,7 @@ class IndexedDbStore {
     this.candidates = [this.copy];
     this.nextFrame = nextFrame;
     this.records = records;
-    this.known = this.head();
+    this.metaMark = `${generation}:${nextFrame}`;
     this.announce();
     return this.head();
   }
@@ -353,7 +353,7 @@ class IndexedDbStore {
     await finished(tx);
     this.nextFrame = frameNo + 1;
     this.records += count;
-    this.known = this.head();
+    this.metaMark = `${this.seq}:${this.nextFrame}`;
     this.announce();
     return this.head();
   }
