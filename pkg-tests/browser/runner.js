@@ -1,6 +1,10 @@
 // The in-page runner: runs the portable suite one test at a time, shows the
 // results, and reports each to Playwright through window.__kmsReport.
-import { suites } from '../suite/index.js';
+import { suites as portable } from '../suite/index.js';
+import idb from './idb-suite.js';
+
+// The portable suite, then the browser-only one.
+const suites = [...portable, idb];
 
 export async function run() {
   const list = document.getElementById('results');

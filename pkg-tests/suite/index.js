@@ -7,5 +7,7 @@ import errors from './errors.js';
 import client from './client.js';
 import access from './access.js';
 import auditEvents from './audit-events.js';
+import importMaterial from './import.js';
+import backup from './backup.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup];
