@@ -62,7 +62,7 @@ cp -r "$HERE/suite" "$HERE/node" "$HERE/browser" "$APP/"
 
 # 3. Node.
 status=0
-rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json"
+rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json" "$WORK/browser-idb-counts.json"
 say "Node $(node --version): node --test"
 mapfile -t node_files < <(cd "$APP" && ls node/*.test.mjs)
 name_pattern=()
@@ -86,14 +86,16 @@ elif [ ! -x "$CHROMIUM" ]; then
 else
   say "Chromium: running the suite in a page"
   (cd "$APP" && node browser/run.mjs "$APP" "$WORK/browser-counts.json") || status=1
+  say "Chromium: IndexedDB across tabs, reloads and browser restarts"
+  (cd "$APP" && node browser/idb-run.mjs "$APP" "$WORK/browser-idb-counts.json") || status=1
 fi
 
 # 5. One closing line for both runs.
 count() { # file key
   if [ -f "$1" ]; then node -p "JSON.parse(require('fs').readFileSync('$1','utf8')).$2 || 0"; else echo 0; fi
 }
-passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) ))
-failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) ))
+passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) + $(count "$WORK/browser-idb-counts.json" passed) ))
+failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) + $(count "$WORK/browser-idb-counts.json" failed) ))
 skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a runner failed without counting a test (it crashed or found nothing)

@@ -75,7 +75,7 @@ export async function serve(root) {
         return;
       }
       let body = await readFile(file);
-      if (path === '/browser/index.html') body = Buffer.from(body.toString('utf8').replace('__KMS_WASM_ENTRY__', entryUrl));
+      if (path.startsWith('/browser/') && path.endsWith('.html')) body = Buffer.from(body.toString('utf8').replace('__KMS_WASM_ENTRY__', entryUrl));
       const type = TYPES[file.endsWith('.d.ts') ? '.d.ts' : extname(file)] || 'application/octet-stream';
       res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     } catch (err) {
