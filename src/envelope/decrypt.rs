@@ -405,9 +405,8 @@ impl Decryptor {
             if rest.is_empty() {
                 return Ok(used);
             }
-            if self.unit.capacity() < need {
-                self.unit.reserve_exact(need - self.unit.len());
-            }
+            // The buffer grows only with bytes actually received, so a header
+            // announcing a huge frame costs nothing until its bytes arrive.
             let take = (need - self.unit.len()).min(rest.len());
             self.unit.extend_from_slice(rest.get(..take).unwrap_or_default());
             used += take;
