@@ -368,7 +368,8 @@ class Core {
   call(operation, ctx, request) {
     return this.enqueue(async () => {
       const req = toWasmRequest(request);
-      await this.begin();
+      // The common case (memory store, live instance) takes no extra turn of the event loop.
+      if (this.store.shared || !this.wasm || !this.engine.alive) await this.begin();
       try {
         const nowMs = clockMillis(this.now());
         let response;
@@ -398,7 +399,7 @@ class Core {
         if (refused) throw refused;
         return fromWasmResponse(response);
       } finally {
-        await this.settle();
+        if (this.leased) await this.settle();
       }
     });
   }
