@@ -28,9 +28,13 @@
 //                       (default: src/audit.rs DEFAULT_RETENTION + 1,000)
 //   KMS_WASM_PACKAGE    a package directory to benchmark instead of the
 //                       installed one / npm/
+//   BENCH_ONLY=stores   only the commit cost of the durable stores
+//   BENCH_SKIP_STORES=1 everything but that
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readFileSync, existsSync, readdirSync, statSync, realpathSync } from 'node:fs';
+import {
+  readFileSync, existsSync, readdirSync, statSync, realpathSync, mkdtempSync, mkdirSync, symlinkSync, cpSync, rmSync,
+} from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import zlib from 'node:zlib';
@@ -402,6 +406,169 @@ async function measurePolicyCost({ kmsPkg, glueProto, payloadU8 }) {
 }
 
 // ---------------------------------------------------------------------------
+// Commit cost of the durable stores
+// ---------------------------------------------------------------------------
+
+/**
+ * The loop of one store slice: `createAlias` (a new key every 50 aliases,
+ * AWS's per-key limit; that createKey counts as an op) or `encrypt` of 32
+ * bytes, awaited one at a time. Same loop as bench/browser/store-bench.js.
+ */
+async function storeLoop(kms, op, seconds) {
+  let KeyId = (await kms.createKey({})).KeyMetadata.KeyId;
+  const plaintext = new Uint8Array(32).fill(1);
+  let i = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let t;
+  do {
+    for (let b = 0; b < BATCH; b++, i++) {
+      if (op === 'encrypt') await kms.encrypt({ KeyId, Plaintext: plaintext });
+      else if (i % 50 === 49) KeyId = (await kms.createKey({})).KeyMetadata.KeyId;
+      else await kms.createAlias({ AliasName: `alias/b${i}`, TargetKeyId: KeyId });
+    }
+    t = performance.now();
+  } while (t < end);
+  return (i * 1000) / (t - t0);
+}
+
+/** Chromium through playwright-core (installed by pkg-tests/run.sh), or why not. */
+async function chromiumFor(located) {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) return { why: `${executablePath} is missing` };
+  let chromium;
+  for (const from of [path.join(PKG_TESTS, '.work', 'app'), PKG_TESTS]) {
+    const dir = path.join(from, 'node_modules', 'playwright-core');
+    if (!existsSync(dir)) continue;
+    ({ chromium } = await import(pathToFileURL(path.join(dir, 'index.mjs')).href));
+    break;
+  }
+  if (!chromium) return { why: 'playwright-core is not installed (run `bash pkg-tests/run.sh` once)' };
+  // A site root holding the package as node_modules/kms-wasm and the page.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'kms-wasm-bench-site-'));
+  mkdirSync(path.join(root, 'node_modules'));
+  symlinkSync(located.dir, path.join(root, 'node_modules', 'kms-wasm'), 'dir');
+  cpSync(path.join(HERE, 'browser'), path.join(root, 'browser'), { recursive: true });
+  const { serve } = await import(pathToFileURL(path.join(PKG_TESTS, 'browser', 'serve.mjs')).href);
+  const { server, url } = await serve(root);
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'kms-wasm-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  await page.goto(`${url}browser/store-bench.html`);
+  await page.waitForFunction(() => window.storeBench || window.storeBenchError, null, { timeout: 60_000 });
+  const err = await page.evaluate(() => window.storeBenchError);
+  const close = async () => {
+    await context.close().catch(() => {});
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+  };
+  if (err) {
+    await close();
+    return { why: `the bench page did not load: ${err}` };
+  }
+  return {
+    version: context.browser()?.version?.() ?? 'Chromium',
+    measure: (kind, op, seconds) => page.evaluate(([k, o, sec]) => window.storeBench.measure(k, o, sec), [kind, op, seconds]),
+    close,
+  };
+}
+
+/**
+ * createAlias and encrypt on the file store (Node) and the IndexedDB store
+ * (Chromium), as ratios to the memory store of the same runtime. Each slice
+ * on a new KMS and a new store.
+ */
+async function measureStoreCost({ kmsPkg, located }) {
+  if (typeof kmsPkg.fileStore !== 'function') {
+    console.log('\nStore commit cost: skipped (this package has no fileStore)');
+    return [];
+  }
+  const rootKey = new Uint8Array(32).fill(9);
+  const OPS = ['createAlias', 'encrypt'];
+  const cases = [];
+  for (const [runtime, kind] of [['Node', 'memory'], ['Node', 'file'], ['Chromium', 'memory'], ['Chromium', 'indexeddb']]) {
+    for (const op of OPS) cases.push({ runtime, kind, op, samples: [] });
+  }
+  let browser = null;
+  try {
+    browser = await chromiumFor(located);
+  } catch (e) {
+    browser = { why: String(e.message || e) };
+  }
+  const run = async (c, seconds) => {
+    if (c.runtime === 'Chromium') return browser.measure(c.kind, c.op, seconds);
+    const dir = c.kind === 'file' ? mkdtempSync(path.join(os.tmpdir(), 'kms-wasm-bench-store-')) : null;
+    const kms = await kmsPkg.createKms({ store: dir ? kmsPkg.fileStore(path.join(dir, 'kms'), { rootKey }) : kmsPkg.memoryStore() });
+    try {
+      return await storeLoop(kms, c.op, seconds);
+    } finally {
+      await kms.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const live = cases.filter((c) => c.runtime === 'Node' || !browser.why);
+  console.log(`\nStore commit cost: measuring ${live.length} cases, each slice on a new KMS and store (≈ ${Math.round(live.length * (ROUNDS * SLICE_S + WARMUP_S))} s)` +
+    `${browser.why ? `; Chromium skipped: ${browser.why}` : ` in Node and ${browser.version}`}…`);
+  try {
+    for (const c of live) await run(c, WARMUP_S);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of live) c.samples.push(await run(c, SLICE_S));
+      process.stdout.write(`  round ${r + 1}/${ROUNDS} done\n`);
+    }
+  } finally {
+    if (browser.close) await browser.close();
+  }
+  for (const c of live) {
+    c.med = median(c.samples);
+    c.spread = (Math.max(...c.samples) - Math.min(...c.samples)) / c.med;
+  }
+  const find = (runtime, kind, op) => cases.find((c) => c.runtime === runtime && c.kind === kind && c.op === op);
+  const dash = '–';
+  const rows = [];
+  const names = { memory: 'memoryStore()', file: 'fileStore(path, { rootKey })', indexeddb: 'indexedDbStore(name)' };
+  for (const [runtime, kind] of [['Node', 'memory'], ['Node', 'file'], ['Chromium', 'memory'], ['Chromium', 'indexeddb']]) {
+    const row = [`${runtime}: ${names[kind]}`];
+    for (const op of OPS) {
+      const c = find(runtime, kind, op);
+      const base = find(runtime, 'memory', op);
+      if (c.med === undefined) {
+        row.push(dash, dash);
+        continue;
+      }
+      row.push(`${int(c.med)} ±${Math.round(c.spread * 100)}%`, `${(c.med / base.med).toFixed(3)} (${us(c.med)} µs/op)`);
+    }
+    rows.push(row);
+  }
+  console.log('\nStore commit cost (ops/s, median; ratio to the memory store of the same runtime)\n');
+  console.log(table(['store', 'createAlias', 'ratio', 'encrypt 32 B', 'ratio'], rows, [false, true, true, true, true]));
+  console.log(
+    '\n  createAlias   a mutating call: it resolves after its commit (file: audit frame appended, state copy written, fsync, rename,' +
+      '\n                fsync of the directory; IndexedDB: one readwrite transaction with strict durability); a new key every 50 aliases' +
+      '\n  encrypt       a read-only call: no commit; its audit record is written in a batch (every 256 records or 20 ms, and when idle)' +
+      '\n  memory        the plain snapshot kept in memory (no audit persistence), the default\n',
+  );
+  const lines = [];
+  const f = find('Node', 'file', 'createAlias');
+  const fe = find('Node', 'file', 'encrypt');
+  if (f.med !== undefined) {
+    lines.push(`  file store: createAlias ${int(f.med)} ops/s = ${(f.med / find('Node', 'memory', 'createAlias').med).toFixed(3)}× memory; encrypt ${int(fe.med)} ops/s = ${(fe.med / find('Node', 'memory', 'encrypt').med).toFixed(3)}× memory`);
+  }
+  const i = find('Chromium', 'indexeddb', 'createAlias');
+  const ie = find('Chromium', 'indexeddb', 'encrypt');
+  if (i.med !== undefined) {
+    lines.push(`  IndexedDB store: createAlias ${int(i.med)} ops/s = ${(i.med / find('Chromium', 'memory', 'createAlias').med).toFixed(3)}× memory; encrypt ${int(ie.med)} ops/s = ${(ie.med / find('Chromium', 'memory', 'encrypt').med).toFixed(3)}× memory`);
+  } else {
+    lines.push(`  IndexedDB store: not measured (${browser.why})`);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 
@@ -417,6 +584,11 @@ async function main() {
 
   console.log(`kms-wasm benchmark — ${entry.name}@${entry.version} from ${located.how}`);
   for (const n of located.notes) console.log(`note: ${n}`);
+  if (process.env.BENCH_ONLY === 'stores') {
+    for (const line of await measureStoreCost({ kmsPkg, located })) console.log(line);
+    console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
+    return;
+  }
   const cpus = os.cpus();
   console.log(
     `Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model?.trim() ?? 'cpu'}; ` +
@@ -738,6 +910,9 @@ async function main() {
     policyLines = await measurePolicyCost({ kmsPkg, glueProto, payloadU8 });
   }
 
+  // --- commit cost of the durable stores ----------------------------------------
+  const storeLines = process.env.BENCH_SKIP_STORES === '1' ? [] : await measureStoreCost({ kmsPkg, located });
+
   // --- the issue's expectations (informational, never fail) --------------------
   const encOverhead = enc4k.raw / enc4k.api - 1;
   const dkMin = Math.min(ops[0].med.api, ops[1].med.api);
@@ -751,6 +926,8 @@ async function main() {
       `${encFresh < 0.25 ? 'met' : 'NOT met'} / ${dkFresh >= 1e5 ? 'met' : 'NOT met'})`);
   }
   for (const line of policyLines) console.log(line);
+  if (storeLines.length) console.log('  commit cost of the durable stores (ratio to the memory store):');
+  for (const line of storeLines) console.log(line);
 
   if (typeof cipher.free === 'function') cipher.free();
   await kms.close?.();
