@@ -256,6 +256,37 @@ export default suite('indexedDB store (in one page)', (test) => {
     }
   });
 
+  test('a wasm trap on an IndexedDB store recovers from the store', async () => {
+    const name = fresh('trap');
+    try {
+      const kms = await createKms({ store: indexedDbStore(name) });
+      const { KeyMetadata } = await kms.createKey({ Description: 'survivor' });
+      const { CiphertextBlob } = await kms.encrypt({ KeyId: KeyMetadata.KeyId, Plaintext: utf8('before the trap') });
+      await rejects(kms.__trapForTesting(), 'KMSInternalException');
+      equal(text((await kms.decrypt({ CiphertextBlob })).Plaintext), 'before the trap');
+      await kms.createAlias({ AliasName: 'alias/after-trap', TargetKeyId: KeyMetadata.KeyId });
+      deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+      const again = await createKms({ store: indexedDbStore(name) });
+      equal((await again.describeKey({ KeyId: 'alias/after-trap' })).KeyMetadata.Description, 'survivor');
+      deepEqual(await again.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await again.close();
+    } finally {
+      await drop(name);
+    }
+  });
+
+  test('fileStore needs Node: in a browser it throws ValidationException', async () => {
+    const { fileStore } = await import('kms-wasm');
+    let err = null;
+    try {
+      fileStore('/tmp/x');
+    } catch (e) {
+      err = e;
+    }
+    isAwsError(err, 'ValidationException');
+  });
+
   test('restoreBackup fills an empty IndexedDB store', async () => {
     const source = await createKms();
     const { KeyMetadata } = await source.createKey({ Description: 'from a backup' });

@@ -399,6 +399,39 @@ describe('file store', () => {
     }
   });
 
+  test('a wasm trap on a file store recovers from the store; the log stays one valid chain', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let kms = await createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) });
+      const { KeyMetadata } = await kms.createKey({ Description: 'survivor' });
+      await kms.createAlias({ AliasName: 'alias/survivor', TargetKeyId: KeyMetadata.KeyId });
+      const { CiphertextBlob } = await kms.encrypt({ KeyId: 'alias/survivor', Plaintext: utf8('before the trap') });
+      const recoveries = kms.__recoveries;
+      await assert.rejects(kms.__trapForTesting(), { name: 'KMSInternalException' });
+      assert.equal(kms.__recoveries, recoveries + 1);
+      assert.equal(new TextDecoder().decode((await kms.decrypt({ CiphertextBlob })).Plaintext), 'before the trap');
+      await kms.tagResource({ KeyId: KeyMetadata.KeyId, Tags: [{ TagKey: 'after', TagValue: 'trap' }] });
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+      kms = await createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) });
+      const names = (await kms.auditLog()).map((r) => r.eventName);
+      assert.deepEqual(names.slice(0, 2), ['CreateKey', 'CreateAlias'], 'committed records survive');
+      assert.equal(names.at(-1), 'TagResource');
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      assert.equal((await kms.listResourceTags({ KeyId: KeyMetadata.KeyId })).Tags.length, 1);
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('indexedDbStore needs a browser: in Node it fails clearly', async () => {
+    const { indexedDbStore } = await import('kms-wasm');
+    await assert.rejects(createKms({ store: indexedDbStore('node') }), storeError(/needs IndexedDB/));
+    assert.throws(() => indexedDbStore(''), { name: 'ValidationException' });
+  });
+
   test('the store directory and its files are private to the user', async () => {
     const { dir, cleanup } = tempDir();
     try {
