@@ -741,9 +741,27 @@ export interface Kms {
   off(detailType: string, handler: (event: any) => unknown): this;
 
   /**
+   * The whole state — keys and their material, aliases, tags, policies,
+   * grants, endpoints, schedules — and the audit log (the records in
+   * memory, up to 10,000), sealed under a passphrase (Argon2id, then
+   * AES-256-GCM) into one versioned, authenticated blob.
+   */
+  exportBackup(options: BackupOptions): Promise<Uint8Array>;
+
+  /**
+   * Fills an empty KMS and its store with a backup made by `exportBackup`:
+   * its state, and its audit log in place of the store's. A wrong
+   * passphrase or a backup altered in any byte rejects with
+   * `KMSInvalidStoreException`, a KMS holding any key with
+   * `KMSInvalidStateException`; either way nothing is restored.
+   */
+  restoreBackup(backup: Uint8Array, options: BackupOptions): Promise<void>;
+
+  /**
    * Releases the wasm instance's KMS and closes the store, after the calls
-   * already made. Later calls (on this KMS and all its views) reject with a
-   * `KmsError` named `KmsClosedException`.
+   * already made (audit records still waiting are written first). Later
+   * calls (on this KMS and all its views) reject with a `KmsError` named
+   * `KmsClosedException`.
    */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -754,18 +772,89 @@ export interface Kms {
   readonly __recoveries: number;
 }
 
+/** What a store's head is: `seq` counts commits, `mark` changes with every write by anyone. */
+export interface StoreHead {
+  seq: number;
+  mark: string;
+  /** Audit records the store holds. */
+  records: number;
+}
+
 /**
- * Where a KMS keeps its state: the latest snapshot (an opaque, versioned
- * byte string holding the key material). Each method may return a promise;
- * `save` must have durably stored the bytes when it resolves.
+ * Where a KMS keeps its state and its audit log: `memoryStore()`,
+ * `fileStore(path)` (Node) or `indexedDbStore(name)` (browsers). createKms
+ * opens it; the client talks to it only through these members (see
+ * `src/stores/spi.js`), so other stores can implement them too. Each method
+ * may return a promise.
  */
 export interface KmsStore {
+  readonly kind: 'memory' | 'file' | 'indexeddb' | 'custom' | (string & {});
+  /** Other processes or tabs may write it: the client locks it around its work and reloads what changed. */
+  readonly shared: boolean;
+  /** 'plain': the client hands over the plain snapshot (the store seals it, or keeps it in memory); 'sealed': sealed by the wasm under `rootKey`. */
+  readonly form: 'plain' | 'sealed';
+  /** 'commit': audit records are persisted with every commit and in batches between; 'none': the log lives in the wasm only. */
+  readonly auditPolicy: 'commit' | 'none';
+  /** Problems found and recovered from (a damaged copy, a damaged audit frame...), also printed with `console.warn`. */
+  readonly warnings: string[];
+  /**
+   * Calls `listener` when another process or tab committed to the store (a
+   * hint: the KMS checks the store before each call anyway). Returns a
+   * function that removes the listener. File stores use `fs.watch`,
+   * IndexedDB stores a `BroadcastChannel`.
+   */
+  onExternalChange(listener: () => void): () => void;
+  /** @internal */ open(context: { deriveKey(passphrase: string, salt: Uint8Array): Promise<Uint8Array> }): void | Promise<void>;
+  /** @internal */ lock(): StoreHead | Promise<StoreHead>;
+  /** @internal */ unlock(): void;
+  /** @internal */ readState(): Uint8Array | null | Promise<Uint8Array | null>;
+  /** @internal */ readAudit(limit: number): object[] | Promise<object[]>;
+  /** @internal */ commit(change: { state: Uint8Array; audit?: string; count?: number; reset?: boolean }): StoreHead | Promise<StoreHead>;
+  /** @internal */ append(records: { audit: string; count: number }): StoreHead | Promise<StoreHead>;
+  /** @internal */ close(): void | Promise<void>;
+}
+
+/**
+ * The store interface of earlier versions, still accepted by `createKms`:
+ * the latest plain snapshot (key material included), no audit log. `save`
+ * must have durably stored the bytes when it resolves.
+ */
+export interface LegacyKmsStore {
   /** The snapshot saved last, or null/undefined for an empty store. */
   load(): Uint8Array | null | undefined | Promise<Uint8Array | null | undefined>;
   /** Replaces the snapshot. A rejection undoes the call that changed the state. */
   save(snapshot: Uint8Array): void | Promise<void>;
   /** Called by `kms.close()`. */
   close?(): void | Promise<void>;
+}
+
+export interface FileStoreOptions {
+  /** The 256-bit root key the state is sealed under (32 bytes). */
+  rootKey?: Uint8Array;
+  /** A passphrase the root key is derived from (Argon2id; the random salt is kept in the files' headers). */
+  passphrase?: string;
+  /** Where the key file is when neither is given (default `PATH.key`, beside the store; created with mode 0600, refused when others may read it). */
+  keyFile?: string;
+}
+
+/** A store in the directory `path` (Node). */
+export interface FileStore extends KmsStore {
+  readonly kind: 'file';
+  readonly dir: string;
+  readonly keyFile: string;
+}
+
+/** A store in the IndexedDB database `kms-wasm/NAME` (browsers). */
+export interface IndexedDbStore extends KmsStore {
+  readonly kind: 'indexeddb';
+  readonly name: string;
+  /** `kms-wasm/NAME` */
+  readonly databaseName: string;
+}
+
+export interface BackupOptions {
+  /** The passphrase the backup is sealed under (Argon2id, then AES-256-GCM). */
+  passphrase: string;
 }
 
 export interface CreateKmsOptions {
@@ -778,7 +867,7 @@ export interface CreateKmsOptions {
   /** The clock, read before each operation (time-driven changes follow it). Default `() => new Date()`. */
   now?: () => Date;
   /** Where keys live. Default: a new `memoryStore()`. */
-  store?: KmsStore;
+  store?: KmsStore | LegacyKmsStore;
   /**
    * How long a new grant takes to take effect (AWS's eventual
    * consistency), in seconds of the `now` clock. Until then the grant
@@ -799,6 +888,23 @@ export function createKms(options?: CreateKmsOptions): Promise<Kms>;
 
 /** A store keeping the latest snapshot in memory (the default). Reuse it in a later `createKms({ store })` to get the keys back. */
 export function memoryStore(initial?: Uint8Array): KmsStore;
+
+/**
+ * A durable store in the directory `path` (Node only; in browsers it throws
+ * ValidationException). Two generations of the state, each checksummed and
+ * sealed under a 256-bit root key: `rootKey`, or derived from `passphrase`,
+ * or (default) read from the key file `PATH.key`, created with mode 0600.
+ * Commits are all-or-nothing (write, fsync, rename, fsync the directory);
+ * processes sharing the store take turns through a lock file.
+ */
+export function fileStore(path: string | URL, options?: FileStoreOptions): FileStore;
+
+/**
+ * A durable store in the IndexedDB database `kms-wasm/NAME` (browsers). The
+ * state is sealed by a non-extractable AES-GCM CryptoKey kept in the same
+ * database; tabs take turns through the Web Locks API.
+ */
+export function indexedDbStore(name: string): IndexedDbStore;
 
 /**
  * Verifies an exported copy of a whole audit log (as `kms.auditLog()`
@@ -829,6 +935,9 @@ export type KmsErrorName =
   | 'DryRunOperationException'
   | 'KMSInternalException'
   | 'KMSInvalidStoreException'
+  | 'IncorrectKeyMaterialException'
+  | 'InvalidImportTokenException'
+  | 'ExpiredImportTokenException'
   | 'MalformedPolicyDocumentException'
   | 'InvalidGrantTokenException'
   | 'InvalidGrantIdException'
