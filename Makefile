@@ -6,7 +6,7 @@ SHELL := bash
 VERSION := $(shell node -p "require('./npm/package.json').version")
 TARBALL := npm/kms-wasm-$(VERSION).tgz
 
-.PHONY: setup build pack test bench demo clean
+.PHONY: setup build pack test lint bench demo clean
 
 ## setup: toolchain and dev tooling (idempotent, fast when present)
 setup:
@@ -23,9 +23,14 @@ pack: build
 	@echo "[pack] $(TARBALL) ($$(wc -c < $(TARBALL)) bytes)"
 
 ## test: Rust tests, then the packed package in Node and Chromium
-test: build
+test: build lint
 	KMS_WASM_MODEL_CASES=10000 cargo test
 	bash pkg-tests/run.sh
+
+## lint: formatting and clippy (unwrap/expect/panic/indexing/truncation lints) as errors
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
 
 ## bench: throughput and latency of the packed package
 bench: build
