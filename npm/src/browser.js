@@ -4,12 +4,15 @@
 
 import { createEngines } from './engine.js';
 import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
+import { createEnvelope } from './envelope/envelope.js';
+import { webCryptoFrameCipher } from './envelope/webcrypto-cipher.js';
 
 import { KmsError } from './errors.js';
 
 export { KmsError };
 export { memoryStore } from './stores/memory.js';
 export { indexedDbStore } from './stores/indexeddb.js';
+export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 
 /** fileStore is for Node (it needs a file system); in browsers use indexedDbStore(name). */
 export function fileStore() {
@@ -44,6 +47,10 @@ const engines = createEngines({
     return glue.default({ module_or_path: module });
   },
 });
+
+// Envelope encryption (AWS Encryption SDK message format); frames on WebCrypto
+// where there is crypto.subtle (secure contexts), in wasm otherwise.
+export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = createEnvelope(engines, webCryptoFrameCipher());
 
 /**
  * Where to fetch `kms_wasm_bg.wasm` from. Only before the first

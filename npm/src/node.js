@@ -5,11 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { createEngines } from './engine.js';
 import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
+import { createEnvelope } from './envelope/envelope.js';
+import { nodeFrameCipher } from './envelope/node-cipher.js';
 
 export { KmsError } from './errors.js';
 export { memoryStore } from './stores/memory.js';
 export { fileStore } from './stores/file.js';
 export { indexedDbStore } from './stores/indexeddb.js';
+export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 
 let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
 /** @type {WebAssembly.Module | null} */
@@ -24,6 +27,9 @@ const engines = createEngines({
     glue.initSync({ module });
   },
 });
+
+// Envelope encryption (AWS Encryption SDK message format); frames on node:crypto.
+export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = createEnvelope(engines, nodeFrameCipher);
 
 /**
  * Where to read the `.wasm` from (a file URL or path). Only before the first

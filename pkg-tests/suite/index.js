@@ -9,5 +9,6 @@ import access from './access.js';
 import auditEvents from './audit-events.js';
 import importMaterial from './import.js';
 import backup from './backup.js';
+import envelope from './envelope.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope];
