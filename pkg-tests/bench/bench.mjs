@@ -30,6 +30,8 @@
 //                       installed one / npm/
 //   BENCH_ONLY=stores   only the commit cost of the durable stores
 //   BENCH_SKIP_STORES=1 everything but that
+//   BENCH_ONLY=envelope envelope encryption throughput only (bench/envelope.mjs)
+//   BENCH_SKIP_ENVELOPE=1 everything but that
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -39,6 +41,7 @@ import path from 'node:path';
 import os from 'node:os';
 import zlib from 'node:zlib';
 import * as nodeCrypto from 'node:crypto';
+import { measureEnvelope } from './envelope.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PKG_TESTS = path.resolve(HERE, '..');
@@ -584,6 +587,11 @@ async function main() {
 
   console.log(`kms-wasm benchmark — ${entry.name}@${entry.version} from ${located.how}`);
   for (const n of located.notes) console.log(`note: ${n}`);
+  if (process.env.BENCH_ONLY === 'envelope') {
+    for (const line of await measureEnvelope({ kmsPkg })) console.log(line);
+    console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'stores') {
     for (const line of await measureStoreCost({ kmsPkg, located })) console.log(line);
     console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
@@ -912,6 +920,10 @@ async function main() {
 
   // --- commit cost of the durable stores ----------------------------------------
   const storeLines = process.env.BENCH_SKIP_STORES === '1' ? [] : await measureStoreCost({ kmsPkg, located });
+
+  // --- envelope encryption (bench/envelope.mjs) ---------------------------------
+  const envelopeLines = process.env.BENCH_SKIP_ENVELOPE === '1' ? [] : await measureEnvelope({ kmsPkg });
+  for (const line of envelopeLines) console.log(line);
 
   // --- the issue's expectations (informational, never fail) --------------------
   const encOverhead = enc4k.raw / enc4k.api - 1;
