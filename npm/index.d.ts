@@ -965,3 +965,108 @@ export interface BenchCipher {
 }
 /** @internal A new raw cipher with random key material, on the shared wasm instance. */
 export function __benchCipher(): Promise<BenchCipher>;
+
+// ---- Envelope encryption (AWS Encryption SDK message format v2) -------------
+
+/** Encryption context: UTF-8 string pairs, stored (in the clear) in the message header and authenticated. */
+export type EncryptionContext = Record<string, string>;
+
+/** 0x0478 (default) `ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY`, 0x0578 the same plus an ECDSA P-384 signature. */
+export type AlgorithmSuite =
+  | 0x0478 | 0x0578
+  | 'ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY' | 'ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384'
+  | 'ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY' | 'ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384';
+
+/** An encrypted data key as keyrings exchange it. */
+export interface EncryptedDataKey {
+  providerId: string;
+  providerInfo: Uint8Array;
+  encryptedDataKey: Uint8Array;
+}
+
+/** A keyring: wraps the data key on encrypt, unwraps one on decrypt. rawAesKeyring, kmsKeyring and multiKeyring make them; any object with these two methods is one. */
+export interface Keyring {
+  onEncrypt(input: { glue: unknown; encryptionContext: EncryptionContext; dataKey?: Uint8Array }):
+    Promise<{ dataKey: Uint8Array; encryptedDataKeys: EncryptedDataKey[] }>;
+  /** The data key, or null when none of the EDKs is this keyring's. */
+  onDecrypt(input: { glue: unknown; encryptionContext: EncryptionContext; encryptedDataKeys: EncryptedDataKey[] }): Promise<Uint8Array | null>;
+}
+
+/** The message header as encryptMessage / decryptMessage report it. On decrypt it is authenticated. */
+export interface MessageHeader {
+  version: 2;
+  algorithmSuite: 0x0478 | 0x0578;
+  algorithmSuiteName: string;
+  messageId: Uint8Array;
+  /** Includes `aws-crypto-public-key` for 0x0578. */
+  encryptionContext: EncryptionContext;
+  /** `providerInfo` as a UTF-8 string (the key ARN for 'aws-kms'), as the AWS Encryption SDK reports it; `rawInfo` its bytes. */
+  encryptedDataKeys: Array<{ providerId: string; providerInfo: string; rawInfo: Uint8Array; encryptedDataKey: Uint8Array }>;
+  contentType: 2;
+  frameLength: number;
+}
+
+export interface EncryptMessageOptions {
+  keyring: Keyring;
+  encryptionContext?: EncryptionContext;
+  /** Plaintext bytes per frame, 1 … 1,048,576 (default 4096). 64 KiB or more is much faster. */
+  frameLength?: number;
+  algorithmSuite?: AlgorithmSuite;
+  maxEncryptedDataKeys?: number;
+  /** 'platform' (default): frames on node:crypto / WebCrypto where present, else wasm. 'wasm': always the Rust AES-GCM. Both write byte-identical messages. */
+  frameCipher?: 'platform' | 'wasm';
+}
+
+export interface DecryptMessageOptions {
+  keyring: Keyring;
+  /** Every pair must be in the message's context with this value. */
+  requiredEncryptionContext?: EncryptionContext;
+  maxEncryptedDataKeys?: number;
+  /** Default 1 MiB. */
+  maxFrameLength?: number;
+  /** Default 1 MiB. */
+  maxHeaderLength?: number;
+  /** Refuse 0x0578 messages (SignedSuiteRefused). */
+  refuseSignedSuites?: boolean;
+  frameCipher?: 'platform' | 'wasm';
+}
+
+/** Names of envelope errors; `code` gives the reason (docs/envelope.md). */
+export type EnvelopeErrorName =
+  | 'MalformedMessageError' | 'LimitExceededError' | 'EncryptionContextError' | 'AuthenticationError'
+  | 'KeyringError' | 'InvalidArgumentError' | 'InvalidStateError' | 'InternalError';
+
+export function encryptMessage(plaintext: Uint8Array | ArrayBuffer | ArrayBufferView | string, options: EncryptMessageOptions):
+  Promise<{ result: Uint8Array; messageHeader: MessageHeader }>;
+export function decryptMessage(message: Uint8Array | ArrayBuffer | ArrayBufferView, options: DecryptMessageOptions):
+  Promise<{ plaintext: Uint8Array; messageHeader: MessageHeader }>;
+
+/** Plaintext in, message out; memory O(frame length). `messageHeader` resolves once the header is written. */
+export function encryptStream(options: EncryptMessageOptions): TransformStream<Uint8Array, Uint8Array> & { readonly messageHeader: Promise<MessageHeader> };
+/**
+ * Message in, plaintext out; memory O(frame length). A frame's plaintext is released only after its tag
+ * verifies; the final frame only after every check (and, for 0x0578, the signature); any failure errors
+ * the stream. For 0x0578 the regular frames are released before the signature is checked: treat the
+ * output as authentic only once the stream closes without error. `messageHeader` resolves once the
+ * header is authenticated.
+ */
+export function decryptStream(options: DecryptMessageOptions): TransformStream<Uint8Array, Uint8Array> & { readonly messageHeader: Promise<MessageHeader> };
+
+/** The AWS Encryption SDK's raw AES keyring; `wrappingKey` is 16, 24 or 32 bytes. */
+export function rawAesKeyring(options: { keyNamespace: string; keyName: string; wrappingKey: Uint8Array }): Keyring;
+
+/** An AWS-KMS-shaped client: a kms-wasm Kms, or e.g. `new KMS()` from @aws-sdk/client-kms. */
+export interface KmsLikeClient {
+  generateDataKey(input: { KeyId: string; NumberOfBytes: number; EncryptionContext?: EncryptionContext; GrantTokens?: string[] }):
+    Promise<{ Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array; KeyId?: string }>;
+  encrypt(input: { KeyId: string; Plaintext: Uint8Array; EncryptionContext?: EncryptionContext; GrantTokens?: string[] }):
+    Promise<{ CiphertextBlob?: Uint8Array; KeyId?: string }>;
+  decrypt(input: { CiphertextBlob: Uint8Array; EncryptionContext?: EncryptionContext; KeyId?: string; GrantTokens?: string[] }):
+    Promise<{ Plaintext?: Uint8Array; KeyId?: string }>;
+}
+
+/** EDKs as providerId 'aws-kms' with the key ARN, like the AWS Encryption SDK; decrypts EDKs of the generator and keyIds (by ARN). */
+export function kmsKeyring(options: { client: KmsLikeClient | Kms; generatorKeyId?: string; keyIds?: string[]; grantTokens?: string[] }): Keyring;
+
+/** The generator makes and wraps the data key, every child wraps it too; on decrypt the first that unwraps wins. */
+export function multiKeyring(options: { generator?: Keyring; children?: Keyring[] }): Keyring;
