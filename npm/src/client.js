@@ -257,11 +257,11 @@ class Core {
     let records;
     try {
       next = this.wasm.auditNextIndex();
-      records = this.wasm.auditSince(this.persisted);
+      records = this.wasm.auditSinceJson(this.persisted);
     } catch (e) {
       throw await this.failed(e, true);
     }
-    if (records.length) this.head = await this.store.append({ audit: JSON.stringify(records), count: records.length });
+    if (records.count) this.head = await this.store.append({ audit: records.json, count: records.count });
     this.persisted = next;
   }
 
@@ -316,9 +316,9 @@ class Core {
       state = this.encode(this.wasm);
       if (this.durableAudit) {
         next = this.wasm.auditNextIndex();
-        const records = this.wasm.auditSince(this.persisted);
-        count = records.length;
-        if (count) audit = JSON.stringify(records);
+        const records = this.wasm.auditSinceJson(this.persisted);
+        count = records.count;
+        if (count) audit = records.json;
       }
     } catch (e) {
       // A change we cannot save is undone: back to the store's state on a fresh instance.

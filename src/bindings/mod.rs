@@ -224,6 +224,36 @@ impl WasmKms {
         encode_json(self.kms.audit.since(&partition, from)).map_err(to_js_error)
     }
 
+    /// `auditSince` as `{ json, count }`: the records as JSON text, built
+    /// without JS objects (stores write text), and how many there are.
+    #[wasm_bindgen(js_name = auditSinceJson)]
+    pub fn audit_since_json(&mut self, from: f64) -> Result<JsValue, JsValue> {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let from = if from.is_finite() && from > 0.0 { from as u64 } else { 0 };
+        let partition = self.kms.partition().clone();
+        let (json, count) = self.kms.audit.since_json(&partition, from);
+        encode_json(serde_json::json!({ "json": json, "count": count })).map_err(to_js_error)
+    }
+
+    /// Loads audit records persisted earlier, given as JSON text.
+    #[wasm_bindgen(js_name = loadAuditJson)]
+    pub fn load_audit_json(&mut self, text: &str) -> Result<(), JsValue> {
+        let records: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| {
+            to_js_error(KmsError::KMSInvalidStoreException("The stored audit records are not valid JSON.".into()))
+        })?;
+        let partition = self.kms.partition().clone();
+        self.kms.audit.load(records, &partition);
+        Ok(())
+    }
+
+    /// How many keys the KMS holds (for "restore into an empty store").
+    #[wasm_bindgen(js_name = keyCount)]
+    pub fn key_count(&self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = self.kms.state.keys.len() as f64;
+        n
+    }
+
     /// The absolute index the next audit record will have.
     #[wasm_bindgen(js_name = auditNextIndex)]
     pub fn audit_next_index(&self) -> f64 {
