@@ -40,7 +40,7 @@ async function best(fn, rounds) {
 
 const same = (a, b) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-export async function measureEnvelope({ kmsPkg }) {
+export async function measureEnvelope({ kmsPkg, openChromium }) {
   const lines = ['\nenvelope encryption (AWS Encryption SDK message format), MB/s of plaintext, best of N rounds, encrypt / decrypt:'];
   if (typeof kmsPkg.encryptMessage !== 'function') return [...lines, '  skipped: this package has no encryptMessage'];
   const esdkMod = await load('@aws-crypto/client-node');
@@ -117,5 +117,36 @@ export async function measureEnvelope({ kmsPkg }) {
     if (nobleRow) summary.push(`           pure-wasm path (frame 64 KiB) vs @noble/ciphers gcm: ${fx(ours.wasm65536.e / nobleRow.e)} / ${fx(ours.wasm65536.d / nobleRow.d)}`);
   }
   lines.push('  ratios (encrypt / decrypt; expected by the issue: ≥ 0.5× raw node:crypto, ≥ 5× the ESDK, pure wasm ≥ 1.5× noble):', ...summary);
+  if (openChromium && process.env.BENCH_SKIP_BROWSER !== '1') lines.push(...(await measureInChromium(openChromium)));
+  return lines;
+}
+
+/** The same in Chromium (bench/browser/envelope-bench.js), next to raw WebCrypto. */
+async function measureInChromium(openChromium) {
+  const lines = [];
+  let browser;
+  try {
+    browser = await openChromium();
+  } catch (e) {
+    return [`  Chromium: skipped (${e.message})`];
+  }
+  if (!browser.page) return [`  Chromium: skipped (${browser.why})`];
+  try {
+    const results = await browser.page.evaluate(async () => (await import('./envelope-bench.js')).run());
+    lines.push(`  Chromium ${browser.version} (MB/s, encrypt / decrypt):`);
+    for (const { size, rows } of results) {
+      lines.push(`  ${size >> 20} MiB:`);
+      for (const { name, e, d } of rows) lines.push(`    ${name.padEnd(52)} ${Math.round(e).toString().padStart(6)} / ${Math.round(d).toString().padStart(6)}`);
+      const raw = rows[0];
+      const top = rows.filter((r) => r.frameCipher === 'platform' && r.frameLength >= 65536);
+      const e = Math.max(...top.map((r) => r.e)), d = Math.max(...top.map((r) => r.d));
+      lines.push(`    → kms-wasm (WebCrypto frames, best of 64 KiB / 1 MiB frames) vs raw WebCrypto: ${(e / raw.e).toFixed(2)}× / ${(d / raw.d).toFixed(2)}× (issue: ≥ 0.5×)`);
+    }
+  } catch (e) {
+    lines.push(`  Chromium: failed: ${e.message}`);
+    throw e;
+  } finally {
+    await browser.close();
+  }
   return lines;
 }
