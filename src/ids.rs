@@ -63,18 +63,41 @@ impl Partition {
         Ok(Partition { account_id: account_id.to_owned(), region: region.to_owned() })
     }
 
-    fn arn_prefix(&self) -> String {
-        format!("arn:aws:kms:{}:{}:", self.region, self.account_id)
+    /// `arn:aws:kms:REGION:ACCOUNT:` followed by `resource`, built in one
+    /// allocation (ARNs are made on every call, so this is a hot path).
+    fn arn(&self, resource: &str, id: Option<KeyId>) -> String {
+        let mut out = String::with_capacity(13 + self.region.len() + self.account_id.len() + resource.len() + 36);
+        out.push_str("arn:aws:kms:");
+        out.push_str(&self.region);
+        out.push(':');
+        out.push_str(&self.account_id);
+        out.push(':');
+        out.push_str(resource);
+        if let Some(id) = id {
+            let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            out.push_str(uuid::Uuid::from_bytes(id.0).hyphenated().encode_lower(&mut buf));
+        }
+        out
     }
 
     /// `arn:aws:kms:REGION:ACCOUNT:key/UUID`
     pub fn key_arn(&self, id: KeyId) -> String {
-        format!("{}key/{}", self.arn_prefix(), id)
+        self.arn("key/", Some(id))
     }
 
     /// `arn:aws:kms:REGION:ACCOUNT:alias/NAME` for an alias name `alias/NAME`.
     pub fn alias_arn(&self, alias_name: &str) -> String {
-        format!("{}{}", self.arn_prefix(), alias_name)
+        self.arn(alias_name, None)
+    }
+
+    /// The part of `arn` after `arn:aws:kms:REGION:ACCOUNT:`, if it is an
+    /// ARN of this account and region.
+    fn local_part<'a>(&self, arn: &'a str) -> Option<&'a str> {
+        arn.strip_prefix("arn:aws:kms:")?
+            .strip_prefix(self.region.as_str())?
+            .strip_prefix(':')?
+            .strip_prefix(self.account_id.as_str())?
+            .strip_prefix(':')
     }
 
     /// The root principal of the account, the default caller.
@@ -91,13 +114,10 @@ impl Partition {
         }
         let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{input}'."));
         let local = match input.strip_prefix("arn:") {
-            Some(_) => {
-                let prefix = self.arn_prefix();
-                // An ARN of another account or region names no key we have.
-                input
-                    .strip_prefix(prefix.as_str())
-                    .ok_or_else(|| KmsError::NotFoundException(format!("Key '{input}' does not exist.")))?
-            }
+            // An ARN of another account or region names no key we have.
+            Some(_) => self
+                .local_part(input)
+                .ok_or_else(|| KmsError::NotFoundException(format!("Key '{input}' does not exist.")))?,
             None => input,
         };
         if let Some(uuid) = local.strip_prefix("key/") {
