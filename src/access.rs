@@ -180,6 +180,34 @@ impl Kms {
         }
     }
 
+    /// Evaluates `policy` (the key's own, or one about to replace it) for
+    /// the caller and `access` on `key`, with the request's condition keys.
+    fn policy_decision(
+        &self,
+        ctx: &CallContext,
+        key: &Key,
+        policy: &KeyPolicy,
+        access: &Access<'_>,
+        request_alias: Option<&str>,
+        arn: &str,
+    ) -> Decision {
+        let facts = CallFacts { kms: self, ctx, key: Some(key), access, request_alias };
+        let req = Request {
+            principal: &ctx.caller,
+            principal_account: caller_account(&ctx.caller),
+            action: access.action,
+            resource: arn,
+            facts: &facts,
+        };
+        policy.evaluate(&req)
+    }
+
+    /// Whether the key policy alone allows `access` (no grants, no endpoint).
+    pub(crate) fn key_policy_allows(&self, ctx: &CallContext, key: &Key, access: &Access<'_>) -> bool {
+        let arn = self.partition.key_arn(key.id);
+        self.policy_decision(ctx, key, &key.policy, access, None, &arn) == Decision::Allow
+    }
+
     /// Authorizes `access` on `key`.
     pub(crate) fn authorize(
         &self,
@@ -191,14 +219,7 @@ impl Kms {
         let facts = CallFacts { kms: self, ctx, key: Some(key), access, request_alias };
         let arn = self.partition.key_arn(key.id);
         self.endpoint_allows(ctx, &facts, access.action, &arn)?;
-        let req = Request {
-            principal: &ctx.caller,
-            principal_account: caller_account(&ctx.caller),
-            action: access.action,
-            resource: &arn,
-            facts: &facts,
-        };
-        match key.policy.evaluate(&req) {
+        match self.policy_decision(ctx, key, &key.policy, access, request_alias, &arn) {
             Decision::Allow => Ok(()),
             Decision::ExplicitDeny => {
                 Err(denied(&ctx.caller, access.action, &arn, "with an explicit deny in a resource-based policy"))
@@ -246,16 +267,8 @@ impl Kms {
         }
         let access =
             Access::new(Operation::PutKeyPolicy).fact("kms:bypasspolicylockoutsafetycheck", vec!["false".into()]);
-        let facts = CallFacts { kms: self, ctx, key: Some(key), access: &access, request_alias: None };
         let arn = self.partition.key_arn(key.id);
-        let req = Request {
-            principal: &ctx.caller,
-            principal_account: caller_account(&ctx.caller),
-            action: "kms:PutKeyPolicy",
-            resource: &arn,
-            facts: &facts,
-        };
-        if policy.evaluate(&req) != Decision::Allow {
+        if self.policy_decision(ctx, key, policy, &access, None, &arn) != Decision::Allow {
             return Err(KmsError::MalformedPolicyDocumentException(
                 "The new key policy will not allow you to update the key policy in the future.".into(),
             ));

@@ -37,6 +37,11 @@ pub const GRANT_OPERATIONS: [&str; 17] = [
     "DeriveSharedSecret",
 ];
 
+/// Grant operations only asymmetric or HMAC keys support; a symmetric
+/// encryption key supports the rest of `GRANT_OPERATIONS`.
+pub const NOT_FOR_SYMMETRIC_KEYS: [&str; 6] =
+    ["Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac", "DeriveSharedSecret"];
+
 /// Operations that carry an encryption context, so constraints apply.
 const CONTEXT_OPERATIONS: [&str; 9] = [
     "Decrypt",

@@ -215,13 +215,9 @@ impl Kms {
         Ok(())
     }
 
-    fn bump(&mut self) {
+    /// Marks the state as changed (operations do it through `run`).
+    pub(crate) fn bump(&mut self) {
         self.generation = self.generation.wrapping_add(1);
-    }
-
-    /// Marks the state as changed outside an operation (endpoints).
-    pub(crate) fn bump_generation(&mut self) {
-        self.bump();
     }
 
     fn service_record(&mut self, name: &str, at: Timestamp, key: KeyId, details: Value) {

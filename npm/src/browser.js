@@ -3,7 +3,7 @@
 // createKms({ wasmUrl }). No Node globals, no top-level await.
 
 import { createEngines } from './engine.js';
-import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
+import { entryPoints, alreadyLoaded } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { webCryptoFrameCipher } from './envelope/webcrypto-cipher.js';
 
@@ -62,31 +62,9 @@ export function setWasmUrl(url) {
   const base = (typeof document !== 'undefined' && document.baseURI) || globalThis.location?.href || import.meta.url;
   const next = new URL(String(url), base);
   if (compiled && next.href !== wasmUrl.href) {
-    throw new Error(`kms-wasm: the wasm is already loaded from ${wasmUrl.href}; setWasmUrl must come before the first createKms().`);
+    throw alreadyLoaded(wasmUrl);
   }
   wasmUrl = next;
 }
 
-/**
- * A new KMS. See the package README / index.d.ts for the options.
- * @param {import('../index.js').CreateKmsOptions} [options]
- */
-export async function createKms(options = {}) {
-  if (options && options.wasmUrl !== undefined) setWasmUrl(options.wasmUrl);
-  return createKmsWith(engines, options);
-}
-
-/**
- * Verifies an exported copy of an audit log (as `kms.auditLog()` returned
- * it): `{ valid, firstInvalidIndex }`, the index of the first record that
- * was edited, removed or reordered.
- * @param {object[]} records
- */
-export function verifyAuditRecords(records) {
-  return verifyAuditRecordsWith(engines, records);
-}
-
-/** @internal The raw AES-256-GCM of the crate (benchmark baseline). */
-export function __benchCipher() {
-  return benchCipherWith(engines);
-}
+export const { createKms, verifyAuditRecords, __benchCipher } = entryPoints(engines, setWasmUrl);

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createEngines } from './engine.js';
-import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
+import { entryPoints, alreadyLoaded } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { nodeFrameCipher } from './envelope/node-cipher.js';
 
@@ -39,31 +39,9 @@ export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = 
 export function setWasmUrl(url) {
   const next = url instanceof URL ? url : new URL(url, `file://${process.cwd()}/`);
   if (compiled && next.href !== wasmUrl.href) {
-    throw new Error(`kms-wasm: the wasm is already loaded from ${wasmUrl.href}; setWasmUrl must come before the first createKms().`);
+    throw alreadyLoaded(wasmUrl);
   }
   wasmUrl = next;
 }
 
-/**
- * A new KMS. See the package README / index.d.ts for the options.
- * @param {import('../index.js').CreateKmsOptions} [options]
- */
-export async function createKms(options = {}) {
-  if (options && options.wasmUrl !== undefined) setWasmUrl(options.wasmUrl);
-  return createKmsWith(engines, options);
-}
-
-/**
- * Verifies an exported copy of an audit log (as `kms.auditLog()` returned
- * it): `{ valid, firstInvalidIndex }`, the index of the first record that
- * was edited, removed or reordered.
- * @param {object[]} records
- */
-export function verifyAuditRecords(records) {
-  return verifyAuditRecordsWith(engines, records);
-}
-
-/** @internal The raw AES-256-GCM of the crate (benchmark baseline). */
-export function __benchCipher() {
-  return benchCipherWith(engines);
-}
+export const { createKms, verifyAuditRecords, __benchCipher } = entryPoints(engines, setWasmUrl);

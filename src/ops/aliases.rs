@@ -70,8 +70,14 @@ pub struct ListAliasesResponse {
 }
 
 impl Kms {
-    fn aliases_of(&self, id: KeyId) -> usize {
-        self.state.aliases.values().filter(|a| a.target == id).count()
+    /// A key has at most 50 aliases.
+    fn check_alias_room(&self, id: KeyId) -> Result<()> {
+        if self.state.aliases.values().filter(|a| a.target == id).count() >= MAX_ALIASES_PER_KEY {
+            return Err(KmsError::LimitExceededException(format!(
+                "A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases."
+            )));
+        }
+        Ok(())
     }
 
     /// CreateAlias: a new, unique alias for a key (by key id or ARN).
@@ -87,12 +93,7 @@ impl Kms {
             }
             let target = kms.key_for(ctx, &Access::new(Op::CreateAlias), &req.target_key_id, AliasForms::Rejected)?;
             kms.customer_managed(target, Op::CreateAlias)?;
-            // A key has at most 50 aliases.
-            if kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
-                return Err(KmsError::LimitExceededException(format!(
-                    "A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases."
-                )));
-            }
+            kms.check_alias_room(target)?;
             kms.state.aliases.insert(req.alias_name, Alias { target, created: ctx.now, updated: ctx.now });
             Ok(Empty {})
         })
@@ -103,22 +104,19 @@ impl Kms {
         self.run(ctx, Op::UpdateAlias, super::params(&req), |kms| {
             validate_name(&req.alias_name)?;
             // The alias must exist.
-            if !kms.state.aliases.contains_key(&req.alias_name) {
-                return Err(KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)));
-            }
-            let current = kms.state.aliases.get(&req.alias_name).map(|a| a.target);
+            let current = kms
+                .state
+                .aliases
+                .get(&req.alias_name)
+                .map(|a| a.target)
+                .ok_or_else(|| KmsError::NotFoundException(format!("Alias {} is not found.", req.alias_name)))?;
             // UpdateAlias needs permission on the key the alias leaves, too.
-            if let Some(old) = current {
-                kms.authorize_id(ctx, &Access::new(Op::UpdateAlias), old)?;
-            }
+            kms.authorize_id(ctx, &Access::new(Op::UpdateAlias), current)?;
             let target = kms.key_for(ctx, &Access::new(Op::UpdateAlias), &req.target_key_id, AliasForms::Rejected)?;
             kms.customer_managed(target, Op::UpdateAlias)?;
-            let unchanged = kms.state.aliases.get(&req.alias_name).is_some_and(|a| a.target == target);
             // Re-pointing an alias at the key it already names adds no alias.
-            if !unchanged && kms.aliases_of(target) >= MAX_ALIASES_PER_KEY {
-                return Err(KmsError::LimitExceededException(format!(
-                    "A KMS key can have at most {MAX_ALIASES_PER_KEY} aliases."
-                )));
+            if current != target {
+                kms.check_alias_room(target)?;
             }
             if let Some(alias) = kms.state.aliases.get_mut(&req.alias_name) {
                 alias.target = target;

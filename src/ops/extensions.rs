@@ -177,7 +177,7 @@ impl Kms {
             )));
         }
         self.state.endpoints.insert(req.vpc_endpoint_id.clone(), Endpoint { vpc_id: req.vpc_id.clone(), policy });
-        self.bump_generation();
+        self.bump();
         Ok(CreateEndpointResponse { vpc_endpoint_id: req.vpc_endpoint_id, vpc_id: req.vpc_id })
     }
 

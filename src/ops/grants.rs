@@ -8,24 +8,8 @@ use crate::grants::{parse_grant_id, parse_token, Constraints, Grant, MAX_GRANTS_
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
-use crate::policy::{Decision, Request};
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
-
-/// Grant operations a symmetric encryption key supports.
-const SYMMETRIC_GRANT_OPERATIONS: [&str; 11] = [
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "CreateGrant",
-    "RetireGrant",
-    "DescribeKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-];
 
 /// CreateGrant request.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -183,7 +167,7 @@ impl CreateGrantRequest {
             if !crate::grants::GRANT_OPERATIONS.contains(&op.as_str()) {
                 return Err(KmsError::validation(format!("'{op}' is not a grant operation.")));
             }
-            if !SYMMETRIC_GRANT_OPERATIONS.contains(&op.as_str()) {
+            if crate::grants::NOT_FOR_SYMMETRIC_KEYS.contains(&op.as_str()) {
                 return Err(KmsError::validation(format!("{op} is not compatible with a symmetric encryption key.")));
             }
         }
@@ -338,7 +322,7 @@ impl Kms {
                     return Err(KmsError::InvalidGrantTokenException("The grant token is not valid.".into()));
                 }
             }
-            if !grant.retirable_by(&ctx.caller) && !kms.policy_allows(ctx, key, "kms:RetireGrant") {
+            if !grant.retirable_by(&ctx.caller) && !kms.key_policy_allows(ctx, k, &Access::new(Op::RetireGrant)) {
                 return Err(KmsError::AccessDeniedException(format!(
                     "User: {} is not authorized to perform: kms:RetireGrant on grant {}.",
                     ctx.caller,
@@ -363,28 +347,5 @@ impl Kms {
             kms.key_mut(id)?.grants.retain(|g| g.id != grant_id);
             Ok(Empty {})
         })
-    }
-
-    /// Whether the key policy alone allows the caller `action` on the key.
-    fn policy_allows(&self, ctx: &CallContext, id: KeyId, action: &str) -> bool {
-        let Ok(key) = self.key(id) else { return false };
-        let none = NoFacts;
-        let arn = self.partition.key_arn(id);
-        let req = Request {
-            principal: &ctx.caller,
-            principal_account: crate::access::caller_account(&ctx.caller),
-            action,
-            resource: &arn,
-            facts: &none,
-        };
-        key.policy.evaluate(&req) == Decision::Allow
-    }
-}
-
-struct NoFacts;
-
-impl crate::policy::Facts for NoFacts {
-    fn get(&self, _: &str) -> Option<Vec<String>> {
-        None
     }
 }
