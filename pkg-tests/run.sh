@@ -10,6 +10,7 @@
 #   CHROMIUM           the browser binary (default: /usr/bin/chromium, Debian's)
 #   PKG_TESTS_SKIP_BROWSER=1  run Node only
 #   PKG_TESTS_GREP     run only the tests whose names contain this text
+#   PKG_TESTS_WORK     the scratch folder (default: pkg-tests/.work), so two runs can go at once
 #   CI=true            a missing Chromium is a failure, not a skip
 #
 # Prints one line per test and ends with "N passed, N failed"; exits
@@ -19,7 +20,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 PKG_DIR=${KMS_WASM_PKG_DIR:-$ROOT/npm}
-WORK=$HERE/.work
+WORK=${PKG_TESTS_WORK:-$HERE/.work}
 APP=$WORK/app
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 export CHROMIUM
@@ -57,8 +58,13 @@ rm -rf "$APP/node_modules/kms-wasm"
 say "installing $tarball_name"
 (cd "$APP" && npm install --no-save --no-audit --no-fund --loglevel=error "$tarball")
 [ -f "$APP/node_modules/kms-wasm/package.json" ] || die "the tarball did not install as node_modules/kms-wasm"
-rm -rf "$APP/suite" "$APP/node" "$APP/browser"
-cp -r "$HERE/suite" "$HERE/node" "$HERE/browser" "$APP/"
+# Every test folder of pkg-tests (suite/, node/, browser/, ...) goes in.
+for dir in "$HERE"/*/; do
+  name=$(basename "$dir")
+  case $name in node_modules|.work) continue ;; esac
+  rm -rf "${APP:?}/$name"
+  cp -r "$dir" "$APP/$name"
+done
 
 # 3. Node.
 status=0
