@@ -51,4 +51,7 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get install -y --no-install-recommends chromium
 fi
 
+# 5. Python test tooling (boto3, moto) in pkg-tests/.venv.
+bash "$ROOT/scripts/setup-python.sh"
+
 log "ok"
