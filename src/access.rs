@@ -124,6 +124,7 @@ impl Facts for CallFacts<'_> {
                 vec![match k.origin {
                     Origin::AwsKms => "AWS_KMS",
                     Origin::External => "EXTERNAL",
+                    Origin::ExternalKeyStore => "EXTERNAL_KEY_STORE",
                 }
                 .to_owned()]
             }),

@@ -120,6 +120,92 @@ pub(crate) fn seal_with_nonce(
     Ok(blob)
 }
 
+/// The format version of blobs of keys in an external key store:
+///
+/// ```text
+/// offset  size  field
+///      0     1  format version, 0x02
+///      1    16  key id
+///     17     n  the external key manager's ciphertext of a version-1 blob
+/// ```
+///
+/// The inner version-1 blob is sealed by the KMS key's own material as
+/// usual; the manager then encrypts it under the external key, with AAD =
+/// a label, bytes 0..17 and the canonical encryption context
+/// ([`crate::custom_key_stores::external_aad`]).
+pub const EXTERNAL_VERSION: u8 = 2;
+/// Bytes before the external manager's ciphertext.
+pub const EXTERNAL_HEADER_LEN: usize = 1 + 16;
+
+/// A parsed, not yet authenticated, blob of a key in an external key store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExternalBlob<'a> {
+    /// The key that sealed it.
+    pub key_id: KeyId,
+    /// Bytes 0..17, bound into the external manager's AAD.
+    pub header: &'a [u8],
+    /// The external manager's ciphertext.
+    pub outer: &'a [u8],
+}
+
+/// The header of an external-key-store blob of `key_id`.
+pub fn external_header(key_id: KeyId) -> [u8; EXTERNAL_HEADER_LEN] {
+    let mut h = [0u8; EXTERNAL_HEADER_LEN];
+    let (version, id) = h.split_at_mut(1);
+    version.copy_from_slice(&[EXTERNAL_VERSION]);
+    id.copy_from_slice(&key_id.0);
+    h
+}
+
+/// An external-key-store blob: the header and the manager's ciphertext.
+/// Fails when the result would exceed AWS's blob limit.
+pub fn wrap_external(key_id: KeyId, outer: &[u8]) -> Result<Vec<u8>> {
+    if outer.is_empty() || EXTERNAL_HEADER_LEN + outer.len() > MAX_BLOB_LEN {
+        return Err(KmsError::KMSInvalidStateException(format!(
+            "The external key store returned a ciphertext of {} bytes; a ciphertext blob holds at most {} bytes.",
+            outer.len(),
+            MAX_BLOB_LEN - EXTERNAL_HEADER_LEN
+        )));
+    }
+    let mut blob = Vec::with_capacity(EXTERNAL_HEADER_LEN + outer.len());
+    blob.extend_from_slice(&external_header(key_id));
+    blob.extend_from_slice(outer);
+    Ok(blob)
+}
+
+/// A blob of either kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnyBlob<'a> {
+    /// Version 1: sealed by the KMS key's material alone.
+    Local(Blob<'a>),
+    /// Version 2: also encrypted by an external key.
+    External(ExternalBlob<'a>),
+}
+
+impl AnyBlob<'_> {
+    /// The key that sealed it.
+    pub fn key_id(&self) -> KeyId {
+        match self {
+            AnyBlob::Local(b) => b.key_id,
+            AnyBlob::External(b) => b.key_id,
+        }
+    }
+}
+
+/// Parses a blob of either version; every fault is `InvalidCiphertextException`.
+pub fn parse_any(bytes: &[u8]) -> Result<AnyBlob<'_>> {
+    if bytes.first() != Some(&EXTERNAL_VERSION) {
+        return Blob::parse(bytes).map(AnyBlob::Local);
+    }
+    let bad = KmsError::invalid_ciphertext;
+    if bytes.len() <= EXTERNAL_HEADER_LEN || bytes.len() > MAX_BLOB_LEN {
+        return Err(bad());
+    }
+    let (header, outer) = bytes.split_at(EXTERNAL_HEADER_LEN);
+    let key_id = KeyId(header.get(1..).and_then(|id| id.try_into().ok()).ok_or_else(bad)?);
+    Ok(AnyBlob::External(ExternalBlob { key_id, header, outer }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

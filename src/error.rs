@@ -60,6 +60,20 @@ pub enum KmsError {
     IncorrectKeyMaterialException(String),
     /// A stored state could not be read back (corrupted or of another version).
     KMSInvalidStoreException(String),
+    /// No custom key store has the given id or name.
+    CustomKeyStoreNotFoundException(String),
+    /// The custom key store's connection state does not allow the operation.
+    CustomKeyStoreInvalidStateException(String),
+    /// Another custom key store of the account has the name.
+    CustomKeyStoreNameInUseException(String),
+    /// The custom key store still holds KMS keys.
+    CustomKeyStoreHasCMKsException(String),
+    /// Another KMS key of the custom key store uses the external key.
+    XksKeyAlreadyInUseException(String),
+    /// The external key store cannot find the external key.
+    XksKeyNotFoundException(String),
+    /// The external key does not encrypt and decrypt as a KMS key needs.
+    XksKeyInvalidConfigurationException(String),
 }
 
 impl KmsError {
@@ -90,6 +104,13 @@ impl KmsError {
             Self::ExpiredImportTokenException(_) => "ExpiredImportTokenException",
             Self::IncorrectKeyMaterialException(_) => "IncorrectKeyMaterialException",
             Self::KMSInvalidStoreException(_) => "KMSInvalidStoreException",
+            Self::CustomKeyStoreNotFoundException(_) => "CustomKeyStoreNotFoundException",
+            Self::CustomKeyStoreInvalidStateException(_) => "CustomKeyStoreInvalidStateException",
+            Self::CustomKeyStoreNameInUseException(_) => "CustomKeyStoreNameInUseException",
+            Self::CustomKeyStoreHasCMKsException(_) => "CustomKeyStoreHasCMKsException",
+            Self::XksKeyAlreadyInUseException(_) => "XksKeyAlreadyInUseException",
+            Self::XksKeyNotFoundException(_) => "XksKeyNotFoundException",
+            Self::XksKeyInvalidConfigurationException(_) => "XksKeyInvalidConfigurationException",
         }
     }
 
@@ -119,7 +140,14 @@ impl KmsError {
             | Self::InvalidImportTokenException(m)
             | Self::ExpiredImportTokenException(m)
             | Self::IncorrectKeyMaterialException(m)
-            | Self::KMSInvalidStoreException(m) => m,
+            | Self::KMSInvalidStoreException(m)
+            | Self::CustomKeyStoreNotFoundException(m)
+            | Self::CustomKeyStoreInvalidStateException(m)
+            | Self::CustomKeyStoreNameInUseException(m)
+            | Self::CustomKeyStoreHasCMKsException(m)
+            | Self::XksKeyAlreadyInUseException(m)
+            | Self::XksKeyNotFoundException(m)
+            | Self::XksKeyInvalidConfigurationException(m) => m,
         }
     }
 

@@ -16,8 +16,10 @@
 use crate::access::{check_caller, Access};
 use crate::aliases::Alias;
 use crate::audit::{AuditLog, Record};
+use crate::custom_key_stores::CustomKeyStores;
 use crate::error::{KmsError, Result};
 use crate::events::Event;
+use crate::external::{Resume, Step};
 use crate::ids::{AliasForms, KeyId, KeyRef, Partition};
 use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
@@ -98,6 +100,8 @@ pub struct Kms {
     pub(crate) partition: Partition,
     pub(crate) settings: Settings,
     pub(crate) state: State,
+    /// Custom key stores and the keys that live in them.
+    pub(crate) key_stores: CustomKeyStores,
     generation: u64,
     pub(crate) audit: AuditLog,
     /// Events waiting for the JS layer to deliver them.
@@ -111,6 +115,7 @@ impl core::fmt::Debug for Kms {
         f.debug_struct("Kms")
             .field("partition", &self.partition)
             .field("state", &self.state)
+            .field("key_stores", &self.key_stores)
             .field("audit_records", &self.audit.len())
             .finish_non_exhaustive()
     }
@@ -128,6 +133,7 @@ impl Kms {
             partition,
             settings,
             state: State::default(),
+            key_stores: CustomKeyStores::default(),
             generation: 0,
             audit: AuditLog::default(),
             events: Cell::new(Vec::new()),
@@ -177,11 +183,68 @@ impl Kms {
     ) -> Result<R> {
         self.touched.set(Vec::new());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
+        self.record(ctx, op, params, outcome.as_ref());
+        outcome
+    }
+
+    /// The request path of operations that may wait for an external key
+    /// manager: the same order, but the audit record is written when the
+    /// operation ends, after its last external call, not when it pauses.
+    pub(crate) fn run_steps<R: Serialize + 'static>(
+        &mut self,
+        ctx: &CallContext,
+        op: Operation,
+        params: Value,
+        body: impl FnOnce(&mut Kms) -> Result<Step<R>>,
+    ) -> Result<Step<R>> {
+        self.touched.set(Vec::new());
+        let outcome = self.prepare(ctx).and_then(|()| body(self));
+        self.conclude(ctx.clone(), op, params, outcome)
+    }
+
+    fn conclude<R: Serialize + 'static>(
+        &mut self,
+        ctx: CallContext,
+        op: Operation,
+        params: Value,
+        outcome: Result<Step<R>>,
+    ) -> Result<Step<R>> {
+        match outcome {
+            Ok(Step::External(call, rest)) => {
+                let touched = self.touched.take();
+                Ok(Step::External(
+                    call,
+                    Resume::new(move |kms, answer| {
+                        kms.touched.set(touched);
+                        let next = rest.resume(kms, answer);
+                        kms.conclude(ctx, op, params, next)
+                    }),
+                ))
+            }
+            Ok(Step::Done(response)) => {
+                self.record(&ctx, op, params, Ok(&response));
+                Ok(Step::Done(response))
+            }
+            Err(e) => {
+                self.record::<R>(&ctx, op, params, Err(&e));
+                Err(e)
+            }
+        }
+    }
+
+    /// The end of every call: count a successful write, append the audit record.
+    fn record<R: Serialize>(
+        &mut self,
+        ctx: &CallContext,
+        op: Operation,
+        params: Value,
+        outcome: Result<&R, &KmsError>,
+    ) {
         if outcome.is_ok() && !op.read_only() {
             self.bump();
         }
         let resources = self.touched.take().into_iter().map(|id| self.partition.key_arn(id)).collect();
-        let response_elements = match &outcome {
+        let response_elements = match outcome {
             Ok(response) if op.audits_response() => crate::ops::audit_view(response),
             _ => Value::Null,
         };
@@ -198,12 +261,11 @@ impl Kms {
                 request_parameters: params,
                 response_elements,
                 resources,
-                error: outcome.as_ref().err().map(|e| (e.name().to_owned(), e.message().to_owned())),
+                error: outcome.err().map(|e| (e.name().to_owned(), e.message().to_owned())),
                 service_event_details: Value::Null,
             },
             &self.partition,
         );
-        outcome
     }
 
     fn prepare(&mut self, ctx: &CallContext) -> Result<()> {
@@ -266,6 +328,7 @@ impl Kms {
                 );
             }
             self.state.aliases.retain(|_, a| a.target != id);
+            self.key_stores.keys.remove(&id);
             self.service_record("DeleteKey", at, id, serde_json::json!({ "keyId": id.to_string() }));
             self.raise(Event::new(
                 "KMS CMK Deletion",
@@ -388,7 +451,7 @@ impl Kms {
     /// The key-state table, plus the alarm AWS customers build with
     /// CloudWatch: using a key that is pending deletion raises an event.
     pub(crate) fn check_state(&self, ctx: &CallContext, key: &Key, op: Operation) -> Result<()> {
-        let verdict = key.state.check_with(op, || self.partition.key_arn(key.id));
+        let verdict = self.key_state(key).check_with(op, || self.partition.key_arn(key.id));
         if verdict.is_err() && key.state == KeyState::PendingDeletion && op.is_cryptographic() {
             self.raise(Event::new(
                 "KMS CMK Pending Deletion Use Attempt",
@@ -404,6 +467,34 @@ impl Kms {
             ));
         }
         verdict
+    }
+
+    /// The state AWS reports for a key: its own, except that a key in a
+    /// custom key store that is not connected is `Unavailable` (unless it is
+    /// pending deletion or import, which say more).
+    pub(crate) fn key_state(&self, key: &Key) -> KeyState {
+        match self.key_stores.keys.get(&key.id) {
+            Some(x)
+                if matches!(key.state, KeyState::Enabled | KeyState::Disabled)
+                    && !self.key_stores.is_connected(&x.store_id) =>
+            {
+                KeyState::Unavailable
+            }
+            _ => key.state,
+        }
+    }
+
+    /// The metadata AWS returns for a key, with its custom key store.
+    pub(crate) fn metadata(&self, key: &Key) -> crate::keys::KeyMetadata {
+        let mut metadata = key.metadata(&self.partition);
+        let state = self.key_state(key);
+        metadata.key_state = state;
+        metadata.enabled = state == KeyState::Enabled;
+        if let Some(x) = self.key_stores.keys.get(&key.id) {
+            metadata.custom_key_store_id = Some(x.store_id.clone());
+            metadata.xks_key_configuration = Some(crate::keys::XksKeyConfiguration { id: x.xks_key_id.clone() });
+        }
+        metadata
     }
 
     /// The key with this id.

@@ -43,11 +43,17 @@ pub enum Operation {
     GetParametersForImport,
     ImportKeyMaterial,
     DeleteImportedKeyMaterial,
+    CreateCustomKeyStore,
+    DescribeCustomKeyStores,
+    ConnectCustomKeyStore,
+    DisconnectCustomKeyStore,
+    UpdateCustomKeyStore,
+    DeleteCustomKeyStore,
 }
 
 impl Operation {
     /// Every operation, in the order of the API contract.
-    pub const ALL: [Operation; 37] = [
+    pub const ALL: [Operation; 43] = [
         Self::CreateKey,
         Self::DescribeKey,
         Self::ListKeys,
@@ -85,6 +91,12 @@ impl Operation {
         Self::GetParametersForImport,
         Self::ImportKeyMaterial,
         Self::DeleteImportedKeyMaterial,
+        Self::CreateCustomKeyStore,
+        Self::DescribeCustomKeyStores,
+        Self::ConnectCustomKeyStore,
+        Self::DisconnectCustomKeyStore,
+        Self::UpdateCustomKeyStore,
+        Self::DeleteCustomKeyStore,
     ];
 
     /// The AWS name, e.g. `"GenerateDataKey"`.
@@ -127,6 +139,12 @@ impl Operation {
             Self::GetParametersForImport => "GetParametersForImport",
             Self::ImportKeyMaterial => "ImportKeyMaterial",
             Self::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
+            Self::CreateCustomKeyStore => "CreateCustomKeyStore",
+            Self::DescribeCustomKeyStores => "DescribeCustomKeyStores",
+            Self::ConnectCustomKeyStore => "ConnectCustomKeyStore",
+            Self::DisconnectCustomKeyStore => "DisconnectCustomKeyStore",
+            Self::UpdateCustomKeyStore => "UpdateCustomKeyStore",
+            Self::DeleteCustomKeyStore => "DeleteCustomKeyStore",
         }
     }
 
@@ -190,12 +208,13 @@ impl Operation {
                 | Self::ListKeyPolicies
                 | Self::ListGrants
                 | Self::ListRetirableGrants
+                | Self::DescribeCustomKeyStores
         )
     }
 }
 
 /// `kms:NAME` for every operation (ReEncrypt's two actions are separate).
-const ACTIONS: [(Operation, &str); 37] = [
+const ACTIONS: [(Operation, &str); 43] = [
     (Operation::CreateKey, "kms:CreateKey"),
     (Operation::DescribeKey, "kms:DescribeKey"),
     (Operation::ListKeys, "kms:ListKeys"),
@@ -233,6 +252,12 @@ const ACTIONS: [(Operation, &str); 37] = [
     (Operation::GetParametersForImport, "kms:GetParametersForImport"),
     (Operation::ImportKeyMaterial, "kms:ImportKeyMaterial"),
     (Operation::DeleteImportedKeyMaterial, "kms:DeleteImportedKeyMaterial"),
+    (Operation::CreateCustomKeyStore, "kms:CreateCustomKeyStore"),
+    (Operation::DescribeCustomKeyStores, "kms:DescribeCustomKeyStores"),
+    (Operation::ConnectCustomKeyStore, "kms:ConnectCustomKeyStore"),
+    (Operation::DisconnectCustomKeyStore, "kms:DisconnectCustomKeyStore"),
+    (Operation::UpdateCustomKeyStore, "kms:UpdateCustomKeyStore"),
+    (Operation::DeleteCustomKeyStore, "kms:DeleteCustomKeyStore"),
 ];
 
 /// The IAM action for ReEncrypt's destination key.

@@ -3,13 +3,16 @@
 //! trap, and durable stores seal and write it.
 //!
 //! ```text
-//! "KMSW" | version u8 = 1 | postcard(partition, state) | SHA-256 of all before
+//! "KMSW" | version u8 = 2 | postcard(partition, state, custom key stores) | SHA-256 of all before
 //! ```
+//!
+//! Version 1 (without custom key stores) is still read.
 //!
 //! The buffer is sized exactly before serializing, so no reallocation
 //! leaves a stray copy of key material behind, and it zeroizes on drop.
 
 use crate::crypto::{ct_eq, SecretBytes};
+use crate::custom_key_stores::CustomKeyStores;
 use crate::error::{KmsError, Result};
 use crate::ids::Partition;
 use crate::keys::KeyState;
@@ -18,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 const MAGIC: &[u8; 4] = b"KMSW";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The version before custom key stores.
+const VERSION_1: u8 = 1;
 const PREFIX_LEN: usize = 5;
 const DIGEST_LEN: usize = 32;
 
@@ -26,10 +31,18 @@ const DIGEST_LEN: usize = 32;
 struct BodyRef<'a> {
     partition: &'a Partition,
     state: &'a State,
+    key_stores: &'a CustomKeyStores,
 }
 
 #[derive(Deserialize)]
 struct Body {
+    partition: Partition,
+    state: State,
+    key_stores: CustomKeyStores,
+}
+
+#[derive(Deserialize)]
+struct BodyV1 {
     partition: Partition,
     state: State,
 }
@@ -42,7 +55,7 @@ impl Kms {
     /// The whole state as a snapshot. Holds key material: seal it before it
     /// leaves memory.
     pub fn snapshot(&self) -> Result<SecretBytes> {
-        let body = BodyRef { partition: &self.partition, state: &self.state };
+        let body = BodyRef { partition: &self.partition, state: &self.state, key_stores: &self.key_stores };
         let internal = |_| KmsError::KMSInternalException("The state could not be serialized.".into());
         let body_len = postcard::experimental::serialized_size(&body).map_err(internal)?;
         let mut out = SecretBytes::zeroed(PREFIX_LEN + body_len + DIGEST_LEN);
@@ -74,16 +87,25 @@ impl Kms {
         if prefix.get(..4) != Some(MAGIC.as_slice()) {
             return Err(corrupt("it is not a kms-wasm snapshot"));
         }
-        if prefix.get(4) != Some(&VERSION) {
-            return Err(corrupt("it was written by an unknown format version"));
-        }
-        let body: Body = postcard::from_bytes(payload).map_err(|_| corrupt("its contents cannot be decoded"))?;
+        let undecodable = |_| corrupt("its contents cannot be decoded");
+        let body: Body = match prefix.get(4) {
+            Some(&VERSION) => postcard::from_bytes(payload).map_err(undecodable)?,
+            Some(&VERSION_1) => {
+                let old: BodyV1 = postcard::from_bytes(payload).map_err(undecodable)?;
+                Body { partition: old.partition, state: old.state, key_stores: CustomKeyStores::default() }
+            }
+            _ => return Err(corrupt("it was written by an unknown format version")),
+        };
         if body.partition != partition {
             return Err(corrupt("it belongs to another account or region"));
         }
         check_invariants(&body.state)?;
+        if !body.key_stores.consistent(|id| body.state.keys.contains_key(id)) {
+            return Err(corrupt("a custom key store record does not match the keys"));
+        }
         let mut kms = Kms::new(partition);
         kms.state = body.state;
+        kms.key_stores = body.key_stores;
         Ok(kms)
     }
 }

@@ -6,7 +6,13 @@
 //! - `new WasmKms(accountId, region, grantPropagationMs)`,
 //!   `WasmKms.restore(accountId, region, grantPropagationMs, snapshot)`
 //! - `call(operation, caller, endpoint, service, nowMs, request)` → response
-//!   object; throws an `Error` whose `name` is the AWS exception name.
+//!   object; throws an `Error` whose `name` is the AWS exception name. A call
+//!   that needs an external key store returns `{ __externalCall: { customKeyStoreId,
+//!   customKeyStoreName, xksKeyId, operation: 'encrypt' | 'decrypt', data, aad } }`
+//!   instead; the caller makes that call and passes its answer to
+//!   `resume(output?, failureName?)`, which returns what `call` would.
+//!   `attachExternalKeyStore(idOrName)` / `detachExternalKeyStore(idOrName)`
+//!   say which stores the host can answer for (not persisted).
 //!   `endpoint` (a `vpce-` id) and `service` (e.g. `s3`) may be undefined.
 //!   Binary members are `Uint8Array`; timestamps are numbers of milliseconds.
 //! - `generation()` changes whenever the state changes; `snapshot()` is the
@@ -22,6 +28,7 @@
 //!   persistence) and `loadAudit(records)`.
 
 use crate::error::KmsError;
+use crate::external::{ExternalCall, ExternalFailure, Resume, Step};
 use crate::ids::Partition;
 use crate::kms::{CallContext, Kms, Settings};
 use crate::operation::Operation;
@@ -77,6 +84,41 @@ fn encode_json<T: Serialize>(value: T) -> Result<JsValue, KmsError> {
 #[wasm_bindgen]
 pub struct WasmKms {
     kms: Kms,
+    /// The rest of a call waiting for an external key store's answer.
+    pending: Option<Resume<JsValue>>,
+}
+
+/// A call the host must make to an external key store, as JS sees it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalCallView {
+    custom_key_store_id: String,
+    custom_key_store_name: String,
+    xks_key_id: String,
+    operation: &'static str,
+    #[serde(with = "serde_bytes")]
+    data: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    aad: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Suspended {
+    #[serde(rename = "__externalCall")]
+    external_call: ExternalCallView,
+}
+
+fn external_view(call: ExternalCall) -> Suspended {
+    Suspended {
+        external_call: ExternalCallView {
+            custom_key_store_id: call.store_id,
+            custom_key_store_name: call.store_name,
+            xks_key_id: call.xks_key_id,
+            operation: call.op.name(),
+            data: call.data,
+            aad: call.aad,
+        },
+    }
 }
 
 #[wasm_bindgen]
@@ -85,7 +127,8 @@ impl WasmKms {
     #[wasm_bindgen(constructor)]
     pub fn new(account_id: &str, region: &str, grant_propagation_ms: f64) -> Result<WasmKms, JsValue> {
         let partition = Partition::new(account_id, region).map_err(to_js_error)?;
-        Ok(WasmKms { kms: Kms::with_settings(partition, settings(grant_propagation_ms).map_err(to_js_error)?) })
+        let kms = Kms::with_settings(partition, settings(grant_propagation_ms).map_err(to_js_error)?);
+        Ok(WasmKms { kms, pending: None })
     }
 
     /// A KMS rebuilt from a snapshot.
@@ -98,7 +141,7 @@ impl WasmKms {
         let partition = Partition::new(account_id, region).map_err(to_js_error)?;
         let mut kms = Kms::restore(partition, snapshot).map_err(to_js_error)?;
         kms.settings = settings(grant_propagation_ms).map_err(to_js_error)?;
-        Ok(WasmKms { kms })
+        Ok(WasmKms { kms, pending: None })
     }
 
     /// Runs one AWS operation.
@@ -111,8 +154,38 @@ impl WasmKms {
         now_ms: f64,
         request: JsValue,
     ) -> Result<JsValue, JsValue> {
+        self.abandon_pending();
         let ctx = context(caller, endpoint, service, now_ms).map_err(to_js_error)?;
-        self.dispatch(operation, &ctx, request).map_err(to_js_error)
+        let step = self.dispatch(operation, &ctx, request).map_err(to_js_error)?;
+        self.settle(step)
+    }
+
+    /// Carries on the call waiting for an external key store with its
+    /// answer: the bytes it returned, or the `name` of the error it threw.
+    pub fn resume(&mut self, output: Option<Vec<u8>>, failure: Option<String>) -> Result<JsValue, JsValue> {
+        let rest = self.pending.take().ok_or_else(|| {
+            to_js_error(KmsError::KMSInternalException("No call is waiting for an external key store.".into()))
+        })?;
+        let answer = match (output, failure) {
+            (Some(bytes), None) => Ok(bytes),
+            (_, Some(name)) => Err(ExternalFailure::from_name(&name)),
+            (None, None) => Err(ExternalFailure::Unavailable),
+        };
+        let step = rest.resume(&mut self.kms, answer).map_err(to_js_error)?;
+        self.settle(step)
+    }
+
+    /// Says the host answers for this custom key store (by id or name) in
+    /// this session. Returns the store's id, or `undefined` if there is none.
+    #[wasm_bindgen(js_name = attachExternalKeyStore)]
+    pub fn attach_external_key_store(&mut self, id_or_name: &str) -> Option<String> {
+        self.kms.key_stores.attach_host(id_or_name)
+    }
+
+    /// Says the host no longer answers for this custom key store.
+    #[wasm_bindgen(js_name = detachExternalKeyStore)]
+    pub fn detach_external_key_store(&mut self, id_or_name: &str) {
+        self.kms.key_stores.detach(id_or_name);
     }
 
     /// Registers a private endpoint (`{ VpcEndpointId, VpcId, Policy }`).
@@ -175,7 +248,7 @@ impl WasmKms {
             let partition = Partition::new(account_id, region)?;
             let mut kms = Kms::restore_sealed(partition, root_key, sealed)?;
             kms.settings = settings(grant_propagation_ms)?;
-            Ok(WasmKms { kms })
+            Ok(WasmKms { kms, pending: None })
         };
         run().map_err(to_js_error)
     }
@@ -199,7 +272,7 @@ impl WasmKms {
             let partition = Partition::new(account_id, region)?;
             let mut kms = Kms::restore_backup(partition, backup, passphrase)?;
             kms.settings = settings(grant_propagation_ms)?;
-            Ok(WasmKms { kms })
+            Ok(WasmKms { kms, pending: None })
         };
         run().map_err(to_js_error)
     }
@@ -331,52 +404,81 @@ fn verification(v: crate::audit::Verification) -> VerificationView {
 }
 
 impl WasmKms {
-    fn dispatch(&mut self, operation: &str, ctx: &CallContext, req: JsValue) -> Result<JsValue, KmsError> {
+    /// Returns a finished call's response, or keeps the rest of a paused one
+    /// and returns the external call it waits for.
+    fn settle(&mut self, step: Step<JsValue>) -> Result<JsValue, JsValue> {
+        match step {
+            Step::Done(response) => Ok(response),
+            Step::External(call, rest) => {
+                self.pending = Some(rest);
+                encode(external_view(call)).map_err(to_js_error)
+            }
+        }
+    }
+
+    /// Ends a paused call that was never resumed (its external store never
+    /// answered): it fails as if the store were unreachable, and is audited.
+    fn abandon_pending(&mut self) {
+        while let Some(rest) = self.pending.take() {
+            if let Ok(Step::External(_, next)) = rest.resume(&mut self.kms, Err(ExternalFailure::Unavailable)) {
+                self.pending = Some(next);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, operation: &str, ctx: &CallContext, req: JsValue) -> Result<Step<JsValue>, KmsError> {
         let op = Operation::from_name(operation).ok_or_else(|| {
             KmsError::UnsupportedOperationException(format!("{operation} is not a supported operation."))
         })?;
         let ctx = ctx.clone();
         let kms = &mut self.kms;
+        let done = |response: Result<JsValue, KmsError>| response.map(Step::Done);
         match op {
-            Operation::CreateKey => encode(kms.create_key(&ctx, decode(req)?)?),
-            Operation::DescribeKey => encode(kms.describe_key(&ctx, decode(req)?)?),
-            Operation::ListKeys => encode(kms.list_keys(&ctx, decode(req)?)?),
-            Operation::UpdateKeyDescription => encode(kms.update_key_description(&ctx, decode(req)?)?),
-            Operation::EnableKey => encode(kms.enable_key(&ctx, decode(req)?)?),
-            Operation::DisableKey => encode(kms.disable_key(&ctx, decode(req)?)?),
-            Operation::ScheduleKeyDeletion => encode(kms.schedule_key_deletion(&ctx, decode(req)?)?),
-            Operation::CancelKeyDeletion => encode(kms.cancel_key_deletion(&ctx, decode(req)?)?),
-            Operation::EnableKeyRotation => encode(kms.enable_key_rotation(&ctx, decode(req)?)?),
-            Operation::DisableKeyRotation => encode(kms.disable_key_rotation(&ctx, decode(req)?)?),
-            Operation::GetKeyRotationStatus => encode(kms.get_key_rotation_status(&ctx, decode(req)?)?),
-            Operation::RotateKeyOnDemand => encode(kms.rotate_key_on_demand(&ctx, decode(req)?)?),
-            Operation::ListKeyRotations => encode(kms.list_key_rotations(&ctx, decode(req)?)?),
-            Operation::CreateAlias => encode(kms.create_alias(&ctx, decode(req)?)?),
-            Operation::UpdateAlias => encode(kms.update_alias(&ctx, decode(req)?)?),
-            Operation::DeleteAlias => encode(kms.delete_alias(&ctx, decode(req)?)?),
-            Operation::ListAliases => encode(kms.list_aliases(&ctx, decode(req)?)?),
-            Operation::TagResource => encode(kms.tag_resource(&ctx, decode(req)?)?),
-            Operation::UntagResource => encode(kms.untag_resource(&ctx, decode(req)?)?),
-            Operation::ListResourceTags => encode(kms.list_resource_tags(&ctx, decode(req)?)?),
-            Operation::Encrypt => encode(kms.encrypt(&ctx, decode(req)?)?),
-            Operation::Decrypt => encode(kms.decrypt(&ctx, decode(req)?)?),
-            Operation::ReEncrypt => encode(kms.re_encrypt(&ctx, decode(req)?)?),
-            Operation::GenerateDataKey => encode(kms.generate_data_key(&ctx, decode(req)?)?),
+            Operation::CreateKey => kms.create_key_steps(&ctx, decode(req)?)?.try_map(encode),
+            Operation::Encrypt => kms.encrypt_steps(&ctx, decode(req)?)?.try_map(encode),
+            Operation::Decrypt => kms.decrypt_steps(&ctx, decode(req)?)?.try_map(encode),
+            Operation::ReEncrypt => kms.re_encrypt_steps(&ctx, decode(req)?)?.try_map(encode),
+            Operation::GenerateDataKey => kms.generate_data_key_steps(&ctx, decode(req)?)?.try_map(encode),
             Operation::GenerateDataKeyWithoutPlaintext => {
-                encode(kms.generate_data_key_without_plaintext(&ctx, decode(req)?)?)
+                kms.generate_data_key_without_plaintext_steps(&ctx, decode(req)?)?.try_map(encode)
             }
-            Operation::GenerateRandom => encode(kms.generate_random(&ctx, decode(req)?)?),
-            Operation::PutKeyPolicy => encode(kms.put_key_policy(&ctx, decode(req)?)?),
-            Operation::GetKeyPolicy => encode(kms.get_key_policy(&ctx, decode(req)?)?),
-            Operation::ListKeyPolicies => encode(kms.list_key_policies(&ctx, decode(req)?)?),
-            Operation::CreateGrant => encode(kms.create_grant(&ctx, decode(req)?)?),
-            Operation::ListGrants => encode(kms.list_grants(&ctx, decode(req)?)?),
-            Operation::ListRetirableGrants => encode(kms.list_retirable_grants(&ctx, decode(req)?)?),
-            Operation::RetireGrant => encode(kms.retire_grant(&ctx, decode(req)?)?),
-            Operation::RevokeGrant => encode(kms.revoke_grant(&ctx, decode(req)?)?),
-            Operation::GetParametersForImport => encode(kms.get_parameters_for_import(&ctx, decode(req)?)?),
-            Operation::ImportKeyMaterial => encode(kms.import_key_material(&ctx, decode(req)?)?),
-            Operation::DeleteImportedKeyMaterial => encode(kms.delete_imported_key_material(&ctx, decode(req)?)?),
+            Operation::DescribeKey => done(encode(kms.describe_key(&ctx, decode(req)?)?)),
+            Operation::ListKeys => done(encode(kms.list_keys(&ctx, decode(req)?)?)),
+            Operation::UpdateKeyDescription => done(encode(kms.update_key_description(&ctx, decode(req)?)?)),
+            Operation::EnableKey => done(encode(kms.enable_key(&ctx, decode(req)?)?)),
+            Operation::DisableKey => done(encode(kms.disable_key(&ctx, decode(req)?)?)),
+            Operation::ScheduleKeyDeletion => done(encode(kms.schedule_key_deletion(&ctx, decode(req)?)?)),
+            Operation::CancelKeyDeletion => done(encode(kms.cancel_key_deletion(&ctx, decode(req)?)?)),
+            Operation::EnableKeyRotation => done(encode(kms.enable_key_rotation(&ctx, decode(req)?)?)),
+            Operation::DisableKeyRotation => done(encode(kms.disable_key_rotation(&ctx, decode(req)?)?)),
+            Operation::GetKeyRotationStatus => done(encode(kms.get_key_rotation_status(&ctx, decode(req)?)?)),
+            Operation::RotateKeyOnDemand => done(encode(kms.rotate_key_on_demand(&ctx, decode(req)?)?)),
+            Operation::ListKeyRotations => done(encode(kms.list_key_rotations(&ctx, decode(req)?)?)),
+            Operation::CreateAlias => done(encode(kms.create_alias(&ctx, decode(req)?)?)),
+            Operation::UpdateAlias => done(encode(kms.update_alias(&ctx, decode(req)?)?)),
+            Operation::DeleteAlias => done(encode(kms.delete_alias(&ctx, decode(req)?)?)),
+            Operation::ListAliases => done(encode(kms.list_aliases(&ctx, decode(req)?)?)),
+            Operation::TagResource => done(encode(kms.tag_resource(&ctx, decode(req)?)?)),
+            Operation::UntagResource => done(encode(kms.untag_resource(&ctx, decode(req)?)?)),
+            Operation::ListResourceTags => done(encode(kms.list_resource_tags(&ctx, decode(req)?)?)),
+            Operation::GenerateRandom => done(encode(kms.generate_random(&ctx, decode(req)?)?)),
+            Operation::PutKeyPolicy => done(encode(kms.put_key_policy(&ctx, decode(req)?)?)),
+            Operation::GetKeyPolicy => done(encode(kms.get_key_policy(&ctx, decode(req)?)?)),
+            Operation::ListKeyPolicies => done(encode(kms.list_key_policies(&ctx, decode(req)?)?)),
+            Operation::CreateGrant => done(encode(kms.create_grant(&ctx, decode(req)?)?)),
+            Operation::ListGrants => done(encode(kms.list_grants(&ctx, decode(req)?)?)),
+            Operation::ListRetirableGrants => done(encode(kms.list_retirable_grants(&ctx, decode(req)?)?)),
+            Operation::RetireGrant => done(encode(kms.retire_grant(&ctx, decode(req)?)?)),
+            Operation::RevokeGrant => done(encode(kms.revoke_grant(&ctx, decode(req)?)?)),
+            Operation::GetParametersForImport => done(encode(kms.get_parameters_for_import(&ctx, decode(req)?)?)),
+            Operation::ImportKeyMaterial => done(encode(kms.import_key_material(&ctx, decode(req)?)?)),
+            Operation::DeleteImportedKeyMaterial => done(encode(kms.delete_imported_key_material(&ctx, decode(req)?)?)),
+            Operation::CreateCustomKeyStore => done(encode(kms.create_custom_key_store(&ctx, decode(req)?)?)),
+            Operation::DescribeCustomKeyStores => done(encode(kms.describe_custom_key_stores(&ctx, decode(req)?)?)),
+            Operation::ConnectCustomKeyStore => done(encode(kms.connect_custom_key_store(&ctx, decode(req)?)?)),
+            Operation::DisconnectCustomKeyStore => done(encode(kms.disconnect_custom_key_store(&ctx, decode(req)?)?)),
+            Operation::UpdateCustomKeyStore => done(encode(kms.update_custom_key_store(&ctx, decode(req)?)?)),
+            Operation::DeleteCustomKeyStore => done(encode(kms.delete_custom_key_store(&ctx, decode(req)?)?)),
         }
     }
 }

@@ -27,6 +27,10 @@ pub enum Origin {
     /// Imported by the customer.
     #[serde(rename = "EXTERNAL")]
     External,
+    /// Generated here, used together with an external key of a custom key
+    /// store (double encryption).
+    #[serde(rename = "EXTERNAL_KEY_STORE")]
+    ExternalKeyStore,
 }
 
 /// Who manages the key (AWS's `KeyManager`).
@@ -111,6 +115,18 @@ impl Key {
         Key::new(Origin::AwsKms, KeyState::Enabled, material, KeyParts { description, tags, policy }, now)
     }
 
+    /// A new `Enabled` key of a custom key store: generated material, used
+    /// together with an external key.
+    pub fn generate_for_key_store(
+        description: String,
+        tags: BTreeMap<String, String>,
+        policy: KeyPolicy,
+        now: Timestamp,
+    ) -> Result<Key> {
+        let material = BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?);
+        Key::new(Origin::ExternalKeyStore, KeyState::Enabled, material, KeyParts { description, tags, policy }, now)
+    }
+
     /// A new key waiting for imported material (`PendingImport`).
     pub fn awaiting_import(
         description: String,
@@ -177,6 +193,8 @@ impl Key {
             encryption_algorithms: ["SYMMETRIC_DEFAULT"],
             multi_region: false,
             expiration_model: self.import.as_ref().and_then(|i| i.expiration_model).map(import::ExpirationModel::name),
+            custom_key_store_id: None,
+            xks_key_configuration: None,
         }
     }
 }
@@ -217,4 +235,16 @@ pub struct KeyMetadata {
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_model: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xks_key_configuration: Option<XksKeyConfiguration>,
+}
+
+/// AWS's `XksKeyConfiguration`: the external key of a key in an external key store.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksKeyConfiguration {
+    /// The external key's id (`XksKeyId`).
+    pub id: String,
 }

@@ -111,7 +111,13 @@ impl KeyState {
             | Op::ListGrants
             | Op::ListRetirableGrants
             | Op::RetireGrant
-            | Op::RevokeGrant => Allowed,
+            | Op::RevokeGrant
+            | Op::CreateCustomKeyStore
+            | Op::DescribeCustomKeyStores
+            | Op::ConnectCustomKeyStore
+            | Op::DisconnectCustomKeyStore
+            | Op::UpdateCustomKeyStore
+            | Op::DeleteCustomKeyStore => Allowed,
         }
     }
 

@@ -2,10 +2,12 @@
 
 use super::{check_dry_run, check_grant_tokens, check_no_recipient, check_symmetric_algorithm};
 use crate::access::Access;
-use crate::ciphertext::{self, Blob, MAX_BLOB_LEN};
+use crate::ciphertext::{self, AnyBlob, Blob, MAX_BLOB_LEN};
 use crate::context::EncryptionContext;
 use crate::crypto::SecretBytes;
+use crate::custom_key_stores;
 use crate::error::{KmsError, Result};
+use crate::external::{self, ExternalCall, ExternalOp, Resume, Step};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
@@ -136,7 +138,7 @@ pub(crate) fn check_blob_len(blob: &[u8]) -> Result<()> {
 }
 
 impl Kms {
-    /// Seals `plaintext` under the current backing key of `id`.
+    /// Seals `plaintext` under the current backing key of `id`: a version-1 blob.
     pub(crate) fn seal(&self, id: KeyId, context: &EncryptionContext, plaintext: &[u8]) -> Result<Vec<u8>> {
         let key = self.key(id)?;
         let current = key.material.current().ok_or_else(|| {
@@ -145,20 +147,58 @@ impl Kms {
         ciphertext::seal(id, &current.id, &current.key, context, plaintext)
     }
 
+    /// Seals `plaintext` under key `id` and hands the blob to `finish` (see [`Kms::wrap_steps`]).
+    pub(crate) fn seal_steps<R>(
+        &mut self,
+        id: KeyId,
+        context: &EncryptionContext,
+        plaintext: &[u8],
+        finish: impl FnOnce(&mut Kms, Vec<u8>) -> Result<R> + 'static,
+    ) -> Result<Step<R>> {
+        let inner = self.seal(id, context, plaintext)?;
+        self.wrap_steps(id, context, inner, finish)
+    }
+
+    /// Hands a version-1 blob of key `id` to `finish`; for a key in an
+    /// external key store, it first goes to the external manager, and
+    /// `finish` gets the version-2 blob around its answer.
+    pub(crate) fn wrap_steps<R>(
+        &mut self,
+        id: KeyId,
+        context: &EncryptionContext,
+        inner: Vec<u8>,
+        finish: impl FnOnce(&mut Kms, Vec<u8>) -> Result<R> + 'static,
+    ) -> Result<Step<R>> {
+        let Some(external) = self.key_stores.keys.get(&id).cloned() else {
+            return Ok(Step::Done(finish(self, inner)?));
+        };
+        let store_name = self.key_stores.get(&external.store_id)?.name.clone();
+        let aad = custom_key_stores::external_aad(&ciphertext::external_header(id), context);
+        let call = ExternalCall::new(&external, &store_name, ExternalOp::Encrypt, inner, aad);
+        Ok(Step::External(
+            call,
+            Resume::new(move |kms, answer| {
+                let outer = answer.map_err(|f| external::failure_error(&external, f, ExternalOp::Encrypt))?;
+                let blob = ciphertext::wrap_external(id, &outer)?;
+                Ok(Step::Done(finish(kms, blob)?))
+            }),
+        ))
+    }
+
     /// Finds the key a blob names, authorizes `access` on it and checks its
     /// state; `expected`, when the caller named a key, must be that key.
     pub(crate) fn blob_key(
         &self,
         ctx: &CallContext,
         access: &Access<'_>,
-        blob: &Blob<'_>,
+        blob_key_id: KeyId,
         expected: Option<&str>,
     ) -> Result<KeyId> {
         let mut alias = None;
         if let Some(named) = expected {
             let (named, named_alias) = self.resolve(named, AliasForms::Accepted)?;
             // The KeyId the caller named must be the key that encrypted the blob.
-            if named != blob.key_id {
+            if named != blob_key_id {
                 return Err(KmsError::IncorrectKeyException(format!(
                     "The key ID in the request does not identify the KMS key that encrypted the ciphertext ({}).",
                     self.partition.key_arn(named)
@@ -166,13 +206,13 @@ impl Kms {
             }
             alias = named_alias;
         }
-        let Some(key) = self.state.keys.get(&blob.key_id) else {
+        let Some(key) = self.state.keys.get(&blob_key_id) else {
             // A blob of a key that was deleted names a key that no longer
             // exists; any other unknown id is just not a ciphertext of ours.
-            return Err(if self.state.deleted.contains_key(&blob.key_id) {
+            return Err(if self.state.deleted.contains_key(&blob_key_id) {
                 KmsError::NotFoundException(format!(
                     "{} does not exist; it was deleted.",
-                    self.partition.key_arn(blob.key_id)
+                    self.partition.key_arn(blob_key_id)
                 ))
             } else {
                 KmsError::invalid_ciphertext()
@@ -184,15 +224,58 @@ impl Kms {
         Ok(key.id)
     }
 
-    /// Authenticates and decrypts a parsed blob with the backing key it names.
+    /// Authenticates and decrypts a parsed version-1 blob with the backing key it names.
     pub(crate) fn open(&self, id: KeyId, blob: &Blob<'_>, context: &EncryptionContext) -> Result<SecretBytes> {
         let version = self.key(id)?.material.find(&blob.backing_id).ok_or_else(KmsError::invalid_ciphertext)?;
         blob.open(&version.key, context)
     }
 
+    /// Decrypts a blob of key `id` and hands the plaintext to `finish`. A
+    /// blob of a key in an external key store goes to the external manager
+    /// first; a blob of the other kind than its key's is not a ciphertext.
+    pub(crate) fn open_steps<R>(
+        &mut self,
+        id: KeyId,
+        blob: AnyBlob<'_>,
+        context: &EncryptionContext,
+        finish: impl FnOnce(&mut Kms, SecretBytes) -> Result<Step<R>> + 'static,
+    ) -> Result<Step<R>> {
+        let external = self.key_stores.keys.get(&id).cloned();
+        let (external, outer) = match (blob, external) {
+            (AnyBlob::Local(blob), None) => {
+                let plaintext = self.open(id, &blob, context)?;
+                return finish(self, plaintext);
+            }
+            (AnyBlob::External(blob), Some(external)) => (external, blob),
+            _ => return Err(KmsError::invalid_ciphertext()),
+        };
+        let store_name = self.key_stores.get(&external.store_id)?.name.clone();
+        let aad = custom_key_stores::external_aad(outer.header, context);
+        let call = ExternalCall::new(&external, &store_name, ExternalOp::Decrypt, outer.outer.to_vec(), aad);
+        let context = context.clone();
+        Ok(Step::External(
+            call,
+            Resume::new(move |kms, answer| {
+                let inner = answer.map_err(|f| external::failure_error(&external, f, ExternalOp::Decrypt))?;
+                let blob = Blob::parse(&inner)?;
+                if blob.key_id != id {
+                    return Err(KmsError::invalid_ciphertext());
+                }
+                let plaintext = kms.open(id, &blob, &context)?;
+                finish(kms, plaintext)
+            }),
+        ))
+    }
+
     /// Encrypt: up to 4096 bytes under a key, bound to an encryption context.
     pub fn encrypt(&mut self, ctx: &CallContext, req: EncryptRequest) -> Result<EncryptResponse> {
-        self.run(ctx, Op::Encrypt, super::params(&req), |kms| {
+        let steps = self.encrypt_steps(ctx, req);
+        self.drive(steps)
+    }
+
+    /// Encrypt, pausing for the external manager of a key in an external key store.
+    pub fn encrypt_steps(&mut self, ctx: &CallContext, req: EncryptRequest) -> Result<Step<EncryptResponse>> {
+        self.run_steps(ctx, Op::Encrypt, super::params(&req), |kms| {
             // Plaintext must be 1..4096 bytes.
             if req.plaintext.is_empty() || req.plaintext.len() > MAX_PLAINTEXT_LEN {
                 return Err(KmsError::validation(format!(
@@ -205,11 +288,12 @@ impl Kms {
             let access = Access::new(Op::Encrypt).context(&context).tokens(&tokens).fact(ALGORITHM, symmetric());
             let id = kms.key_for(ctx, &access, &req.key_id, AliasForms::Accepted)?;
             check_dry_run(req.dry_run)?;
-            let ciphertext_blob = kms.seal(id, &context, req.plaintext.expose())?;
-            Ok(EncryptResponse {
-                ciphertext_blob,
-                key_id: kms.partition.key_arn(id),
-                encryption_algorithm: "SYMMETRIC_DEFAULT",
+            kms.seal_steps(id, &context, req.plaintext.expose(), move |kms, ciphertext_blob| {
+                Ok(EncryptResponse {
+                    ciphertext_blob,
+                    key_id: kms.partition.key_arn(id),
+                    encryption_algorithm: "SYMMETRIC_DEFAULT",
+                })
             })
         })
     }
@@ -217,21 +301,28 @@ impl Kms {
     /// Decrypt: the blob names its key and backing key; `KeyId` is optional
     /// and, when given, must be that key.
     pub fn decrypt(&mut self, ctx: &CallContext, req: DecryptRequest) -> Result<DecryptResponse> {
-        self.run(ctx, Op::Decrypt, super::params(&req), |kms| {
+        let steps = self.decrypt_steps(ctx, req);
+        self.drive(steps)
+    }
+
+    /// Decrypt, pausing for the external manager of a key in an external key store.
+    pub fn decrypt_steps(&mut self, ctx: &CallContext, req: DecryptRequest) -> Result<Step<DecryptResponse>> {
+        self.run_steps(ctx, Op::Decrypt, super::params(&req), |kms| {
             check_blob_len(&req.ciphertext_blob)?;
             let context = EncryptionContext::new(req.encryption_context)?;
             let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
             check_no_recipient(req.recipient.as_ref())?;
-            let blob = Blob::parse(&req.ciphertext_blob)?;
+            let blob = ciphertext::parse_any(&req.ciphertext_blob)?;
             let access = Access::new(Op::Decrypt).context(&context).tokens(&tokens).fact(ALGORITHM, symmetric());
-            let id = kms.blob_key(ctx, &access, &blob, req.key_id.as_deref())?;
+            let id = kms.blob_key(ctx, &access, blob.key_id(), req.key_id.as_deref())?;
             check_dry_run(req.dry_run)?;
-            let plaintext = kms.open(id, &blob, &context)?;
-            Ok(DecryptResponse {
-                key_id: kms.partition.key_arn(id),
-                plaintext,
-                encryption_algorithm: "SYMMETRIC_DEFAULT",
+            kms.open_steps(id, blob, &context, move |kms, plaintext| {
+                Ok(Step::Done(DecryptResponse {
+                    key_id: kms.partition.key_arn(id),
+                    plaintext,
+                    encryption_algorithm: "SYMMETRIC_DEFAULT",
+                }))
             })
         })
     }
@@ -239,7 +330,14 @@ impl Kms {
     /// ReEncrypt: decrypt under the source key and encrypt under the
     /// destination key, without the plaintext leaving the core.
     pub fn re_encrypt(&mut self, ctx: &CallContext, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
-        self.run(ctx, Op::ReEncrypt, super::params(&req), |kms| {
+        let steps = self.re_encrypt_steps(ctx, req);
+        self.drive(steps)
+    }
+
+    /// ReEncrypt, pausing for the external managers of keys in external key
+    /// stores (the source's to decrypt, then the destination's to encrypt).
+    pub fn re_encrypt_steps(&mut self, ctx: &CallContext, req: ReEncryptRequest) -> Result<Step<ReEncryptResponse>> {
+        self.run_steps(ctx, Op::ReEncrypt, super::params(&req), |kms| {
             check_blob_len(&req.ciphertext_blob)?;
             let source_context = EncryptionContext::new(req.source_encryption_context)?;
             let destination_context = EncryptionContext::new(req.destination_encryption_context)?;
@@ -249,9 +347,9 @@ impl Kms {
                 "DestinationEncryptionAlgorithm",
                 req.destination_encryption_algorithm.as_deref(),
             )?;
-            let blob = Blob::parse(&req.ciphertext_blob)?;
+            let blob = ciphertext::parse_any(&req.ciphertext_blob)?;
             let from = Access::new(Op::ReEncrypt).context(&source_context).tokens(&tokens).fact(ALGORITHM, symmetric());
-            let source = kms.blob_key(ctx, &from, &blob, req.source_key_id.as_deref())?;
+            let source = kms.blob_key(ctx, &from, blob.key_id(), req.source_key_id.as_deref())?;
             let to = Access::new(Op::ReEncrypt)
                 .action(crate::operation::REENCRYPT_TO)
                 .context(&destination_context)
@@ -259,14 +357,16 @@ impl Kms {
                 .fact(ALGORITHM, symmetric());
             let destination = kms.key_for(ctx, &to, &req.destination_key_id, AliasForms::Accepted)?;
             check_dry_run(req.dry_run)?;
-            let plaintext = kms.open(source, &blob, &source_context)?;
-            let ciphertext_blob = kms.seal(destination, &destination_context, plaintext.expose())?;
-            Ok(ReEncryptResponse {
-                ciphertext_blob,
-                source_key_id: kms.partition.key_arn(source),
-                key_id: kms.partition.key_arn(destination),
-                source_encryption_algorithm: "SYMMETRIC_DEFAULT",
-                destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+            kms.open_steps(source, blob, &source_context, move |kms, plaintext| {
+                kms.seal_steps(destination, &destination_context, plaintext.expose(), move |kms, ciphertext_blob| {
+                    Ok(ReEncryptResponse {
+                        ciphertext_blob,
+                        source_key_id: kms.partition.key_arn(source),
+                        key_id: kms.partition.key_arn(destination),
+                        source_encryption_algorithm: "SYMMETRIC_DEFAULT",
+                        destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+                    })
+                })
             })
         })
     }

@@ -6,6 +6,7 @@ use crate::access::Access;
 use crate::context::EncryptionContext;
 use crate::crypto::{fill_random, SecretBytes};
 use crate::error::{KmsError, Result};
+use crate::external::Step;
 use crate::ids::AliasForms;
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
@@ -59,6 +60,13 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
     pub key_id: String,
 }
 
+/// A data key and its blob, before it takes a response's shape.
+struct DataKey {
+    plaintext: SecretBytes,
+    ciphertext_blob: Vec<u8>,
+    key_id: String,
+}
+
 /// GenerateRandom request.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
@@ -105,12 +113,7 @@ impl GenerateDataKeyRequest {
 impl Kms {
     /// The shared body of both GenerateDataKey operations: a fresh data key
     /// and its blob under the KMS key.
-    fn new_data_key(
-        &self,
-        ctx: &CallContext,
-        op: Op,
-        req: GenerateDataKeyRequest,
-    ) -> Result<(SecretBytes, Vec<u8>, String)> {
+    fn new_data_key(&mut self, ctx: &CallContext, op: Op, req: GenerateDataKeyRequest) -> Result<Step<DataKey>> {
         let len = req.length()?;
         let context = EncryptionContext::new(req.encryption_context)?;
         let tokens = check_grant_tokens(&req.grant_tokens)?;
@@ -120,8 +123,10 @@ impl Kms {
         check_dry_run(req.dry_run)?;
         let mut data_key = SecretBytes::zeroed(len);
         fill_random(data_key.expose_mut())?;
-        let blob = self.seal(id, &context, data_key.expose())?;
-        Ok((data_key, blob, self.partition.key_arn(id)))
+        let inner = self.seal(id, &context, data_key.expose())?;
+        self.wrap_steps(id, &context, inner, move |kms, ciphertext_blob| {
+            Ok(DataKey { plaintext: data_key, ciphertext_blob, key_id: kms.partition.key_arn(id) })
+        })
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
@@ -130,9 +135,24 @@ impl Kms {
         ctx: &CallContext,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.run(ctx, Op::GenerateDataKey, super::params(&req), |kms| {
-            let (plaintext, ciphertext_blob, key_id) = kms.new_data_key(ctx, Op::GenerateDataKey, req)?;
-            Ok(GenerateDataKeyResponse { ciphertext_blob, plaintext, key_id })
+        let steps = self.generate_data_key_steps(ctx, req);
+        self.drive(steps)
+    }
+
+    /// GenerateDataKey, pausing for the external manager of a key in an external key store.
+    pub fn generate_data_key_steps(
+        &mut self,
+        ctx: &CallContext,
+        req: GenerateDataKeyRequest,
+    ) -> Result<Step<GenerateDataKeyResponse>> {
+        self.run_steps(ctx, Op::GenerateDataKey, super::params(&req), |kms| {
+            kms.new_data_key(ctx, Op::GenerateDataKey, req)?.try_map(|k| {
+                Ok(GenerateDataKeyResponse {
+                    ciphertext_blob: k.ciphertext_blob,
+                    plaintext: k.plaintext,
+                    key_id: k.key_id,
+                })
+            })
         })
     }
 
@@ -142,9 +162,21 @@ impl Kms {
         ctx: &CallContext,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        self.run(ctx, Op::GenerateDataKeyWithoutPlaintext, super::params(&req), |kms| {
-            let (_, ciphertext_blob, key_id) = kms.new_data_key(ctx, Op::GenerateDataKeyWithoutPlaintext, req)?;
-            Ok(GenerateDataKeyWithoutPlaintextResponse { ciphertext_blob, key_id })
+        let steps = self.generate_data_key_without_plaintext_steps(ctx, req);
+        self.drive(steps)
+    }
+
+    /// GenerateDataKeyWithoutPlaintext, pausing for the external manager of
+    /// a key in an external key store.
+    pub fn generate_data_key_without_plaintext_steps(
+        &mut self,
+        ctx: &CallContext,
+        req: GenerateDataKeyRequest,
+    ) -> Result<Step<GenerateDataKeyWithoutPlaintextResponse>> {
+        self.run_steps(ctx, Op::GenerateDataKeyWithoutPlaintext, super::params(&req), |kms| {
+            kms.new_data_key(ctx, Op::GenerateDataKeyWithoutPlaintext, req)?.try_map(|k| {
+                Ok(GenerateDataKeyWithoutPlaintextResponse { ciphertext_blob: k.ciphertext_blob, key_id: k.key_id })
+            })
         })
     }
 
@@ -154,8 +186,13 @@ impl Kms {
             kms.authorize_account(ctx, &Access::new(Op::GenerateRandom))?;
             let n = byte_count(req.number_of_bytes.ok_or_else(|| KmsError::validation("NumberOfBytes is required."))?)?;
             check_no_recipient(req.recipient.as_ref())?;
-            if req.custom_key_store_id.is_some() {
-                return Err(KmsError::UnsupportedOperationException("Custom key stores are not supported yet.".into()));
+            // Random bytes from a CloudHSM cluster; an external key store has none to give.
+            if let Some(id) = &req.custom_key_store_id {
+                let store = kms.key_stores.get(id)?;
+                return Err(KmsError::UnsupportedOperationException(format!(
+                    "{} is an external key store; GenerateRandom takes only CloudHSM key stores.",
+                    store.id
+                )));
             }
             let mut plaintext = SecretBytes::zeroed(n);
             fill_random(plaintext.expose_mut())?;

@@ -4,7 +4,10 @@
 use super::paging::{page, Limits};
 use super::{check_grant_tokens, Empty};
 use crate::access::Access;
+use crate::ciphertext;
+use crate::custom_key_stores::{self, ExternalKey};
 use crate::error::{KmsError, Result};
+use crate::external::{ExternalCall, ExternalFailure, ExternalOp, Resume, Step};
 use crate::ids::AliasForms;
 use crate::keys::backing::{BackingKey, Provenance};
 use crate::keys::tags::{self, Tag};
@@ -142,6 +145,22 @@ pub struct KeyArnResponse {
     pub key_id: String,
 }
 
+/// Why an external key failed the creation probe, as AWS names it.
+fn probe_error(external: &ExternalKey, failure: ExternalFailure) -> KmsError {
+    let (store, key) = (&external.store_id, &external.xks_key_id);
+    match failure {
+        ExternalFailure::KeyNotFound => {
+            KmsError::XksKeyNotFoundException(format!("Custom key store {store} cannot find external key '{key}'."))
+        }
+        ExternalFailure::Rejected => KmsError::XksKeyInvalidConfigurationException(format!(
+            "External key '{key}' of custom key store {store} did not decrypt what it encrypted."
+        )),
+        ExternalFailure::Unavailable => {
+            KmsError::XksKeyNotFoundException(format!("Custom key store {store} could not use external key '{key}'."))
+        }
+    }
+}
+
 fn check_description(description: &str) -> Result<()> {
     // Description must be at most 8192 characters.
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -210,24 +229,44 @@ impl CreateKeyRequest {
         check_enum(
             "Origin",
             self.origin.as_deref(),
-            &["AWS_KMS", "EXTERNAL"],
-            &["AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"],
+            &["AWS_KMS", "EXTERNAL", "EXTERNAL_KEY_STORE"],
+            &["AWS_CLOUDHSM"],
         )?;
         // Multi-Region keys need other regions; there are none here.
         if self.multi_region == Some(true) {
             return Err(KmsError::UnsupportedOperationException("Multi-Region keys are not supported.".into()));
         }
-        if self.custom_key_store_id.is_some() || self.xks_key_id.is_some() {
-            return Err(KmsError::UnsupportedOperationException("Custom key stores are not supported yet.".into()));
+        // A key in an external key store names the store and its external
+        // key; no other key may name either.
+        if self.origin.as_deref() == Some("EXTERNAL_KEY_STORE") {
+            let store = self.custom_key_store_id.as_deref().unwrap_or_default();
+            if store.is_empty() {
+                return Err(KmsError::validation("Origin EXTERNAL_KEY_STORE needs a CustomKeyStoreId."));
+            }
+            custom_key_stores::check_xks_key_id(self.xks_key_id.as_deref().unwrap_or_default())?;
+        } else if self.custom_key_store_id.is_some() || self.xks_key_id.is_some() {
+            return Err(KmsError::validation(
+                "CustomKeyStoreId and XksKeyId need Origin EXTERNAL_KEY_STORE (CloudHSM key stores are not supported).",
+            ));
         }
         tags::merged(&Default::default(), tags::validate(self.tags.as_deref().unwrap_or_default())?)
     }
 }
 
 impl Kms {
-    /// CreateKey: a new symmetric key, Enabled, with generated material.
+    /// CreateKey: a new symmetric key, Enabled, with generated material
+    /// (or `PendingImport` for `Origin: EXTERNAL`). A key of an external key
+    /// store needs its external key manager: see [`Kms::create_key_steps`].
     pub fn create_key(&mut self, ctx: &CallContext, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
-        self.run(ctx, Op::CreateKey, super::params(&req), |kms| {
+        let steps = self.create_key_steps(ctx, req);
+        self.drive(steps)
+    }
+
+    /// CreateKey, pausing for the external key manager when the key is
+    /// created in an external key store: the manager must encrypt and
+    /// decrypt a random probe under the external key before the key exists.
+    pub fn create_key_steps(&mut self, ctx: &CallContext, req: CreateKeyRequest) -> Result<Step<KeyMetadataResponse>> {
+        self.run_steps(ctx, Op::CreateKey, super::params(&req), |kms| {
             let tags = req.validate()?;
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
             let policy = match req.policy.as_deref() {
@@ -238,18 +277,80 @@ impl Kms {
                 Access::new(Op::CreateKey).fact("kms:bypasspolicylockoutsafetycheck", vec![bypass.to_string()]);
             kms.authorize_account(ctx, &access)?;
             let description = req.description.unwrap_or_default();
-            let key = if req.origin.as_deref() == Some("EXTERNAL") {
-                Key::awaiting_import(description, tags, policy, ctx.now)?
-            } else {
-                Key::generate(description, tags, policy, ctx.now)?
+            let external = match (req.custom_key_store_id, req.xks_key_id) {
+                (Some(store_id), Some(xks_key_id)) if req.origin.as_deref() == Some("EXTERNAL_KEY_STORE") => {
+                    kms.check_room_for_external_key(&store_id, &xks_key_id)?;
+                    Some(ExternalKey { store_id, xks_key_id })
+                }
+                _ => None,
+            };
+            let key = match (req.origin.as_deref(), &external) {
+                (Some("EXTERNAL"), _) => Key::awaiting_import(description, tags, policy, ctx.now)?,
+                (_, Some(_)) => Key::generate_for_key_store(description, tags, policy, ctx.now)?,
+                _ => Key::generate(description, tags, policy, ctx.now)?,
             };
             // The caller must still be able to change the policy of its new key.
             kms.check_lockout(ctx, &key, &key.policy, bypass)?;
-            let key_metadata = key.metadata(&kms.partition);
-            kms.touch_key(key.id);
-            kms.state.keys.insert(key.id, key);
-            Ok(KeyMetadataResponse { key_metadata })
+            match external {
+                None => Ok(Step::Done(kms.add_key(key, None))),
+                Some(external) => kms.probe_external_key(key, external),
+            }
         })
+    }
+
+    /// Files a new key (and its external key); returns its metadata.
+    fn add_key(&mut self, key: Key, external: Option<ExternalKey>) -> KeyMetadataResponse {
+        self.touch_key(key.id);
+        if let Some(external) = external {
+            self.key_stores.keys.insert(key.id, external);
+        }
+        let key_metadata = self.metadata(&key);
+        self.state.keys.insert(key.id, key);
+        KeyMetadataResponse { key_metadata }
+    }
+
+    /// The store must exist and be connected, and no other key of it may use the external key.
+    fn check_room_for_external_key(&self, store_id: &str, xks_key_id: &str) -> Result<()> {
+        let store = self.key_stores.get(store_id)?;
+        if !self.key_stores.is_connected(store_id) {
+            return Err(KmsError::CustomKeyStoreInvalidStateException(format!(
+                "Custom key store {store_id} is not connected; keys can be created only in a connected store."
+            )));
+        }
+        if let Some(other) = self.key_stores.key_using(&store.id, xks_key_id) {
+            return Err(KmsError::XksKeyAlreadyInUseException(format!(
+                "External key '{xks_key_id}' is already used by {} in custom key store {store_id}.",
+                self.partition.key_arn(other)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Asks the external manager to encrypt a random probe under the
+    /// external key and decrypt it back; files the key if it comes back whole.
+    fn probe_external_key(&mut self, key: Key, external: ExternalKey) -> Result<Step<KeyMetadataResponse>> {
+        let store_name = self.key_stores.get(&external.store_id)?.name.clone();
+        let probe = crate::crypto::random_array::<32>()?;
+        let aad = custom_key_stores::external_aad(&ciphertext::external_header(key.id), &Default::default());
+        let first = ExternalCall::new(&external, &store_name, ExternalOp::Encrypt, probe.to_vec(), aad.clone());
+        Ok(Step::External(
+            first,
+            Resume::new(move |_, answer| {
+                let sealed = answer.map_err(|f| probe_error(&external, f))?;
+                Ok(Step::External(
+                    ExternalCall::new(&external, &store_name, ExternalOp::Decrypt, sealed, aad),
+                    Resume::new(move |kms: &mut Kms, answer| {
+                        let opened = answer.map_err(|f| probe_error(&external, f))?;
+                        if !crate::crypto::ct_eq(&opened, &probe) {
+                            return Err(probe_error(&external, ExternalFailure::Rejected));
+                        }
+                        // Nothing ran in between, but the store is checked again before the key is filed.
+                        kms.check_room_for_external_key(&external.store_id, &external.xks_key_id)?;
+                        Ok(Step::Done(kms.add_key(key, Some(external))))
+                    }),
+                ))
+            }),
+        ))
     }
 
     /// DescribeKey: metadata of a key named in any of the four forms.
@@ -257,7 +358,7 @@ impl Kms {
         self.run(ctx, Op::DescribeKey, super::params(&req), |kms| {
             check_grant_tokens(&req.grant_tokens)?;
             let id = kms.key_for(ctx, &Access::new(Op::DescribeKey), &req.key_id, AliasForms::Accepted)?;
-            Ok(KeyMetadataResponse { key_metadata: kms.key(id)?.metadata(&kms.partition) })
+            Ok(KeyMetadataResponse { key_metadata: kms.metadata(kms.key(id)?) })
         })
     }
 

@@ -8,6 +8,7 @@
 
 pub mod aliases;
 pub mod crypto;
+pub mod custom_key_stores;
 pub mod data_keys;
 pub mod extensions;
 pub mod grants;

@@ -82,10 +82,14 @@ impl Kms {
         if !op.read_only() {
             self.customer_managed(id, op)?;
         }
-        // Keys with imported material cannot be rotated by the service.
-        if self.key(id)?.origin != Origin::AwsKms {
+        // Keys with imported material, or in a custom key store, cannot be
+        // rotated by the service.
+        let origin = self.key(id)?.origin;
+        if origin != Origin::AwsKms {
+            let what =
+                if origin == Origin::External { "has imported key material" } else { "is in a custom key store" };
             return Err(KmsError::UnsupportedOperationException(format!(
-                "{} has imported key material; {} is not supported for it.",
+                "{} {what}; {} is not supported for it.",
                 self.partition.key_arn(id),
                 op.name()
             )));
