@@ -24,6 +24,7 @@ WORK=${PKG_TESTS_WORK:-$HERE/.work}
 APP=$WORK/app
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 export CHROMIUM
+export KMS_WASM_PYTHON=${KMS_WASM_PYTHON:-$HERE/.venv/bin/python} # boto3 and moto, from scripts/setup-python.sh
 
 say() { printf 'pkg-tests: %s\n' "$*"; }
 die() { printf 'pkg-tests: %s\n' "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
