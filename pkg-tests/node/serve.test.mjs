@@ -106,6 +106,14 @@ describe('serve: the AWS JSON 1.1 protocol on the wire', () => {
     isWireError(await raw(server.url, 'Encrypt', { KeyId, Plaintext: '' }), 'ValidationException');
   });
 
+  test('a member or encryption context key named __proto__ is refused, not dropped', async () => {
+    const { json } = await raw(server.url, 'CreateKey', {});
+    const KeyId = json.KeyMetadata.KeyId;
+    const body = `{"KeyId": ${JSON.stringify(KeyId)}, "Plaintext": "AQ==", "EncryptionContext": {"__proto__": "tenant-a", "k": "v"}}`;
+    isWireError(await raw(server.url, 'Encrypt', body), 'ValidationException');
+    isWireError(await raw(server.url, 'ListKeys', '{"__proto__": {"Limit": 1}}'), 'ValidationException');
+  });
+
   test('other methods and paths are refused; a body over 1 MiB is refused with 413', async () => {
     const get = await raw(server.url, 'ListKeys', undefined, { method: 'GET' });
     assert.equal(get.status, 405);
