@@ -48,6 +48,8 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_BODY = 1024 * 1024;
 /** How long close() waits for requests in flight before cutting their connections (ms). */
 const CLOSE_GRACE_MS = 5000;
+/** How long an idle kept-alive connection stays open (ms). */
+const KEEP_ALIVE_MS = 30_000;
 
 /** AWS KMS operations the package does not implement: UnsupportedOperationException rather than an unknown operation. */
 const OTHER_KMS_OPERATIONS = new Set([
@@ -247,10 +249,16 @@ function readBody(req) {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks));
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
     });
     req.on('error', (e) => {
       if (!done) reject(e);
+    });
+    req.on('close', () => {
+      // The client went away before the end of its request: nothing to answer.
+      if (!done && !req.complete) reject(new ProtocolError('SerializationException', 'The request body was cut short.'));
     });
   });
 }
@@ -380,6 +388,9 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     });
   });
 
+  // Longer than the idle timeout of SDK connection pools, so that a kept-alive
+  // connection is not closed just as a client reuses it.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   try {
     await new Promise((resolve, reject) => {
       server.once('error', reject);
