@@ -6,7 +6,7 @@ SHELL := bash
 VERSION := $(shell node -p "require('./npm/package.json').version")
 TARBALL := npm/kms-wasm-$(VERSION).tgz
 
-.PHONY: setup build pack test lint bench demo clean
+.PHONY: setup build pack test lint bench demo quickstart clean
 
 ## setup: toolchain and dev tooling (idempotent, fast when present)
 setup:
@@ -36,8 +36,13 @@ lint:
 bench: build
 	node pkg-tests/bench/bench.mjs
 
-## demo: the quick start, importing the packed package by name
+## demo: the web demo (www/) at http://127.0.0.1:8080/ (PORT=9000 make demo for another port), until Ctrl-C
 demo: pack
+	npm install --prefix www --no-save --no-package-lock --no-audit --no-fund ./$(TARBALL) >/dev/null
+	node www/serve.mjs
+
+## quickstart: a Node walk-through of the API that prints each step, importing the packed package by name
+quickstart: pack
 	npm install --prefix www --no-save --no-package-lock --no-audit --no-fund ./$(TARBALL) >/dev/null
 	node www/quickstart.mjs
 

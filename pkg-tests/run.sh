@@ -69,7 +69,7 @@ done
 
 # 3. Node.
 status=0
-rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json" "$WORK/browser-idb-counts.json"
+rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json" "$WORK/browser-idb-counts.json" "$WORK/demo-counts.json"
 say "Node $(node --version): node --test"
 mapfile -t node_files < <(cd "$APP" && ls node/*.test.mjs)
 name_pattern=()
@@ -95,14 +95,16 @@ else
   (cd "$APP" && node browser/run.mjs "$APP" "$WORK/browser-counts.json") || status=1
   say "Chromium: IndexedDB across tabs, reloads and browser restarts"
   (cd "$APP" && node browser/idb-run.mjs "$APP" "$WORK/browser-idb-counts.json") || status=1
+  say "Chromium: the web demo (www/), end to end"
+  (cd "$APP" && KMS_WASM_WWW="$ROOT/www" node demo/e2e.mjs "$APP" "$WORK/demo-counts.json") || status=1
 fi
 
 # 5. One closing line for both runs.
 count() { # file key
   if [ -f "$1" ]; then node -p "JSON.parse(require('fs').readFileSync('$1','utf8')).$2 || 0"; else echo 0; fi
 }
-passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) + $(count "$WORK/browser-idb-counts.json" passed) ))
-failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) + $(count "$WORK/browser-idb-counts.json" failed) ))
+passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) + $(count "$WORK/browser-idb-counts.json" passed) + $(count "$WORK/demo-counts.json" passed) ))
+failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) + $(count "$WORK/browser-idb-counts.json" failed) + $(count "$WORK/demo-counts.json" failed) ))
 skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a runner failed without counting a test (it crashed or found nothing)

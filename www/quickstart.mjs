@@ -1,4 +1,4 @@
-// kms-wasm quick start (Node). Run with `make demo`, which packs the package
+// kms-wasm quick start (Node). Run with `make quickstart`, which packs the package
 // and installs the tarball into www/node_modules, so this imports exactly
 // what users install.
 import { createKms, KmsError } from 'kms-wasm';
