@@ -50,6 +50,10 @@ export interface KeyMetadata {
   EncryptionAlgorithms: EncryptionAlgorithmSpec[];
   MultiRegion: boolean;
   ExpirationModel?: ExpirationModelType;
+  /** The custom key store of a key with Origin `EXTERNAL_KEY_STORE`. */
+  CustomKeyStoreId?: string;
+  /** The external key of a key with Origin `EXTERNAL_KEY_STORE`. */
+  XksKeyConfiguration?: { Id: string };
 }
 
 /** Members of the List operations' requests. */
@@ -88,7 +92,9 @@ export interface CreateKeyRequest {
   Policy?: string;
   BypassPolicyLockoutSafetyCheck?: boolean;
   MultiRegion?: boolean;
+  /** With Origin `EXTERNAL_KEY_STORE`: the connected custom key store to create the key in. */
   CustomKeyStoreId?: string;
+  /** With Origin `EXTERNAL_KEY_STORE`: the external key (1..128 of `[A-Za-z0-9._-]`), unused by other keys of the store. */
   XksKeyId?: string;
 }
 export interface CreateKeyResponse {
@@ -456,6 +462,80 @@ export interface DeleteImportedKeyMaterialResponse {
   KeyMaterialId?: string;
 }
 
+// ---------------------------------------------------------------- custom key stores (external)
+
+/**
+ * The external key manager behind a custom key store: it encrypts and
+ * decrypts under external keys it holds, binding `aad`. It only ever sees
+ * data already encrypted by the KMS key's own material (double encryption).
+ * Throw an error named `InvalidCiphertextException` when a ciphertext does
+ * not authenticate and `XksKeyNotFoundException` for an unknown key; any
+ * other failure makes the call fail with `KMSInvalidStateException`.
+ * It must not call the KMS it serves (calls run one at a time).
+ */
+export interface ExternalKeyStore {
+  encrypt(request: { keyId: string; plaintext: Uint8Array; aad: Uint8Array }): Promise<Uint8Array> | Uint8Array;
+  decrypt(request: { keyId: string; ciphertext: Uint8Array; aad: Uint8Array }): Promise<Uint8Array> | Uint8Array;
+}
+
+export type ConnectionStateType = 'CONNECTED' | 'CONNECTING' | 'FAILED' | 'DISCONNECTED' | 'DISCONNECTING';
+
+export interface CreateCustomKeyStoreRequest {
+  CustomKeyStoreName: string;
+  /** Only `EXTERNAL_KEY_STORE` (AWS's default, `AWS_CLOUDHSM`, is UnsupportedOperationException). */
+  CustomKeyStoreType: 'EXTERNAL_KEY_STORE' | 'AWS_CLOUDHSM';
+  /** The external key manager (kms-wasm's stand-in for AWS's XKS proxy settings, which are ignored). */
+  ExternalKeyStore: ExternalKeyStore;
+  XksProxyConnectivity?: string;
+  XksProxyUriEndpoint?: string;
+  XksProxyUriPath?: string;
+}
+export interface CreateCustomKeyStoreResponse {
+  CustomKeyStoreId: string;
+}
+export interface DescribeCustomKeyStoresRequest extends PagedRequest {
+  /** Either this or CustomKeyStoreName, not both. */
+  CustomKeyStoreId?: string;
+  CustomKeyStoreName?: string;
+}
+export interface CustomKeyStoresListEntry {
+  CustomKeyStoreId: string;
+  CustomKeyStoreName: string;
+  CustomKeyStoreType: 'EXTERNAL_KEY_STORE';
+  /** `FAILED` (with `ConnectionErrorCode: 'XKS_PROXY_NOT_REACHABLE'`) when connected but no ExternalKeyStore is attached in this session. */
+  ConnectionState: ConnectionStateType;
+  ConnectionErrorCode?: string;
+  CreationDate: Date;
+}
+export interface DescribeCustomKeyStoresResponse extends PagedResponse {
+  CustomKeyStores: CustomKeyStoresListEntry[];
+}
+export interface CustomKeyStoreIdRequest {
+  CustomKeyStoreId: string;
+}
+export type ConnectCustomKeyStoreRequest = CustomKeyStoreIdRequest;
+export type DisconnectCustomKeyStoreRequest = CustomKeyStoreIdRequest;
+export type DeleteCustomKeyStoreRequest = CustomKeyStoreIdRequest;
+export interface UpdateCustomKeyStoreRequest extends CustomKeyStoreIdRequest {
+  /** The only member that can change here. */
+  NewCustomKeyStoreName: string;
+}
+
+/** The ready-made external key store of {@link webCryptoKeyStore}. */
+export interface WebCryptoKeyStore extends ExternalKeyStore {
+  /** Where its keys live. */
+  readonly kind: 'indexeddb' | 'memory';
+  /** Creates a non-extractable AES-256-GCM external key (random id by default); resolves to its id. */
+  createKey(keyId?: string): Promise<string>;
+  hasKey(keyId: string): Promise<boolean>;
+  listKeys(): Promise<string[]>;
+  /** Deletes an external key: ciphertexts of KMS keys using it can no longer be decrypted. */
+  deleteKey(keyId: string): Promise<boolean>;
+  encrypt(request: { keyId: string; plaintext: Uint8Array; aad: Uint8Array }): Promise<Uint8Array>;
+  decrypt(request: { keyId: string; ciphertext: Uint8Array; aad: Uint8Array }): Promise<Uint8Array>;
+  close(): Promise<void> | void;
+}
+
 // ---------------------------------------------------------------- beyond the AWS operations
 
 /** `kms.createEndpoint` request (EC2-style members). */
@@ -684,6 +764,13 @@ export interface Kms {
   importKeyMaterial: Operation<ImportKeyMaterialRequest, ImportKeyMaterialResponse>;
   deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse>;
 
+  createCustomKeyStore: Operation<CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse>;
+  describeCustomKeyStores: OptionalOperation<DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse>;
+  connectCustomKeyStore: Operation<ConnectCustomKeyStoreRequest, EmptyResponse>;
+  disconnectCustomKeyStore: Operation<DisconnectCustomKeyStoreRequest, EmptyResponse>;
+  updateCustomKeyStore: Operation<UpdateCustomKeyStoreRequest, EmptyResponse>;
+  deleteCustomKeyStore: Operation<DeleteCustomKeyStoreRequest, EmptyResponse>;
+
   /** The principal this view's calls are made by. */
   readonly caller: string;
   /** The VPC endpoint this view's calls come through (`viaEndpoint`), if any. */
@@ -881,6 +968,14 @@ export interface CreateKmsOptions {
    * file URL or path). Only before the first `createKms()`.
    */
   wasmUrl?: string | URL;
+  /**
+   * External key stores of the custom key stores created earlier (in a
+   * durable store), by custom key store id or name: a store connected
+   * before is usable again once its ExternalKeyStore is given here.
+   */
+  customKeyStores?: Record<string, ExternalKeyStore>;
+  /** How long an external key store may take to answer before the call fails (ms). Default 30000. */
+  externalKeyStoreTimeoutMs?: number;
 }
 
 /** A new KMS, empty or restored from `options.store`. */
@@ -905,6 +1000,14 @@ export function fileStore(path: string | URL, options?: FileStoreOptions): FileS
  * database; tabs take turns through the Web Locks API.
  */
 export function indexedDbStore(name: string): IndexedDbStore;
+
+/**
+ * A ready external key store for custom key stores: its keys are
+ * non-extractable WebCrypto AES-256-GCM keys, kept in IndexedDB (browsers;
+ * database `options.database`, default `kms-wasm-external-keys`) or in memory
+ * (Node, or `persist: false`).
+ */
+export function webCryptoKeyStore(options?: { database?: string; persist?: boolean }): WebCryptoKeyStore;
 
 /**
  * Verifies an exported copy of a whole audit log (as `kms.auditLog()`

@@ -12,6 +12,7 @@ import { KmsError } from './errors.js';
 export { KmsError };
 export { memoryStore } from './stores/memory.js';
 export { indexedDbStore } from './stores/indexeddb.js';
+export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 
 /** fileStore is for Node (it needs a file system); in browsers use indexedDbStore(name). */

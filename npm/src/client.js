@@ -29,6 +29,11 @@
 // - A trap (Rust panic) rejects the call with KMSInternalException, moves
 //   the KMS to a fresh wasm instance restored from the store, and the next
 //   call works with every key intact.
+// - Keys in an external key store: the core pauses a call that needs the
+//   store (`__externalCall`), the client awaits the store's encrypt/decrypt
+//   (still holding the queue, so nothing runs in between) and resumes the
+//   core with the answer. The stores the user supplied are attached to
+//   every instance the KMS moves to.
 
 import { KmsError, toKmsError, isServiceError } from './errors.js';
 import { toWasmRequest, fromWasmResponse, clockMillis, asBytes } from './convert.js';
@@ -46,9 +51,13 @@ export const OPERATIONS = Object.freeze([
   'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies',
   'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
   'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
+  'CreateCustomKeyStore', 'DescribeCustomKeyStores', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore',
+  'UpdateCustomKeyStore', 'DeleteCustomKeyStore',
 ]);
 
 const DEFAULT_ACCOUNT = '111122223333';
+/** How long an external key store may take to answer (ms). */
+const DEFAULT_EXTERNAL_TIMEOUT_MS = 30_000;
 const DEFAULT_REGION = 'us-east-1';
 
 /** Audit records of read-only calls written in one batch, at most. */
@@ -79,7 +88,7 @@ function report(message, err) {
 
 /** State shared by a KMS and all its views. */
 class Core {
-  constructor({ engines, accountId, region, grantPropagationMs, now, store }) {
+  constructor({ engines, accountId, region, grantPropagationMs, now, store, externalStores, externalTimeoutMs }) {
     this.engines = engines;
     this.engine = null;
     this.wasm = null;
@@ -105,6 +114,9 @@ class Core {
     this.recoveries = 0;
     /** Event handlers by detail-type ('*' for all). */
     this.handlers = new Map();
+    /** External key stores the user supplied, by custom key store id or name. */
+    this.externalStores = externalStores;
+    this.externalTimeoutMs = externalTimeoutMs;
   }
 
   get durableAudit() {
@@ -138,6 +150,8 @@ class Core {
       if (this.engine && this.engine.alive) old.free();
       else forget(old);
     }
+    // Which external key stores can answer is a fact of this session, not of the stored state.
+    for (const idOrName of this.externalStores.keys()) wasm.attachExternalKeyStore(idOrName);
     this.wasm = wasm;
     this.engine = engine;
     this.generation = wasm.generation();
@@ -364,8 +378,12 @@ class Core {
     this.install(wasm, this.engine, true);
   }
 
-  /** One AWS operation, in the queue, made in the request context `ctx` of a view. */
-  call(operation, ctx, request) {
+  /**
+   * One AWS operation, in the queue, made in the request context `ctx` of a
+   * view. `attach`, when given, is an external key store to attach to the
+   * custom key store the call created.
+   */
+  call(operation, ctx, request, attach) {
     return this.enqueue(async () => {
       const req = toWasmRequest(request);
       // The common case (memory store, live instance) takes no extra turn of the event loop.
@@ -376,9 +394,14 @@ class Core {
         let refused = null;
         try {
           response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+          while (response && response.__externalCall) response = await this.external(response.__externalCall);
         } catch (e) {
           if (isFatal(e)) throw await this.failed(e);
           refused = toKmsError(e);
+        }
+        if (attach && !refused) {
+          this.externalStores.set(response.CustomKeyStoreId, attach);
+          this.wasm.attachExternalKeyStore(response.CustomKeyStoreId);
         }
         // A refused call may still have changed the state (the clock ended a
         // deletion window, a managed key was created) and raised events.
@@ -402,6 +425,33 @@ class Core {
         if (this.leased) await this.settle();
       }
     });
+  }
+
+  /**
+   * Makes the call a paused operation waits for, on the user's external key
+   * store, and resumes the operation with the answer (or the error's name).
+   */
+  async external(call) {
+    const wasm = this.wasm;
+    const engine = this.engine;
+    const store = this.externalStores.get(call.customKeyStoreId) ?? this.externalStores.get(call.customKeyStoreName);
+    let output;
+    let failure;
+    try {
+      if (!store) throw new Error('no external key store is attached');
+      const request = call.operation === 'encrypt'
+        ? { keyId: call.xksKeyId, plaintext: call.data, aad: call.aad }
+        : { keyId: call.xksKeyId, ciphertext: call.data, aad: call.aad };
+      const answer = await withTimeout(store[call.operation](request), this.externalTimeoutMs);
+      output = asBytes(answer);
+      if (!output) failure = 'KMSInvalidStateException';
+    } catch (e) {
+      failure = e && typeof e.name === 'string' ? e.name : 'Error';
+    }
+    if (this.wasm !== wasm || !engine.alive) {
+      throw new KmsError('KMSInternalException', 'The KMS core restarted while an external key store was answering; the call changed nothing.');
+    }
+    return wasm.resume(failure === undefined ? output : undefined, failure);
   }
 
   /** The events the core raised since the last take; throws only if the instance broke. */
@@ -559,6 +609,20 @@ class Core {
     this.enqueue = () => Promise.reject(closedError());
     return done;
   }
+}
+
+/** `promise`, or a rejection after `ms` milliseconds. */
+function withTimeout(promise, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new KmsError('KMSInvalidStateException', `The external key store did not answer within ${ms} ms.`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Whether `store` has the methods of an external key store. */
+function isExternalKeyStore(store) {
+  return store !== null && typeof store === 'object' && typeof store.encrypt === 'function' && typeof store.decrypt === 'function';
 }
 
 function reportHandlerError(type, err) {
@@ -722,6 +786,29 @@ export class Kms {
     return this;
   }
 
+  /**
+   * CreateCustomKeyStore with `CustomKeyStoreType: 'EXTERNAL_KEY_STORE'` and
+   * `ExternalKeyStore`, the store itself: an object with async
+   * `encrypt({ keyId, plaintext, aad })` and `decrypt({ keyId, ciphertext, aad })`
+   * (see `webCryptoKeyStore()`). The store is attached for this KMS's life;
+   * after a restart, pass it again in `createKms({ customKeyStores })`.
+   */
+  createCustomKeyStore(request, optionsOrCallback, callback) {
+    const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
+    const { ExternalKeyStore: store, ...rest } = request ?? {};
+    let promise;
+    if (request !== undefined && request !== null && typeof request !== 'object') {
+      promise = Promise.reject(new KmsError('ValidationException', 'The request must be an object.'));
+    } else if (rest.CustomKeyStoreType === 'EXTERNAL_KEY_STORE' && !isExternalKeyStore(store)) {
+      promise = Promise.reject(new KmsError('ValidationException', 'ExternalKeyStore must be an object with encrypt({ keyId, plaintext, aad }) and decrypt({ keyId, ciphertext, aad }) methods.'));
+    } else {
+      promise = this[CORE].call('CreateCustomKeyStore', this[CONTEXT], rest, store);
+    }
+    if (typeof cb !== 'function') return promise;
+    promise.then((r) => cb(null, r), (e) => cb(e));
+    return undefined;
+  }
+
   /** Frees the wasm instance's KMS and closes the store; later calls reject. */
   close() {
     return this[CORE].close();
@@ -743,6 +830,7 @@ export class Kms {
 }
 
 for (const op of OPERATIONS) {
+  if (Object.prototype.hasOwnProperty.call(Kms.prototype, lowerCamel(op))) continue; // written out above
   const method = {
     [lowerCamel(op)](request, optionsOrCallback, callback) {
       const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
@@ -781,6 +869,15 @@ export async function createKmsWith(engines, options = {}) {
   const now = options.now ?? (() => new Date());
   if (typeof now !== 'function') throw new KmsError('ValidationException', 'now must be a function returning a Date.');
   const store = adoptStore(options.store ?? memoryStore());
+  const externalStores = new Map();
+  const given = options.customKeyStores ?? {};
+  if (given === null || typeof given !== 'object') throw new KmsError('ValidationException', 'customKeyStores must map custom key store ids or names to external key stores.');
+  for (const [idOrName, external] of Object.entries(given)) {
+    if (!isExternalKeyStore(external)) throw new KmsError('ValidationException', `customKeyStores['${idOrName}'] must have encrypt and decrypt methods.`);
+    externalStores.set(idOrName, external);
+  }
+  const externalTimeoutMs = options.externalKeyStoreTimeoutMs ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
+  if (typeof externalTimeoutMs !== 'number' || !(externalTimeoutMs > 0)) throw new KmsError('ValidationException', 'externalKeyStoreTimeoutMs must be a positive number of milliseconds.');
 
   await engines.live(); // compile and start the wasm first: a bad URL fails before the store is touched
   await store.open({
@@ -793,7 +890,7 @@ export async function createKmsWith(engines, options = {}) {
       }
     },
   });
-  const core = new Core({ engines, accountId, region, grantPropagationMs, now, store });
+  const core = new Core({ engines, accountId, region, grantPropagationMs, now, store, externalStores, externalTimeoutMs });
   try {
     const head = await store.lock();
     core.leased = store.shared;

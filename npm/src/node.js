@@ -12,6 +12,7 @@ export { KmsError } from './errors.js';
 export { memoryStore } from './stores/memory.js';
 export { fileStore } from './stores/file.js';
 export { indexedDbStore } from './stores/indexeddb.js';
+export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 
 let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);

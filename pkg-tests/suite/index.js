@@ -10,5 +10,6 @@ import auditEvents from './audit-events.js';
 import importMaterial from './import.js';
 import backup from './backup.js';
 import envelope from './envelope.js';
+import customKeyStores from './custom-key-stores.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, customKeyStores];
