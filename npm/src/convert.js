@@ -59,7 +59,9 @@ function convertIn(v, depth) {
   for (const key of Object.keys(v)) {
     const x = v[key];
     if (x === undefined || x === null) continue;
-    out[key] = convertIn(x, depth + 1);
+    // defineProperty, not assignment: a member named `__proto__` (JSON.parse
+    // makes such own properties) must stay a member, e.g. of an encryption context.
+    Object.defineProperty(out, key, { value: convertIn(x, depth + 1), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -223,4 +223,14 @@ export default suite('cryptography', (test) => {
     const defaultArn = Arn.replace('eu-west-2:444455556666', 'us-east-1:111122223333');
     await rejects(kms.describeKey({ KeyId: defaultArn }), 'NotFoundException', 'the same key id under the default account and region');
   });
+
+  test('an encryption context member named __proto__ (as JSON.parse makes it) is bound like any other', async () => {
+    const kms = await createKms();
+    const { KeyMetadata } = await kms.createKey();
+    const context = JSON.parse('{"__proto__":"tenant-a","k":"v"}');
+    const { CiphertextBlob } = await kms.encrypt({ KeyId: KeyMetadata.KeyId, Plaintext: utf8('x'), EncryptionContext: context });
+    await rejects(kms.decrypt({ CiphertextBlob, EncryptionContext: { k: 'v' } }), 'InvalidCiphertextException', 'without the member');
+    await rejects(kms.decrypt({ CiphertextBlob, EncryptionContext: JSON.parse('{"__proto__":"tenant-b","k":"v"}') }), 'InvalidCiphertextException', 'another value');
+    equal(text((await kms.decrypt({ CiphertextBlob, EncryptionContext: JSON.parse('{"__proto__":"tenant-a","k":"v"}') })).Plaintext), 'x');
+  });
 });
