@@ -111,8 +111,7 @@ impl Key {
         policy: KeyPolicy,
         now: Timestamp,
     ) -> Result<Key> {
-        let material = BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?);
-        Key::new(Origin::AwsKms, KeyState::Enabled, material, KeyParts { description, tags, policy }, now)
+        Key::with_generated_material(Origin::AwsKms, KeyParts { description, tags, policy }, now)
     }
 
     /// A new `Enabled` key of a custom key store: generated material, used
@@ -123,8 +122,12 @@ impl Key {
         policy: KeyPolicy,
         now: Timestamp,
     ) -> Result<Key> {
+        Key::with_generated_material(Origin::ExternalKeyStore, KeyParts { description, tags, policy }, now)
+    }
+
+    fn with_generated_material(origin: Origin, parts: KeyParts, now: Timestamp) -> Result<Key> {
         let material = BackingKeys::with_initial(BackingKey::generate(Provenance::Initial, now)?);
-        Key::new(Origin::ExternalKeyStore, KeyState::Enabled, material, KeyParts { description, tags, policy }, now)
+        Key::new(origin, KeyState::Enabled, material, parts, now)
     }
 
     /// A new key waiting for imported material (`PendingImport`).
