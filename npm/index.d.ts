@@ -1089,7 +1089,7 @@ export interface EncryptedDataKey {
 
 /** A keyring: wraps the data key on encrypt, unwraps one on decrypt. rawAesKeyring, kmsKeyring and multiKeyring make them; any object with these two methods is one. */
 export interface Keyring {
-  onEncrypt(input: { glue: unknown; encryptionContext: EncryptionContext; dataKey?: Uint8Array }):
+  onEncrypt(input: { glue: unknown; encryptionContext: EncryptionContext; dataKey?: Uint8Array; plaintextLength?: number }):
     Promise<{ dataKey: Uint8Array; encryptedDataKeys: EncryptedDataKey[] }>;
   /** The data key, or null when none of the EDKs is this keyring's. */
   onDecrypt(input: { glue: unknown; encryptionContext: EncryptionContext; encryptedDataKeys: EncryptedDataKey[] }): Promise<Uint8Array | null>;
@@ -1173,3 +1173,29 @@ export function kmsKeyring(options: { client: KmsLikeClient | Kms; generatorKeyI
 
 /** The generator makes and wraps the data key, every child wraps it too; on decrypt the first that unwraps wins. */
 export function multiKeyring(options: { generator?: Keyring; children?: Keyring[] }): Keyring;
+
+export interface CachingKeyringOptions {
+  /** The keyring whose data keys are cached. */
+  keyring: Keyring;
+  /** How long a data key is reused, in milliseconds (required). */
+  maxAge: number;
+  /** Messages one data key may encrypt (default 2^32). */
+  maxMessages?: number;
+  /** Plaintext bytes one data key may encrypt; with it, messages of unknown length (streams) bypass the cache. */
+  maxBytes?: number;
+  /** Most cached data keys (least recently used evicted; default 100). */
+  capacity?: number;
+  /** The clock, in milliseconds (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * A data-key cache (the Encryption SDK's caching materials manager, as a
+ * keyring): messages with the same encryption context reuse one data key
+ * within the limits, and decrypts of the same encrypted data keys reuse the
+ * unwrapped key within maxAge. Evicted keys are overwritten with zeros.
+ */
+export function cachingKeyring(options: CachingKeyringOptions): Keyring & {
+  readonly stats: { hits: number; misses: number; entries: number };
+  clear(): void;
+};

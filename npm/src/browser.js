@@ -14,6 +14,7 @@ export { memoryStore } from './stores/memory.js';
 export { indexedDbStore } from './stores/indexeddb.js';
 export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
+export { cachingKeyring } from './envelope/caching-keyring.js';
 
 /** fileStore is for Node (it needs a file system); in browsers use indexedDbStore(name). */
 export function fileStore() {

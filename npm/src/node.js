@@ -14,6 +14,7 @@ export { fileStore } from './stores/file.js';
 export { indexedDbStore } from './stores/indexeddb.js';
 export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
+export { cachingKeyring } from './envelope/caching-keyring.js';
 
 let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
 /** @type {WebAssembly.Module | null} */

@@ -11,5 +11,6 @@ import importMaterial from './import.js';
 import backup from './backup.js';
 import envelope from './envelope.js';
 import customKeyStores from './custom-key-stores.js';
+import dataKeyCache from './data-key-cache.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, customKeyStores];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores];

@@ -46,7 +46,7 @@ function checkOptions(options, allowed, fn) {
   for (const k of Object.keys(options)) {
     if (!allowed.includes(k)) throw envelopeError('InvalidArgumentError', 'InvalidArgument', `${fn}: unknown option '${k}' (known: ${allowed.join(', ')}).`);
   }
-  if (!isKeyring(options.keyring)) throw envelopeError('InvalidArgumentError', 'InvalidArgument', `${fn}: options.keyring must be a keyring (rawAesKeyring, kmsKeyring, multiKeyring).`);
+  if (!isKeyring(options.keyring)) throw envelopeError('InvalidArgumentError', 'InvalidArgument', `${fn}: options.keyring must be a keyring (rawAesKeyring, kmsKeyring, multiKeyring, cachingKeyring).`);
   if (options.frameCipher !== undefined && !['platform', 'wasm'].includes(options.frameCipher)) {
     throw envelopeError('InvalidArgumentError', 'InvalidArgument', `${fn}: frameCipher must be 'platform' or 'wasm'.`);
   }
@@ -71,7 +71,8 @@ export function createEnvelope(engines, platformCipher) {
   }
 
   class Sealer {
-    static async open(options, fn) {
+    /** `plaintextLength`: when known (encryptMessage), for keyrings that count bytes (cachingKeyring). */
+    static async open(options, fn, plaintextLength) {
       const o = checkOptions(options, ENCRYPT_OPTIONS, fn);
       const engine = await engines.live();
       const glue = engine.glue;
@@ -83,7 +84,7 @@ export function createEnvelope(engines, platformCipher) {
         const enc = adopt(engine, new glue.EnvelopeEncryptor(suiteOf(o.algorithmSuite), o.frameLength === undefined ? 4096 : o.frameLength,
           o.encryptionContext || {}, o.maxEncryptedDataKeys));
         s.enc = enc;
-        const { dataKey, encryptedDataKeys } = await o.keyring.onEncrypt({ glue, encryptionContext: enc.encryptionContext() });
+        const { dataKey, encryptedDataKeys } = await o.keyring.onEncrypt({ glue, encryptionContext: enc.encryptionContext(), plaintextLength });
         if (!(dataKey instanceof Uint8Array) || !Array.isArray(encryptedDataKeys) || encryptedDataKeys.length === 0) {
           throw envelopeError('KeyringError', 'InvalidKeyring', 'The keyring returned no data key or no encrypted data keys.');
         }
@@ -284,7 +285,7 @@ export function createEnvelope(engines, platformCipher) {
 
   async function encryptMessage(plaintext, options) {
     const pt = toBytes(plaintext, 'plaintext');
-    const s = await Sealer.open(options, 'encryptMessage');
+    const s = await Sealer.open(options, 'encryptMessage', pt.length);
     const out = [s.header];
     if (s.cipher) {
       await s.update(pt, out);
