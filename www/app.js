@@ -36,7 +36,8 @@ function route(app) {
   for (const v of VIEWS) {
     $(`#view-${v}`).hidden = v !== name;
     const tab = $(`#tab-${v}`);
-    tab.setAttribute('aria-selected', String(v === name));
+    if (v === name) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
     tab.classList.toggle('active', v === name);
   }
   document.body.dataset.view = name;

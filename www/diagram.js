@@ -121,9 +121,11 @@ export function renderDiagram(root, app, info) {
 
 function caption(info, main) {
   const v = main.known ? `backing key v${main.version}` : 'its backing key';
+  const more = info.header.encryptedDataKeys.length - 1;
   if (info.mode === 'encrypt') {
     return `GenerateDataKey asked the KMS key for a fresh data key; the KMS returned it in the clear and wrapped under ${v}. `
-      + 'The file was encrypted in frames with that data key; only the wrapped copy travels in the message header, bound to the encryption context.';
+      + (more > 0 ? `Encrypt wrapped the same data key under ${more} more key${more === 1 ? '' : 's'}, so any of them can decrypt the message. ` : '')
+      + 'The file was encrypted in frames with that data key; only the wrapped copies travel in the message header, bound to the encryption context.';
   }
   if (!info.ok) return 'Decryption failed: nothing was released. The header above is read without being authenticated.';
   return `Decrypt sent the wrapped data key to the KMS; the blob names ${v}, so it opens even after later rotations. `

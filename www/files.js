@@ -52,16 +52,19 @@ function blobSink(name) {
     }),
     async file() { seal(); return new File(blobs, name, { type: 'application/octet-stream' }); },
     async discard() { blobs.length = 0; parts = []; },
+    where: 'memory',
   };
 }
 
-// Outputs go to the origin private file system when the browser has it: a
-// file there is on disk, so a message of hundreds of MiB never sits in
+// Large outputs go to the origin private file system when the browser has
+// it: a file there is on disk, so a message of hundreds of MiB never sits in
 // memory (browsers cap the memory Blobs may use, and not all of them page
-// Blobs out to disk). Each output is its own file; outputs of earlier days
-// are removed when the page starts, and each card keeps its last few.
+// Blobs out to disk). Small ones stay in memory, which is faster. Each
+// output is its own file; outputs of earlier days are removed when the page
+// starts, and each card keeps its last few.
 const OUT_DIR = 'kms-wasm-demo-outputs';
 const KEEP_OUTPUTS = 3;
+const IN_MEMORY_UP_TO = 96 << 20;
 let outputDir = null;
 
 function opfs() {
@@ -83,9 +86,9 @@ function opfs() {
   return outputDir;
 }
 
-/** Where a stream's output goes: `{ writable, file(), discard() }`. */
-async function fileSink(name, kept) {
-  const dir = await opfs();
+/** Where a stream's output of about `size` bytes goes: `{ writable, file(), discard(), where }`. */
+async function fileSink(name, kept, size) {
+  const dir = size > IN_MEMORY_UP_TO ? await opfs() : null;
   if (!dir) return blobSink(name);
   const entry = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}-${name.replace(/[^\w.-]+/g, '_').slice(-80)}`;
   const handle = await dir.getFileHandle(entry, { create: true });
@@ -98,6 +101,7 @@ async function fileSink(name, kept) {
       return new File([await handle.getFile()], name, { type: 'application/octet-stream' });
     },
     async discard() { await dir.removeEntry(entry).catch(() => {}); },
+    where: 'disk',
   };
 }
 
@@ -145,7 +149,7 @@ function progressView(root) {
  */
 async function pump(source, transform, name, kept, progress, signal) {
   let done = 0;
-  const sink = await fileSink(name, kept);
+  const sink = await fileSink(name, kept, source.size);
   const t0 = progress.start(source.size);
   const meter = new TransformStream({
     transform(chunk, controller) {
@@ -161,7 +165,7 @@ async function pump(source, transform, name, kept, progress, signal) {
     throw e;
   }
   const ms = performance.now() - t0;
-  return { file: await sink.file(), ms };
+  return { file: await sink.file(), ms, where: sink.where };
 }
 
 /** A drop zone over a file input; calls onFile(file). */
@@ -180,7 +184,7 @@ function dropZone(zone, input, onFile) {
 /** A file of `size` random bytes (on disk when the origin private file system is there). */
 async function generatedFile(size) {
   const name = `random-${formatBytes(size).replace(' ', '')}.bin`;
-  const sink = await fileSink(name, generated);
+  const sink = await fileSink(name, generated, size);
   const writer = sink.writable.getWriter();
   for (let off = 0; off < size; off += 1 << 20) {
     const chunk = new Uint8Array(Math.min(1 << 20, size - off));
@@ -246,8 +250,13 @@ export function initFiles(app) {
     fill(encKey, usable.length ? usable.map((k) => h('option', { value: k.meta.Arn },
       `${k.aliases[0] || shortId(k.meta.KeyId)}${k.meta.KeyState === 'Enabled' ? '' : ` (${k.meta.KeyState})`}`)) : h('option', { value: '' }, 'No keys yet: create one under Keys'));
     if (usable.some((k) => k.meta.Arn === current)) encKey.value = current;
+    renderOthers();
+  }
+  /** Checkboxes for the keys other than the chosen one. */
+  function renderOthers() {
+    const others = app.keys.filter((k) => k.meta.KeyManager === 'CUSTOMER' && k.meta.Arn !== encKey.value);
     const checked = new Set([...encOthers.querySelectorAll('input:checked')].map((i) => i.value));
-    fill(encOthers, usable.length > 1 ? usable.map((k) => h('label.check',
+    fill(encOthers, others.length ? others.map((k) => h('label.check',
       h('input', { type: 'checkbox', value: k.meta.Arn, checked: checked.has(k.meta.Arn), dataset: { role: 'other-key' } }),
       ` ${k.aliases[0] || shortId(k.meta.KeyId)}`)) : h('span.small.muted', 'Create a second key to wrap the data key under several keys.'));
     updateButtons();
@@ -258,7 +267,7 @@ export function initFiles(app) {
     encGo.disabled = !encFile || !encKey.value || !!encAbort;
     decGo.disabled = !decFile || !!decAbort;
   }
-  encKey.addEventListener('change', updateButtons);
+  encKey.addEventListener('change', renderOthers);
 
   encGo.addEventListener('click', async () => {
     const file = encFile;
@@ -276,14 +285,14 @@ export function initFiles(app) {
     try {
       const stream = pkg.encryptStream({ keyring: pkg.kmsKeyring({ client: kms, generatorKeyId, keyIds }), encryptionContext, frameLength });
       const name = `${file.name}.encrypted`;
-      const { file: blob, ms } = await pump(file, stream, name, keptEnc, encProgress, encAbort.signal);
+      const { file: blob, ms, where } = await pump(file, stream, name, keptEnc, encProgress, encAbort.signal);
       const header = await stream.messageHeader;
       encProgress.finish(true, `${formatBytes(file.size)} in ${formatDuration(ms)} · ${formatRate(file.size, ms)}`);
       const a = h('a.button.primary#enc-download', { href: '#' }, 'Download');
       setDownload('enc', a, blob, name);
       fill(encResult,
         h('div.result-line', h('span.result-icon.ok', '✓'),
-          h('div', h('b', { dataset: { role: 'enc-output-name' } }, name), h('div.small.muted', `${formatBytes(blob.size)} AWS Encryption SDK message · ${header.encryptedDataKeys.length} wrapped data key${header.encryptedDataKeys.length === 1 ? '' : 's'}`))),
+          h('div', h('b', { dataset: { role: 'enc-output-name' } }, name), h('div.small.muted', `${formatBytes(blob.size)} AWS Encryption SDK message · ${header.encryptedDataKeys.length} wrapped data key${header.encryptedDataKeys.length === 1 ? '' : 's'}${where === 'disk' ? ' · kept on disk (origin private file system)' : ''}`))),
         h('div.result-actions', a,
           h('button.secondary', { type: 'button', onclick: () => pickDec(blob) }, 'Decrypt it →')));
       encResult.hidden = false;
@@ -347,7 +356,7 @@ export function initFiles(app) {
       if (!keyIds.length) throw Object.assign(new Error('This KMS has no keys, so it cannot unwrap any data key.'), { name: 'NotFoundException' });
       const stream = pkg.decryptStream({ keyring: pkg.kmsKeyring({ client, keyIds }), requiredEncryptionContext });
       const name = file.name.endsWith('.encrypted') ? file.name.slice(0, -'.encrypted'.length) : `${file.name}.decrypted`;
-      const { file: blob, ms } = await pump(file, stream, name, keptDec, decProgress, decAbort.signal);
+      const { file: blob, ms, where } = await pump(file, stream, name, keptDec, decProgress, decAbort.signal);
       const header = await stream.messageHeader;
       decProgress.finish(true, `${formatBytes(file.size)} in ${formatDuration(ms)} · ${formatRate(file.size, ms)}`);
       const a = h('a.button.primary#dec-download', { href: '#' }, 'Download');
@@ -356,7 +365,7 @@ export function initFiles(app) {
       fill(decResult,
         h('div.result-line', h('span.result-icon.ok', '✓'),
           h('div', h('b', { dataset: { role: 'dec-output-name' } }, name),
-            h('div.small.muted', `${formatBytes(blob.size)} · every frame authenticated · data key unwrapped by ${app.keyLabel(usedArn)}`))),
+            h('div.small.muted', `${formatBytes(blob.size)} · every frame authenticated · data key unwrapped by ${app.keyLabel(usedArn)}${where === 'disk' ? ' · kept on disk (origin private file system)' : ''}`))),
         h('div.header-context',
           h('div.small.muted', 'Encryption context in the message header'),
           h('div.chips', { dataset: { role: 'dec-header-context' } }, ctx.length ? ctx.map(([k, v]) => h('span.chip', h('b', k), ' = ', v)) : h('span.small.muted', 'empty'))),

@@ -52,6 +52,7 @@ const NAMES = [
   'after a reload the key is still there, and the file decrypts to the same bytes',
   'a required encryption context that does not match is refused, in the page',
   'rotate: the old file still decrypts (backing key v1 of 2), new files use v2',
+  'a 256 MiB file made in the page: encrypted and decrypted through the origin private file system',
   'disable the key: decrypting shows DisabledException in the page',
   'schedule deletion: a use attempt raises the alarm event, live',
   'time travel: a year later the key has rotated by itself (KMS CMK Rotation event)',
@@ -131,7 +132,7 @@ async function overflow() {
 }
 
 let stop = false;
-const INDEPENDENT = new Set([10, 11]); // run even after an earlier failure
+const INDEPENDENT = new Set([11, 12]); // run even after an earlier failure
 async function test(index, fn) {
   const name = NAMES[index];
   if (stop && !INDEPENDENT.has(index)) {
@@ -271,6 +272,22 @@ try {
   });
 
   await test(6, async () => {
+    await page.click('[data-generate="256"]');
+    await page.waitForSelector('#enc-file-label:has-text("random-256MiB.bin")', { timeout: 60_000 });
+    await page.click('#enc-go');
+    await page.waitForSelector('#enc-result.ok', { timeout: 120_000 });
+    assert.match(await page.textContent('#enc-result'), /kept on disk/);
+    console.log(`  encrypt 256 MiB: ${await page.textContent('#enc-progress .progress-text')}`);
+    await page.click('#enc-result button:has-text("Decrypt it")');
+    await page.waitForSelector('#dec-file-label:has-text("random-256MiB.bin.encrypted")');
+    assert.match(await decrypt(), /\bok\b/, await page.textContent('#dec-result'));
+    assert.match(await page.textContent('#dec-result'), /256 MiB · every frame authenticated.*kept on disk/);
+    console.log(`  decrypt 256 MiB: ${await page.textContent('#dec-progress .progress-text')}`);
+    await page.setInputFiles('#dec-file', encPath); // back to the 20 MiB message for the next steps
+    await dismissToasts();
+  });
+
+  await test(7, async () => {
     await selectKeyRow();
     await page.click('[data-action=disable]');
     await page.waitForSelector(`tr[data-alias="${ALIAS}"] [data-state=Disabled]`);
@@ -284,7 +301,7 @@ try {
     await dismissToasts();
   });
 
-  await test(7, async () => {
+  await test(8, async () => {
     await selectKeyRow();
     await page.fill('#deletion-days', '7');
     await page.click('[data-action=schedule-deletion]');
@@ -302,7 +319,7 @@ try {
     await page.waitForSelector(`tr[data-alias="${ALIAS}"] [data-state=Disabled]`);
   });
 
-  await test(8, async () => {
+  await test(9, async () => {
     await page.click('[data-action=enable]');
     await page.waitForSelector(`tr[data-alias="${ALIAS}"] [data-state=Enabled]`);
     await view('events');
@@ -318,7 +335,7 @@ try {
     await shot('desktop-events');
   });
 
-  await test(9, async () => {
+  await test(10, async () => {
     await view('audit');
     await page.waitForSelector('#audit-body tr[data-event=DisableKey]');
     const events = await page.$$eval('#audit-body tr', (rows) => rows.map((r) => [r.dataset.event, r.dataset.error]));
@@ -351,7 +368,7 @@ try {
     assert.ok(o.scroll <= o.width, `no horizontal overflow on the desktop (${o.scroll} > ${o.width})`);
   });
 
-  await test(10, async () => {
+  await test(11, async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const name of ['keys', 'files', 'audit', 'events']) {
       await view(name);
@@ -365,7 +382,7 @@ try {
     await page.setViewportSize({ width: 1366, height: 900 });
   });
 
-  await test(11, async () => {
+  await test(12, async () => {
     assert.deepEqual(problems, []);
   });
 } catch (e) {
