@@ -6,7 +6,7 @@ SHELL := bash
 VERSION := $(shell node -p "require('./npm/package.json').version")
 TARBALL := npm/kms-wasm-$(VERSION).tgz
 
-.PHONY: setup build pack test lint bench demo quickstart clean
+.PHONY: setup build pack test lint fuzz fuzz-smoke size bench demo quickstart clean
 
 ## setup: toolchain and dev tooling (idempotent, fast when present)
 setup:
@@ -22,10 +22,24 @@ pack: build
 	npm pack ./npm --pack-destination npm --silent >/dev/null
 	@echo "[pack] $(TARBALL) ($$(wc -c < $(TARBALL)) bytes)"
 
-## test: Rust tests, then the packed package in Node and Chromium
+## test: Rust tests, the size budget, a fuzz smoke run, then the packed package in Node and Chromium
 test: build lint
 	KMS_WASM_MODEL_CASES=10000 cargo test
+	bash scripts/size-budget.sh
+	bash scripts/fuzz.sh --smoke
 	bash pkg-tests/run.sh
+
+## fuzz: every fuzz target for FUZZ_SECONDS each (default 60), from the committed corpus (scripts/fuzz.sh)
+fuzz:
+	bash scripts/fuzz.sh
+
+## fuzz-smoke: every fuzz target for FUZZ_SMOKE_SECONDS each (default 10); fails on a crash (run by make test)
+fuzz-smoke:
+	bash scripts/fuzz.sh --smoke
+
+## size: the built wasm against its size budget (scripts/size-budget.sh, docs/size.md)
+size:
+	bash scripts/size-budget.sh
 
 ## lint: formatting and clippy (unwrap/expect/panic/indexing/truncation lints) as errors
 lint:

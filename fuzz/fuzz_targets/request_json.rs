@@ -3,16 +3,18 @@
 #![no_main]
 use kms_wasm::{CallContext, Kms, Partition, Timestamp};
 use libfuzzer_sys::fuzz_target;
-use std::sync::{Mutex, OnceLock};
+use std::cell::RefCell;
 
-fn kms() -> &'static Mutex<Kms> {
-    static KMS: OnceLock<Mutex<Kms>> = OnceLock::new();
-    KMS.get_or_init(|| {
-        let mut kms = Kms::new(Partition::new("111122223333", "us-east-1").unwrap());
-        let ctx = CallContext::new("arn:aws:iam::111122223333:root", Timestamp(0));
-        kms.create_key(&ctx, Default::default()).unwrap();
-        Mutex::new(kms)
-    })
+fn fresh() -> Kms {
+    let mut kms = Kms::new(Partition::new("111122223333", "us-east-1").unwrap());
+    let ctx = CallContext::new("arn:aws:iam::111122223333:root", Timestamp(0));
+    kms.create_key(&ctx, Default::default()).unwrap();
+    kms
+}
+
+// libFuzzer calls the target on one thread; a thread-local needs no `Send`.
+thread_local! {
+    static KMS: RefCell<Kms> = RefCell::new(fresh());
 }
 
 macro_rules! call {
@@ -25,13 +27,16 @@ macro_rules! call {
 
 fuzz_target!(|data: &[u8]| {
     let Some((op, json)) = data.split_first() else { return };
-    let Ok(mut kms) = kms().lock() else { return };
+    KMS.with_borrow_mut(|kms| run(kms, *op, json));
+});
+
+fn run(kms: &mut Kms, op: u8, json: &[u8]) {
     // a fresh KMS now and then, so state built by inputs cannot grow forever
     if kms.generation() > 5_000 {
-        *kms = Kms::new(Partition::new("111122223333", "us-east-1").unwrap());
+        *kms = fresh();
     }
-    let ctx = CallContext::new("arn:aws:iam::111122223333:root", Timestamp(i64::from(*op) * 86_400_000));
-    let k = &mut *kms;
+    let ctx = CallContext::new("arn:aws:iam::111122223333:root", Timestamp(i64::from(op) * 86_400_000));
+    let k = kms;
     match op % 16 {
         0 => call!(k, &ctx, json, create_key),
         1 => call!(k, &ctx, json, describe_key),
@@ -50,4 +55,4 @@ fuzz_target!(|data: &[u8]| {
         14 => call!(k, &ctx, json, get_key_policy),
         _ => call!(k, &ctx, json, list_resource_tags),
     }
-});
+}
