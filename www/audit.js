@@ -71,7 +71,7 @@ export function initAudit(app) {
       const ctx = r.requestParameters?.encryptionContext;
       return h('tr', { class: r.errorCode ? 'error-row' : '', dataset: { event: r.eventName, error: r.errorCode || '' } },
         h('td.nowrap', { dataset: { label: 'When' } }, formatDateTime(r.eventTime)),
-        h('td', { dataset: { label: 'Who' } }, h('span.mono.small.break', who(r))),
+        h('td', { dataset: { label: 'Who' } }, h('span.mono.small', who(r))),
         h('td', { dataset: { label: 'What' } }, h('b', r.eventName),
           r.eventType === 'AwsServiceEvent' ? h('span.badge.accent.small-badge', 'service event') : null,
           ctx && Object.keys(ctx).length ? h('div.tiny.muted', Object.entries(ctx).map(([k, v]) => `${k}=${v}`).join(', ')) : null),

@@ -2,7 +2,7 @@
 // back, streaming: File.stream() → (rechunk, count) → encryptStream /
 // decryptStream → chunks collected into Blobs (never one big ArrayBuffer),
 // with a progress bar and the throughput.
-import { $, h, fill, toast, showError, errorInfo, pairEditor, formatBytes, formatRate, formatDuration, shortId } from './ui.js';
+import { $, h, fill, toast, busy, showError, pairEditor, formatBytes, formatRate, formatDuration, shortId } from './ui.js';
 import { renderDiagram } from './diagram.js';
 import { peekHeader } from './message.js';
 
@@ -238,10 +238,7 @@ export function initFiles(app) {
   };
   dropZone($('#enc-drop'), $('#enc-file'), pickEnc);
   for (const b of document.querySelectorAll('[data-generate]')) {
-    b.addEventListener('click', async () => {
-      b.disabled = true;
-      try { pickEnc(await generatedFile(Number(b.dataset.generate) << 20)); } finally { b.disabled = false; }
-    });
+    b.addEventListener('click', () => busy(b, async () => pickEnc(await generatedFile(Number(b.dataset.generate) << 20)), 'Making a test file'));
   }
 
   function renderKeyChoices() {
