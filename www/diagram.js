@@ -72,7 +72,7 @@ export function renderDiagram(root, app, info) {
     versionStrip,
     main.known
       ? h('div.small', { dataset: { role: 'diagram-version' } }, `backing key v${main.version} of ${main.total}`,
-        h('div.mono.tiny.muted', `material ${main.materialId ? `${main.materialId.slice(0, 16)}…` : '?'}`))
+        h('div.mono.tiny.muted', `backing key id ${main.materialId ? `${main.materialId.slice(0, 16)}…` : '?'}`))
       : h('div.small.muted', 'this KMS does not hold this key'));
 
   const ctx = Object.entries(header.encryptionContext || {});

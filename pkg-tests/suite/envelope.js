@@ -257,4 +257,23 @@ export default suite('envelope', (test) => {
     const ms = Date.now() - t0;
     if (typeof console !== 'undefined') console.log(`envelope: 100 MiB streamed through encrypt+decrypt in ${ms} ms`);
   });
+
+  test('a cancelled decryptStream rejects its messageHeader and releases nothing more; a cancelled encryptStream stops', async () => {
+    const keyring = aesRing();
+    const { result } = await encryptMessage(randomBytes(100_000), { keyring, frameLength: 4096 });
+    const dec = decryptStream({ keyring });
+    const writer = dec.writable.getWriter();
+    const reader = dec.readable.getReader();
+    writer.write(result.subarray(0, 10)).catch(() => {}); // not even the whole header
+    await reader.cancel(new Error('the user cancelled'));
+    const err = await dec.messageHeader.then(() => null, (e) => e);
+    ok(err && err.message === 'the user cancelled', `messageHeader rejects with the reason (${err && err.message})`);
+    await failsWith(() => writer.write(result.subarray(10)), 'Error', undefined, 'writes after cancel fail');
+
+    const enc = encryptStream({ keyring });
+    const ew = enc.writable.getWriter();
+    await enc.messageHeader;
+    await ew.abort(new Error('stop'));
+    await failsWith(() => enc.readable.getReader().read(), 'Error', undefined, 'the readable side is errored');
+  });
 });

@@ -349,6 +349,10 @@ export function createEnvelope(engines, platformCipher) {
         await s.finish(out);
         emit(controller, out);
       },
+      // A cancelled or aborted pipe frees the encryptor (and its frame key) at once.
+      cancel() {
+        if (s) s.free();
+      },
     });
     return withHeader(stream, header);
   }
@@ -390,6 +394,11 @@ export function createEnvelope(engines, platformCipher) {
           fail(e);
         }
         emit(controller, out);
+      },
+      // A cancelled or aborted pipe frees the decryptor (frame key, held plaintext) at once.
+      cancel(reason) {
+        rejectHeader(reason);
+        if (s) s.free();
       },
     });
     return withHeader(stream, header);
