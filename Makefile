@@ -6,7 +6,7 @@ SHELL := bash
 VERSION := $(shell node -p "require('./npm/package.json').version")
 TARBALL := npm/kms-wasm-$(VERSION).tgz
 
-.PHONY: setup build pack test lint fuzz fuzz-smoke size bench demo quickstart clean
+.PHONY: setup build pack test lint deny fuzz fuzz-smoke size bench demo quickstart clean
 
 ## setup: toolchain and dev tooling (idempotent, fast when present)
 setup:
@@ -22,8 +22,9 @@ pack: build
 	npm pack ./npm --pack-destination npm --silent >/dev/null
 	@echo "[pack] $(TARBALL) ($$(wc -c < $(TARBALL)) bytes)"
 
-## test: Rust tests, the size budget, a fuzz smoke run, then the packed package in Node and Chromium
+## test: dependency licences, Rust tests, the size budget, a fuzz smoke run, then the packed package in Node and Chromium
 test: build lint
+	bash scripts/deny.sh
 	KMS_WASM_MODEL_CASES=10000 cargo test
 	bash scripts/size-budget.sh
 	bash scripts/fuzz.sh --smoke
@@ -36,6 +37,10 @@ fuzz:
 ## fuzz-smoke: every fuzz target for FUZZ_SMOKE_SECONDS each (default 10); fails on a crash (run by make test)
 fuzz-smoke:
 	bash scripts/fuzz.sh --smoke
+
+## deny: cargo-deny on the dependency graph — licenses, bans, sources (scripts/deny.sh, deny.toml)
+deny:
+	bash scripts/deny.sh
 
 ## size: the built wasm against its size budget (scripts/size-budget.sh, docs/size.md)
 size:
