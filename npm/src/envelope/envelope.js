@@ -317,6 +317,37 @@ export function createEnvelope(engines, platformCipher) {
     return stream;
   }
 
+  /**
+   * The transform as a `{ readable, writable }` pair that calls `cleanup`
+   * when either side is cancelled or aborted. A TransformStream's own
+   * `cancel` hook is newer than some engines (Chromium 156 does not call
+   * it), so the pair's outer ends watch for it instead.
+   */
+  function withCleanup(ts, cleanup) {
+    const reader = ts.readable.getReader();
+    const writer = ts.writable.getWriter();
+    const readable = new ReadableStream({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        cleanup(reason);
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+    const writable = new WritableStream({
+      write: (chunk) => writer.write(chunk),
+      close: () => writer.close(),
+      abort(reason) {
+        cleanup(reason);
+        return writer.abort(reason);
+      },
+    }, { highWaterMark: 1 });
+    return { readable, writable };
+  }
+
   function emit(controller, out) {
     if (out.length === 0) return;
     const bytes = concat(out);
@@ -349,12 +380,9 @@ export function createEnvelope(engines, platformCipher) {
         await s.finish(out);
         emit(controller, out);
       },
-      // A cancelled or aborted pipe frees the encryptor (and its frame key) at once.
-      cancel() {
-        if (s) s.free();
-      },
     });
-    return withHeader(stream, header);
+    // A cancelled or aborted pipe frees the encryptor (and its frame key) at once.
+    return withHeader(withCleanup(stream, () => { if (s) s.free(); }), header);
   }
 
   /**
@@ -395,13 +423,9 @@ export function createEnvelope(engines, platformCipher) {
         }
         emit(controller, out);
       },
-      // A cancelled or aborted pipe frees the decryptor (frame key, held plaintext) at once.
-      cancel(reason) {
-        rejectHeader(reason);
-        if (s) s.free();
-      },
     });
-    return withHeader(stream, header);
+    // A cancelled or aborted pipe frees the decryptor (frame key, held plaintext) at once.
+    return withHeader(withCleanup(stream, (reason) => { rejectHeader(reason); if (s) s.free(); }), header);
   }
 
   return { encryptMessage, decryptMessage, encryptStream, decryptStream, isEnvelopeError };
