@@ -58,13 +58,15 @@ passed=0
 failed=0
 rows=()
 for t in "${targets[@]}"; do
-  mkdir -p "$work/$t" "fuzz/artifacts/$t" "fuzz/corpus/$t"
+  mkdir -p "$work/$t" "fuzz/artifacts/$t"
+  corpus=()
+  [ -d "fuzz/corpus/$t" ] && corpus=("fuzz/corpus/$t")
   out="$work/$t.log"
   t0=$SECONDS
   status=0
   # New inputs go to $work/$t (the first directory); fuzz/corpus/$t is read.
   "$bin_dir/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="fuzz/artifacts/$t/" "$work/$t" "fuzz/corpus/$t" >"$out" 2>&1 || status=$?
+    -artifact_prefix="fuzz/artifacts/$t/" "$work/$t" "${corpus[@]}" >"$out" 2>&1 || status=$?
   final_stat() { awk -v k="stat::$1:" '$1 == k { print $2 }' "$out" | tail -n 1; }
   execs=$(final_stat number_of_executed_units)
   rate=$(final_stat average_exec_per_sec)
