@@ -140,15 +140,17 @@ impl CustomKeyStores {
 
     /// Marks the store (by id or name) as answered by the host. Returns its id.
     pub fn attach_host(&mut self, id_or_name: &str) -> Option<String> {
-        let id = self.find(id_or_name)?.id.clone();
-        self.attached.insert(id.clone(), Attachment::Host);
-        Some(id)
+        self.attach(id_or_name, Attachment::Host)
     }
 
     /// Attaches a Rust manager to the store (by id or name). Returns its id.
     pub fn attach_native(&mut self, id_or_name: &str, manager: Box<dyn ExternalKeyManager>) -> Option<String> {
+        self.attach(id_or_name, Attachment::Native(manager))
+    }
+
+    fn attach(&mut self, id_or_name: &str, attachment: Attachment) -> Option<String> {
         let id = self.find(id_or_name)?.id.clone();
-        self.attached.insert(id.clone(), Attachment::Native(manager));
+        self.attached.insert(id.clone(), attachment);
         Some(id)
     }
 

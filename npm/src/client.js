@@ -611,6 +611,17 @@ class Core {
   }
 }
 
+/**
+ * The AWS SDK's two call forms: the promise, or (with a Node-style callback
+ * as the last argument) `undefined`, the callback getting the outcome.
+ */
+function withCallback(promise, optionsOrCallback, callback) {
+  const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
+  if (typeof cb !== 'function') return promise;
+  promise.then((r) => cb(null, r), (e) => cb(e));
+  return undefined;
+}
+
 /** `promise`, or a rejection after `ms` milliseconds. */
 function withTimeout(promise, ms) {
   let timer;
@@ -794,7 +805,6 @@ export class Kms {
    * after a restart, pass it again in `createKms({ customKeyStores })`.
    */
   createCustomKeyStore(request, optionsOrCallback, callback) {
-    const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
     const { ExternalKeyStore: store, ...rest } = request ?? {};
     let promise;
     if (request !== undefined && request !== null && typeof request !== 'object') {
@@ -804,9 +814,7 @@ export class Kms {
     } else {
       promise = this[CORE].call('CreateCustomKeyStore', this[CONTEXT], rest, store);
     }
-    if (typeof cb !== 'function') return promise;
-    promise.then((r) => cb(null, r), (e) => cb(e));
-    return undefined;
+    return withCallback(promise, optionsOrCallback, callback);
   }
 
   /** Frees the wasm instance's KMS and closes the store; later calls reject. */
@@ -833,11 +841,7 @@ for (const op of OPERATIONS) {
   if (Object.prototype.hasOwnProperty.call(Kms.prototype, lowerCamel(op))) continue; // written out above
   const method = {
     [lowerCamel(op)](request, optionsOrCallback, callback) {
-      const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
-      const promise = this[CORE].call(op, this[CONTEXT], request);
-      if (typeof cb !== 'function') return promise;
-      promise.then((r) => cb(null, r), (e) => cb(e));
-      return undefined;
+      return withCallback(this[CORE].call(op, this[CONTEXT], request), optionsOrCallback, callback);
     },
   }[lowerCamel(op)];
   Object.defineProperty(Kms.prototype, lowerCamel(op), { value: method, writable: true, configurable: true });
