@@ -423,6 +423,8 @@ export interface RevokeGrantRequest extends KeyIdRequest {
 export type RevokeGrantResponse = EmptyResponse;
 
 // ---------------------------------------------------------------- imported key material
+// GetParametersForImport and ImportKeyMaterial use RSA: the full engine (see
+// CreateKmsOptions.engine), loaded the first time one of them is called.
 
 export type AlgorithmSpec = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256' | 'RSA_AES_KEY_WRAP_SHA_1' | 'RSA_AES_KEY_WRAP_SHA_256' | 'SM2PKE';
 export type WrappingKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'SM2';
@@ -715,12 +717,26 @@ export interface OptionalOperation<Req, Res> {
 }
 
 /**
+ * `[Symbol.asyncDispose](): Promise<void>` (for `await using`) where the
+ * program's libraries declare `Symbol.asyncDispose` (TypeScript's
+ * `lib.esnext.disposable`, or `@types/node`), and no member where they do
+ * not (e.g. lib `ES2022` + `DOM`). These declarations never declare the
+ * symbol themselves, so they compile with or without it and cannot conflict
+ * with the libraries that do.
+ */
+export type AsyncDisposeMember = SymbolConstructor extends { readonly asyncDispose: infer S extends symbol }
+  ? { [K in S]: () => Promise<void> }
+  : {};
+
+/**
  * A KMS. Each AWS KMS operation is a method named in lowerCamelCase, taking
  * the AWS request and resolving to the AWS response; failures reject with a
  * {@link KmsError}. Duck-compatible with `KMS` of `@aws-sdk/client-kms`.
- * Calls run one at a time, in the order they were made.
+ * Calls run one at a time, in the order they were made. Where
+ * `Symbol.asyncDispose` is declared, `await using kms = await createKms()`
+ * closes it at the end of the scope (see {@link AsyncDisposeMember}).
  */
-export interface Kms {
+export interface Kms extends AsyncDisposeMember {
   createKey: OptionalOperation<CreateKeyRequest, CreateKeyResponse>;
   describeKey: Operation<DescribeKeyRequest, DescribeKeyResponse>;
   listKeys: OptionalOperation<ListKeysRequest, ListKeysResponse>;
@@ -825,13 +841,14 @@ export interface Kms {
   on<T extends KmsEventType | '*'>(detailType: T, handler: (event: KmsEventOf<T>) => unknown): this;
   on(detailType: string, handler: (event: KmsEvent) => unknown): this;
   /** Removes a handler added with {@link Kms.on}. Returns this view. */
-  off(detailType: string, handler: (event: any) => unknown): this;
+  off(detailType: string, handler: (event: never) => unknown): this;
 
   /**
    * The whole state — keys and their material, aliases, tags, policies,
    * grants, endpoints, schedules — and the audit log (the records in
    * memory, up to 10,000), sealed under a passphrase (Argon2id, then
-   * AES-256-GCM) into one versioned, authenticated blob.
+   * AES-256-GCM) into one versioned, authenticated blob. Argon2id is in
+   * the full engine, loaded on first use (see {@link CreateKmsOptions.engine}).
    */
   exportBackup(options: BackupOptions): Promise<Uint8Array>;
 
@@ -840,7 +857,8 @@ export interface Kms {
    * its state, and its audit log in place of the store's. A wrong
    * passphrase or a backup altered in any byte rejects with
    * `KMSInvalidStoreException`, a KMS holding any key with
-   * `KMSInvalidStateException`; either way nothing is restored.
+   * `KMSInvalidStateException`; either way nothing is restored. Loads the
+   * full engine, like `exportBackup`.
    */
   restoreBackup(backup: Uint8Array, options: BackupOptions): Promise<void>;
 
@@ -848,10 +866,9 @@ export interface Kms {
    * Releases the wasm instance's KMS and closes the store, after the calls
    * already made (audit records still waiting are written first). Later
    * calls (on this KMS and all its views) reject with a `KmsError` named
-   * `KmsClosedException`.
+   * `KmsClosedException`. `await using` calls it at the end of the scope.
    */
   close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 
   /** @internal Panics inside the wasm on purpose (tests of recovery). Rejects with `KMSInternalException`. */
   __trapForTesting(): Promise<never>;
@@ -944,6 +961,16 @@ export interface BackupOptions {
   passphrase: string;
 }
 
+/** The wasm engines the package ships; see {@link CreateKmsOptions.engine}. */
+export type KmsEngine = 'core' | 'full';
+
+/**
+ * Where the engines' `.wasm` files are: a string or URL for the core engine's
+ * file, or `{ core, full }` for either or both. An engine not named here is
+ * loaded from the file shipped in the package.
+ */
+export type WasmUrl = string | URL | { core?: string | URL; full?: string | URL };
+
 export interface CreateKmsOptions {
   /** The account in ARNs. Default `'111122223333'`. */
   accountId?: string;
@@ -963,11 +990,26 @@ export interface CreateKmsOptions {
    */
   grantPropagationSeconds?: number;
   /**
-   * Where to load `kms_wasm_bg.wasm` from, instead of the file shipped in
-   * the package (browsers: a URL, resolved against the document; Node: a
-   * file URL or path). Only before the first `createKms()`.
+   * The wasm engine to start on. The package ships two: the small `'core'`
+   * engine (symmetric keys, policies, grants, audit, stores, custom key
+   * stores, envelope encryption with the non-signing suite 0x0478) and the
+   * `'full'` engine (all of that, plus RSA for imported key material, the
+   * ECDSA P-384 signing suite 0x0578 and Argon2id backups).
+   *
+   * `'core'` (default): start on the core engine and load the full one on
+   * demand, once, the first time a call needs it (that call waits for the
+   * download). `'full'`: start on the full engine, loaded before `createKms`
+   * resolves, so no later call waits for a download.
    */
-  wasmUrl?: string | URL;
+  engine?: KmsEngine;
+  /**
+   * Where to load the engines' `.wasm` files from, instead of the files
+   * shipped in the package (browsers: URLs, resolved against the document;
+   * Node: file URLs or paths), e.g. for bundlers that cannot emit the
+   * package's assets. See {@link WasmUrl}; same as {@link setWasmUrl}.
+   * Only before the first `createKms()` loads the engine concerned.
+   */
+  wasmUrl?: WasmUrl;
   /**
    * External key stores of the custom key stores created earlier (in a
    * durable store), by custom key store id or name: a store connected
@@ -1016,8 +1058,12 @@ export function webCryptoKeyStore(options?: { database?: string; persist?: boole
  */
 export function verifyAuditRecords(records: AuditRecord[] | object[]): Promise<AuditVerification>;
 
-/** Where to load `kms_wasm_bg.wasm` from; same as `createKms({ wasmUrl })`. Only before the first `createKms()`. */
-export function setWasmUrl(url: string | URL): void;
+/**
+ * Where to load the engines' `.wasm` files from; same as
+ * `createKms({ wasmUrl })`. Only before the engine concerned is loaded (a
+ * different URL afterwards throws).
+ */
+export function setWasmUrl(url: WasmUrl): void;
 
 /** AWS exception names this package throws. */
 export type KmsErrorName =
@@ -1074,7 +1120,10 @@ export function __benchCipher(): Promise<BenchCipher>;
 /** Encryption context: UTF-8 string pairs, stored (in the clear) in the message header and authenticated. */
 export type EncryptionContext = Record<string, string>;
 
-/** 0x0478 (default) `ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY`, 0x0578 the same plus an ECDSA P-384 signature. */
+/**
+ * 0x0478 (default) `ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY`, 0x0578 the same plus an ECDSA
+ * P-384 signature (the full engine, loaded the first time a message of this suite is made or read).
+ */
 export type AlgorithmSuite =
   | 0x0478 | 0x0578
   | 'ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY' | 'ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384'
