@@ -2,6 +2,7 @@
 // relative to this module, overridable with setWasmUrl() or
 // createKms({ wasmUrl }). No Node globals, no top-level await.
 
+import * as glue from '../pkg/kms_wasm.js';
 import { createEngines } from './engine.js';
 import { entryPoints, alreadyLoaded } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
@@ -21,34 +22,96 @@ export function fileStore() {
   throw new KmsError('ValidationException', 'fileStore needs Node (a file system); in browsers use indexedDbStore(name).');
 }
 
-let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
-/** @type {Promise<WebAssembly.Module> | null} */
-let compiled = null;
-
-async function compileFrom(url) {
-  const response = await fetch(url);
-  if (!response.ok) {
-    throw new Error(`kms-wasm: cannot fetch the wasm from ${url}: ${response.status} ${response.statusText}`);
-  }
-  const type = response.headers.get('Content-Type') || '';
-  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0].trim() === 'application/wasm') {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
+/**
+ * How the browser entry loads one wasm module: fetched and compiled once
+ * from a URL (the file beside the package's glue by default, or the one
+ * given by setWasmUrl / createKms({ wasmUrl })), then instantiated with its
+ * glue. A failed fetch or compile rejects with a KmsError and is not kept:
+ * the next createKms tries again (with a corrected URL, if one was given).
+ *
+ * @param {object} spec
+ * @param {any | (() => Promise<any>)} spec.glue the glue module, or a function importing it
+ * @param {URL} spec.defaultUrl where the wasm is when nobody says otherwise. Write it at
+ *   the call site as `new URL('../pkg/NAME_bg.wasm', import.meta.url)`: bundlers
+ *   (webpack 5, Vite, Parcel) emit the file for that exact pattern
+ * @param {string} spec.file the wasm file's name, for messages
+ */
+function wasmLoader({ glue, defaultUrl, file }) {
+  let url = defaultUrl;
+  /** @type {Promise<WebAssembly.Module> | null} */
+  let compiled = null;
+  return {
+    get url() { return url; },
+    /** @param {URL} next */
+    setUrl(next) {
+      if (compiled && next.href !== url.href) throw alreadyLoaded(url);
+      url = next;
+    },
+    /** @type {import('./engine.js').Platform} */
+    platform: {
+      glue,
+      compile() {
+        if (!compiled) {
+          compiled = compileFrom(url, file);
+          compiled.catch(() => { compiled = null; });
+        }
+        return compiled;
+      },
+      instantiate(g, module) {
+        return g.default({ module_or_path: module });
+      },
+    },
+  };
 }
 
-const engines = createEngines({
-  compile() {
-    if (!compiled) {
-      compiled = compileFrom(wasmUrl);
-      compiled.catch(() => { compiled = null; });
+/** The first bytes of a response, for the message when they are no wasm. */
+function describeStart(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/\s+/g, ' ').trim();
+  if (/^<(!doctype|html|head|body|\?xml)/i.test(head)) return 'an HTML page, not the wasm file';
+  if (bytes.length === 0) return 'empty';
+  return `not a wasm file (it starts with ${JSON.stringify(head.slice(0, 24))})`;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+async function compileFrom(url, file) {
+  const fail = (what, cause) => new KmsError('KMSInternalException',
+    `Cannot load the wasm (${file}) from ${url.href}: ${what}. If your bundler does not emit the package's .wasm file `
+    + '(esbuild, or Rollup without an asset plugin), serve the file yourself and pass its URL as createKms({ wasmUrl }) '
+    + '(or setWasmUrl(url)), e.g. with esbuild --loader:.wasm=file and '
+    + `\`import wasmUrl from 'kms-wasm/${file}'\`; under the dev server of Vite 7 or older, add 'kms-wasm' to optimizeDeps.exclude.`,
+  cause === undefined ? undefined : { cause });
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw fail(`the fetch failed (${e instanceof Error ? e.message : String(e)})`, e);
+  }
+  if (!response.ok) throw fail(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  const type = (response.headers.get('Content-Type') || '').split(';')[0].trim();
+  let bytes;
+  try {
+    if (typeof WebAssembly.compileStreaming === 'function' && type === 'application/wasm') {
+      return await WebAssembly.compileStreaming(response);
     }
-    return compiled;
-  },
-  instantiate(glue, module) {
-    return glue.default({ module_or_path: module });
-  },
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    throw fail(`it did not compile (${e instanceof Error ? e.message : String(e)})`, e);
+  }
+  if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) throw fail(`the response is ${describeStart(bytes)}`);
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw fail(`it did not compile (${e instanceof Error ? e.message : String(e)})`, e);
+  }
+}
+
+const core = wasmLoader({
+  glue,
+  defaultUrl: new URL('../pkg/kms_wasm_bg.wasm', import.meta.url),
+  file: 'kms_wasm_bg.wasm',
 });
+const engines = createEngines(core.platform);
 
 // Envelope encryption (AWS Encryption SDK message format); frames on WebCrypto
 // where there is crypto.subtle (secure contexts), in wasm otherwise.
@@ -56,17 +119,26 @@ export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = 
 
 /**
  * Where to fetch `kms_wasm_bg.wasm` from. Only before the first
- * createKms(); by default the file beside this module in the package.
+ * createKms(); by default the file beside the package's glue module
+ * (`new URL('../pkg/kms_wasm_bg.wasm', import.meta.url)`).
  * @param {string | URL} url
  */
 export function setWasmUrl(url) {
-  // Relative URLs resolve against the page (or the worker's script), like fetch() does.
-  const base = (typeof document !== 'undefined' && document.baseURI) || globalThis.location?.href || import.meta.url;
-  const next = new URL(String(url), base);
-  if (compiled && next.href !== wasmUrl.href) {
-    throw alreadyLoaded(wasmUrl);
+  core.setUrl(resolveUrl(url));
+}
+
+/** A URL as fetch() would take it: relative ones against the page (or the worker's script). */
+function resolveUrl(url) {
+  if (url instanceof URL) return url;
+  if (typeof url !== 'string' || url === '') {
+    throw new KmsError('ValidationException', 'wasmUrl must be a URL or a non-empty string.');
   }
-  wasmUrl = next;
+  const base = (typeof document !== 'undefined' && document.baseURI) || globalThis.location?.href || import.meta.url;
+  try {
+    return new URL(url, base);
+  } catch (e) {
+    throw new KmsError('ValidationException', `wasmUrl is not a valid URL: ${JSON.stringify(url)}.`, { cause: e });
+  }
 }
 
 export const { createKms, verifyAuditRecords, __benchCipher } = entryPoints(engines, setWasmUrl);

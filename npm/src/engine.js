@@ -3,17 +3,27 @@
 // engine is then marked dead and each KMS moves to a fresh instance, rebuilt
 // from its last snapshot, before its next call.
 //
-// The wasm-bindgen `--target web` glue keeps its instance in module state and
-// initializes only once, so a fresh instance needs a fresh copy of the glue
-// module: it is re-imported with a cache-busting query. The first instance
-// uses the static import, which bundlers can follow.
+// The glue is wasm-bindgen `--target web` output built with
+// `--experimental-reset-state-function`: it keeps its instance in module
+// state, and `__wbg_reset_state()` replaces that instance in place with a new
+// one of the module it already has (synchronously, no fetch, no compile) and
+// resets the glue's own state. So a fresh engine is the same glue, reset: no
+// second import of the glue (a query-string `import()` breaks under bundlers
+// and dev servers), and the one static import is what bundlers follow.
+//
+// A reset makes every wasm-bindgen object of the old instance stale. The glue
+// refuses to call them (they throw "Invalid stale object") and its finalizers
+// skip them; `kill` also forgets each one (see `forget`) so that nothing
+// built on them is used again.
 
-import * as firstGlue from '../pkg/kms_wasm.js';
+import { KmsError } from './errors.js';
 
 /**
- * @typedef {object} Platform how an entry point loads the wasm
+ * @typedef {object} Platform how an entry point loads one wasm module with its glue
+ * @property {any | (() => any | Promise<any>)} glue the wasm-bindgen glue module
+ *   (its namespace object), or a function loading it (for a glue imported on demand)
  * @property {() => WebAssembly.Module | Promise<WebAssembly.Module>} compile the compiled module (cached by the platform)
- * @property {(glue: any, module: WebAssembly.Module) => unknown} instantiate initializes a glue module with it
+ * @property {(glue: any, module: WebAssembly.Module) => unknown} instantiate the glue's first initialization with it
  */
 
 /**
@@ -24,38 +34,91 @@ import * as firstGlue from '../pkg/kms_wasm.js';
  * @property {Set<WeakRef<object>>} members the wasm-bindgen objects living in the instance
  */
 
+/**
+ * The instance state of each glue module. A glue holds one instance, so
+ * every createEngines over the same glue (e.g. two entries of the package
+ * loaded in one realm) shares it: a trap seen by one kills it for all.
+ * @type {WeakMap<object, { current: Engine | null, pending: Promise<Engine> | null, initialized: boolean, count: number }>}
+ */
+const STATES = new WeakMap();
+
+function stateOf(glue) {
+  let state = STATES.get(glue);
+  if (!state) {
+    state = { current: null, pending: null, initialized: false, count: 0 };
+    STATES.set(glue, state);
+  }
+  return state;
+}
+
 /** @param {Platform} platform */
 export function createEngines(platform) {
-  /** @type {Engine | null} */
-  let current = null;
-  /** @type {Promise<Engine> | null} */
-  let pending = null;
-  let count = 0;
+  /** @type {any} */
+  let glue = typeof platform.glue === 'function' ? null : platform.glue;
+  /** @type {Promise<any> | null} */
+  let loadingGlue = null;
 
-  async function start() {
-    const module = await platform.compile();
-    const id = count;
-    count = id + 1; // never retry a URL whose import may have failed
-    const glue = id === 0
-      ? firstGlue
-      : await import(/* webpackIgnore: true */ /* @vite-ignore */ new URL(`../pkg/kms_wasm.js?instance=${id}`, import.meta.url).href);
-    await platform.instantiate(glue, module);
-    current = { glue, alive: true, id, members: new Set() };
-    return current;
+  function loadGlue() {
+    if (glue) return glue;
+    if (!loadingGlue) {
+      loadingGlue = Promise.resolve()
+        .then(() => platform.glue())
+        .then((g) => { glue = g; return g; })
+        .finally(() => { loadingGlue = null; });
+    }
+    return loadingGlue;
+  }
+
+  async function start(g, state) {
+    try {
+      return await startOnce(g, state);
+    } catch (e) {
+      if (e instanceof KmsError) throw e;
+      throw new KmsError('KMSInternalException', `The wasm instance did not start (${e instanceof Error ? e.message : String(e)}).`, { cause: e });
+    }
+  }
+
+  async function startOnce(g, state) {
+    if (!state.initialized) {
+      // The first instance: compile (or fetch and compile) the module once.
+      const module = await platform.compile();
+      if (!state.initialized) {
+        await platform.instantiate(g, module);
+        state.initialized = true;
+      }
+    } else {
+      // Later instances: the same glue, re-instantiated over the module it holds.
+      if (typeof g.__wbg_reset_state !== 'function') {
+        throw new Error('the glue cannot start a fresh instance: it was built without wasm-bindgen --experimental-reset-state-function');
+      }
+      g.__wbg_reset_state();
+    }
+    const id = state.count;
+    state.count = id + 1;
+    state.current = { glue: g, alive: true, id, members: new Set() };
+    return state.current;
+  }
+
+  function live() {
+    if (glue) {
+      const state = stateOf(glue);
+      if (state.current && state.current.alive) return Promise.resolve(state.current);
+      if (!state.pending) state.pending = start(glue, state).finally(() => { state.pending = null; });
+      return state.pending;
+    }
+    return Promise.resolve(loadGlue()).then(live);
   }
 
   return {
     /** The live engine, starting one when there is none. @returns {Promise<Engine>} */
-    live() {
-      if (current && current.alive) return Promise.resolve(current);
-      if (!pending) pending = start().finally(() => { pending = null; });
-      return pending;
-    },
+    live,
     /** Marks an engine dead after it trapped. @param {Engine} engine */
     kill(engine) {
+      if (!engine.alive) return;
       engine.alive = false;
-      if (current === engine) current = null;
-      // No finalizer may ever call into the dead instance.
+      const state = stateOf(engine.glue);
+      if (state.current === engine) state.current = null;
+      // No finalizer may ever call into the dead instance, nor into the one replacing it.
       for (const ref of engine.members) forget(ref.deref());
       engine.members.clear();
     },

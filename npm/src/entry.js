@@ -3,6 +3,7 @@
 // wasm and how it resolves a wasm URL.
 
 import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
+import { KmsError } from './errors.js';
 
 /**
  * @param {ReturnType<typeof import('./engine.js').createEngines>} engines
@@ -38,5 +39,5 @@ export function entryPoints(engines, setWasmUrl) {
 
 /** The refusal to move the wasm once it is loaded. */
 export function alreadyLoaded(url) {
-  return new Error(`kms-wasm: the wasm is already loaded from ${url.href}; setWasmUrl must come before the first createKms().`);
+  return new KmsError('ValidationException', `The wasm is already loaded from ${url.href}; wasmUrl (or setWasmUrl) must come before the first createKms().`);
 }

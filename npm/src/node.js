@@ -3,12 +3,16 @@
 // `require('kms-wasm')` works too (Node >= 20.19).
 
 import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as glue from '../pkg/kms_wasm.js';
 import { createEngines } from './engine.js';
 import { entryPoints, alreadyLoaded } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { nodeFrameCipher } from './envelope/node-cipher.js';
 
-export { KmsError } from './errors.js';
+import { KmsError } from './errors.js';
+
+export { KmsError };
 export { memoryStore } from './stores/memory.js';
 export { fileStore } from './stores/file.js';
 export { indexedDbStore } from './stores/indexeddb.js';
@@ -16,19 +20,69 @@ export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 export { cachingKeyring } from './envelope/caching-keyring.js';
 
-let wasmUrl = new URL('../pkg/kms_wasm_bg.wasm', import.meta.url);
-/** @type {WebAssembly.Module | null} */
-let compiled = null;
+/**
+ * How the Node entry loads one wasm module: read with fs and compiled once,
+ * synchronously (no fetch of file: URLs in Node), from the file beside the
+ * package's glue or the one given by setWasmUrl / createKms({ wasmUrl }).
+ * A failed read or compile throws a KmsError and is not kept.
+ *
+ * @param {object} spec
+ * @param {any | (() => Promise<any>)} spec.glue the glue module, or a function importing it
+ * @param {URL} spec.defaultUrl the wasm file's URL in the package
+ * @param {string} spec.file the wasm file's name, for messages
+ */
+function wasmLoader({ glue, defaultUrl, file }) {
+  let url = defaultUrl;
+  /** @type {WebAssembly.Module | null} */
+  let compiled = null;
+  return {
+    get url() { return url; },
+    /** @param {URL} next */
+    setUrl(next) {
+      if (compiled && next.href !== url.href) throw alreadyLoaded(url);
+      url = next;
+    },
+    /** @type {import('./engine.js').Platform} */
+    platform: {
+      glue,
+      compile() {
+        if (!compiled) compiled = compileFrom(url, file);
+        return compiled;
+      },
+      instantiate(g, module) {
+        g.initSync({ module });
+      },
+    },
+  };
+}
 
-const engines = createEngines({
-  compile() {
-    if (!compiled) compiled = new WebAssembly.Module(readFileSync(wasmUrl));
-    return compiled;
-  },
-  instantiate(glue, module) {
-    glue.initSync({ module });
-  },
+function compileFrom(url, file) {
+  const fail = (what, cause) => new KmsError('KMSInternalException',
+    `Cannot load the wasm (${file}) from ${url.protocol === 'file:' ? fileURLToPath(url) : url.href}: ${what}. `
+    + 'Pass the path or file URL of the package\'s .wasm file as createKms({ wasmUrl }) (or setWasmUrl(url)).', { cause });
+  let bytes;
+  try {
+    bytes = readFileSync(url);
+  } catch (e) {
+    throw fail(e && e.code ? e.code : messageOf(e), e);
+  }
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (e) {
+    throw fail(`it did not compile (${messageOf(e)})`, e);
+  }
+}
+
+function messageOf(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const core = wasmLoader({
+  glue,
+  defaultUrl: new URL('../pkg/kms_wasm_bg.wasm', import.meta.url),
+  file: 'kms_wasm_bg.wasm',
 });
+const engines = createEngines(core.platform);
 
 // Envelope encryption (AWS Encryption SDK message format); frames on node:crypto.
 export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = createEnvelope(engines, nodeFrameCipher);
@@ -39,11 +93,17 @@ export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = 
  * @param {string | URL} url
  */
 export function setWasmUrl(url) {
-  const next = url instanceof URL ? url : new URL(url, `file://${process.cwd()}/`);
-  if (compiled && next.href !== wasmUrl.href) {
-    throw alreadyLoaded(wasmUrl);
+  core.setUrl(resolveUrl(url));
+}
+
+/** A file URL or path (relative paths against the working directory) as a URL. */
+function resolveUrl(url) {
+  if (url instanceof URL) return url;
+  if (typeof url !== 'string' || url === '') {
+    throw new KmsError('ValidationException', 'wasmUrl must be a file URL or path.');
   }
-  wasmUrl = next;
+  if (/^[a-z][a-z0-9+.-]+:/i.test(url)) return new URL(url); // file:..., not C:\...
+  return pathToFileURL(url);
 }
 
 export const { createKms, verifyAuditRecords, __benchCipher } = entryPoints(engines, setWasmUrl);
