@@ -455,6 +455,29 @@ macro_rules! call_op {
     };
 }
 
+/// One row of the dispatch. The full engine's operations are compiled out of
+/// the core (so none of their code is in the core's wasm).
+macro_rules! dispatch_row {
+    (core, $name:ident, $call:ident, $method:ident, $kms:ident, $ctx:ident, $req:ident) => {{
+        #[inline(never)]
+        fn run(kms: &mut Kms, ctx: &CallContext, req: JsValue) -> Result<Step<JsValue>, KmsError> {
+            call_op!($call, kms, $method, ctx, req)
+        }
+        run($kms, $ctx, $req)
+    }};
+    (full, $name:ident, $call:ident, $method:ident, $kms:ident, $ctx:ident, $req:ident) => {{
+        #[cfg(feature = "full")]
+        {
+            dispatch_row!(core, $name, $call, $method, $kms, $ctx, $req)
+        }
+        #[cfg(not(feature = "full"))]
+        {
+            let _ = ($kms, $ctx, $req);
+            Err(KmsError::needs_full_engine(stringify!($name)))
+        }
+    }};
+}
+
 /// The dispatch, from the operations table: one small function per
 /// operation (not inlined, so the request path is not one huge function),
 /// each instantiating only its own request and response types.
@@ -462,13 +485,7 @@ macro_rules! define_dispatch {
     ($( $name:ident => $method:ident, $call:ident, $engine:ident, $access:ident, [$($flag:ident),*], [$($blob:ident),*]; )*) => {
         fn dispatch(kms: &mut Kms, op: Operation, ctx: &CallContext, req: JsValue) -> Result<Step<JsValue>, KmsError> {
             match op {
-                $(Operation::$name => {
-                    #[inline(never)]
-                    fn run(kms: &mut Kms, ctx: &CallContext, req: JsValue) -> Result<Step<JsValue>, KmsError> {
-                        call_op!($call, kms, $method, ctx, req)
-                    }
-                    run(kms, ctx, req)
-                })*
+                $(Operation::$name => dispatch_row!($engine, $name, $call, $method, kms, ctx, req),)*
             }
         }
     };
