@@ -7,6 +7,11 @@
 
 use core::fmt;
 
+/// The JS `name` of [`KmsError::NeedsFullEngine`] (and of the envelope's
+/// equivalent): deliberately not an AWS exception name, so nothing mistakes
+/// it for an answer.
+pub const NEEDS_FULL_ENGINE: &str = "KmsWasmNeedsFullEngine";
+
 /// A failed KMS call. The variant is the AWS exception name; the string is
 /// a one-sentence message for humans.
 #[derive(Clone, PartialEq, Eq)]
@@ -74,6 +79,13 @@ pub enum KmsError {
     XksKeyNotFoundException(String),
     /// The external key does not encrypt and decrypt as a KMS key needs.
     XksKeyInvalidConfigurationException(String),
+    /// Not an AWS exception: the internal signal of the core engine (built
+    /// without the `full` feature) that a call needs code only the full
+    /// engine has. It is raised before the call reads or changes anything
+    /// (no state, no audit record), so the client can load the full engine,
+    /// move the state into it and replay the call; users never see it. The
+    /// string names what was needed.
+    NeedsFullEngine(String),
 }
 
 impl KmsError {
@@ -111,6 +123,7 @@ impl KmsError {
             Self::XksKeyAlreadyInUseException(_) => "XksKeyAlreadyInUseException",
             Self::XksKeyNotFoundException(_) => "XksKeyNotFoundException",
             Self::XksKeyInvalidConfigurationException(_) => "XksKeyInvalidConfigurationException",
+            Self::NeedsFullEngine(_) => NEEDS_FULL_ENGINE,
         }
     }
 
@@ -147,7 +160,8 @@ impl KmsError {
             | Self::CustomKeyStoreHasCMKsException(m)
             | Self::XksKeyAlreadyInUseException(m)
             | Self::XksKeyNotFoundException(m)
-            | Self::XksKeyInvalidConfigurationException(m) => m,
+            | Self::XksKeyInvalidConfigurationException(m)
+            | Self::NeedsFullEngine(m) => m,
         }
     }
 
@@ -158,6 +172,11 @@ impl KmsError {
         Self::InvalidCiphertextException(
             "The ciphertext is invalid, was altered, or does not match the encryption context.".to_owned(),
         )
+    }
+
+    /// The core engine's signal that `what` needs the full engine.
+    pub fn needs_full_engine(what: &str) -> Self {
+        Self::NeedsFullEngine(format!("{what} needs the full engine."))
     }
 
     /// Shorthand for a `ValidationException` with a message.

@@ -181,6 +181,10 @@ impl Kms {
         params: Value,
         body: impl FnOnce(&mut Kms) -> Result<R>,
     ) -> Result<R> {
+        // The core engine: a call it cannot make reads and records nothing.
+        if !op.in_this_engine() {
+            return Err(KmsError::needs_full_engine(op.name()));
+        }
         self.touched.set(Vec::new());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
         self.record(ctx, op, params, outcome.as_ref());
@@ -197,6 +201,9 @@ impl Kms {
         params: Value,
         body: impl FnOnce(&mut Kms) -> Result<Step<R>>,
     ) -> Result<Step<R>> {
+        if !op.in_this_engine() {
+            return Err(KmsError::needs_full_engine(op.name()));
+        }
         self.touched.set(Vec::new());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
         self.conclude(ctx.clone(), op, params, outcome)

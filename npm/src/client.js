@@ -34,26 +34,26 @@
 //   (still holding the queue, so nothing runs in between) and resumes the
 //   core with the answer. The stores the user supplied are attached to
 //   every instance the KMS moves to.
+// - Two engines (docs/engines.md): a KMS starts on the small core engine
+//   (or on the full one with `engine: 'full'`). A call the core cannot make
+//   (imported material, backups) is refused by the core with an internal
+//   signal before it reads or records anything; the client then loads the
+//   full engine (once per page or process, shared by every KMS), moves the
+//   state and the audit log into a full-engine instance — in the store's
+//   form, as a reload would, so nothing new crosses into JS — and replays
+//   the call there. The KMS stays on the full engine. If the full engine
+//   cannot be loaded, the call rejects with a KmsError and the KMS carries
+//   on with the core.
 
 import { KmsError, toKmsError, isServiceError } from './errors.js';
 import { toWasmRequest, fromWasmResponse, clockMillis, asBytes } from './convert.js';
 import { memoryStore } from './stores/memory.js';
 import { adoptStore, AUDIT_RETENTION } from './stores/spi.js';
 import { forget, adopt } from './engine.js';
+import { OPERATIONS } from './api.js';
 
-/** Every AWS operation of the API contract (api.md), by AWS name. */
-export const OPERATIONS = Object.freeze([
-  'CreateKey', 'DescribeKey', 'ListKeys', 'UpdateKeyDescription', 'EnableKey', 'DisableKey',
-  'ScheduleKeyDeletion', 'CancelKeyDeletion',
-  'EnableKeyRotation', 'DisableKeyRotation', 'GetKeyRotationStatus', 'RotateKeyOnDemand', 'ListKeyRotations',
-  'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases', 'TagResource', 'UntagResource', 'ListResourceTags',
-  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
-  'PutKeyPolicy', 'GetKeyPolicy', 'ListKeyPolicies',
-  'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
-  'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
-  'CreateCustomKeyStore', 'DescribeCustomKeyStores', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore',
-  'UpdateCustomKeyStore', 'DeleteCustomKeyStore',
-]);
+/** Every AWS operation kms-wasm implements, by AWS name (generated from the Rust operations table). */
+export { OPERATIONS };
 
 const DEFAULT_ACCOUNT = '111122223333';
 /** How long an external key store may take to answer (ms). */
@@ -71,7 +71,15 @@ const EAGER_AUDIT = 64;
 
 /** Whether the wasm call failed in a way that may have broken the instance. */
 function isFatal(e) {
-  return !isServiceError(e) && !(e instanceof KmsError);
+  return !isServiceError(e) && !(e instanceof KmsError) && !needsFullEngine(e);
+}
+
+/**
+ * The core engine's internal signal that a call needs the full engine
+ * (never shown to users: the client loads the full engine and replays).
+ */
+export function needsFullEngine(e) {
+  return e instanceof Error && e.name === 'KmsWasmNeedsFullEngine';
 }
 
 function messageOf(e) {
@@ -88,8 +96,10 @@ function report(message, err) {
 
 /** State shared by a KMS and all its views. */
 class Core {
-  constructor({ engines, accountId, region, grantPropagationMs, now, store, externalStores, externalTimeoutMs }) {
+  constructor({ engines, engineKind, accountId, region, grantPropagationMs, now, store, externalStores, externalTimeoutMs }) {
     this.engines = engines;
+    /** Which engine this KMS runs on: 'core' until a call needs the full one. */
+    this.engineKind = engineKind;
     this.engine = null;
     this.wasm = null;
     this.accountId = accountId;
@@ -112,6 +122,7 @@ class Core {
     this.tail = Promise.resolve();
     this.closed = false;
     this.recoveries = 0;
+    this.upgrades = 0;
     /** Event handlers by detail-type ('*' for all). */
     this.handlers = new Map();
     /** External key stores the user supplied, by custom key store id or name. */
@@ -161,7 +172,7 @@ class Core {
 
   /** Rebuilds the instance from what the store holds (`head`). */
   async reload(head) {
-    const engine = await this.engines.live();
+    const engine = await this.engines.live(this.engineKind);
     const state = await this.store.readState();
     let wasm;
     try {
@@ -379,6 +390,48 @@ class Core {
   }
 
   /**
+   * Moves this KMS from the core engine to the full engine: the state (in
+   * the store's form) and the whole audit log go into a new instance of the
+   * full engine, after the waiting audit records are in the store. Throws a
+   * KmsError, with the KMS still on the core, if the full engine cannot be
+   * loaded.
+   */
+  async upgrade() {
+    if (this.engineKind === 'full') {
+      throw new KmsError('KMSInternalException', 'The full engine refused a call that only the full engine can make.');
+    }
+    const engine = await this.engines.live('full');
+    await this.flush();
+    let wasm;
+    let state;
+    try {
+      state = this.encode(this.wasm);
+      const audit = this.wasm.auditSinceJson(0);
+      wasm = this.build(engine, state);
+      if (audit.count) wasm.loadAuditJson(audit.json);
+    } catch (e) {
+      if (wasm) forget(wasm);
+      throw await this.failed(e, true);
+    } finally {
+      this.wipe(state);
+    }
+    this.engineKind = 'full';
+    this.install(wasm, engine, this.auditFull);
+    this.upgrades += 1;
+  }
+
+  /** `fn()` on this KMS's instance, or, if the core refers it to the full engine, again on the full engine. */
+  async onFullIfNeeded(fn) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!needsFullEngine(e)) throw e;
+    }
+    await this.upgrade();
+    return fn();
+  }
+
+  /**
    * One AWS operation, in the queue, made in the request context `ctx` of a
    * view. `attach`, when given, is an external key store to attach to the
    * custom key store the call created.
@@ -393,7 +446,14 @@ class Core {
         let response;
         let refused = null;
         try {
-          response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+          try {
+            response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+          } catch (e) {
+            if (!needsFullEngine(e)) throw e;
+            // The core left this call to the full engine, untouched: replay it there.
+            await this.upgrade();
+            response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+          }
           while (response && response.__externalCall) response = await this.external(response.__externalCall);
         } catch (e) {
           if (isFatal(e)) throw await this.failed(e);
@@ -510,7 +570,7 @@ class Core {
         if (fullAudit) await this.ensureFullAudit();
         let result;
         try {
-          result = action(this.wasm);
+          result = await this.onFullIfNeeded(() => action(this.wasm));
         } catch (e) {
           throw await this.failed(e);
         }
@@ -552,7 +612,8 @@ class Core {
         }
         let restored;
         try {
-          restored = adopt(engine, engine.glue.WasmKms.restoreBackup(this.accountId, this.region, this.grantPropagationMs, bytes, passphrase));
+          // Backups are the full engine's (Argon2id).
+          restored = await this.onFullIfNeeded(() => adopt(this.engine, this.engine.glue.WasmKms.restoreBackup(this.accountId, this.region, this.grantPropagationMs, bytes, passphrase)));
         } catch (e) {
           throw await this.failed(e);
         }
@@ -579,7 +640,7 @@ class Core {
         } finally {
           this.wipe(state);
         }
-        this.install(restored, engine, true);
+        this.install(restored, this.engine, true);
         if (next !== undefined) this.persisted = next;
       } finally {
         await this.settle();
@@ -831,6 +892,16 @@ export class Kms {
     return this[CORE].run((wasm) => wasm.__trapForTesting());
   }
 
+  /** @internal Which engine the KMS runs on now: 'core' or 'full'. */
+  get __engine() {
+    return this[CORE].engineKind;
+  }
+
+  /** @internal How many times this KMS moved from the core engine to the full engine (0 or 1). */
+  get __upgrades() {
+    return this[CORE].upgrades;
+  }
+
   /** @internal How many times this KMS moved to a fresh wasm instance. */
   get __recoveries() {
     return this[CORE].recoveries;
@@ -883,10 +954,15 @@ export async function createKmsWith(engines, options = {}) {
   const externalTimeoutMs = options.externalKeyStoreTimeoutMs ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
   if (typeof externalTimeoutMs !== 'number' || !(externalTimeoutMs > 0)) throw new KmsError('ValidationException', 'externalKeyStoreTimeoutMs must be a positive number of milliseconds.');
 
-  await engines.live(); // compile and start the wasm first: a bad URL fails before the store is touched
+  const engineKind = options.engine ?? 'core';
+  if (engineKind !== 'core' && engineKind !== 'full') {
+    throw new KmsError('ValidationException', "engine must be 'core' (the default: the full engine is loaded when a call needs it) or 'full'.");
+  }
+  await engines.live(engineKind); // compile and start the wasm first: a bad URL fails before the store is touched
   await store.open({
     async deriveKey(passphrase, salt) {
-      const live = await engines.live();
+      // Argon2id is the full engine's.
+      const live = await engines.live('full');
       try {
         return live.glue.WasmKms.deriveKey(passphrase, salt);
       } catch (e) {
@@ -894,7 +970,7 @@ export async function createKmsWith(engines, options = {}) {
       }
     },
   });
-  const core = new Core({ engines, accountId, region, grantPropagationMs, now, store, externalStores, externalTimeoutMs });
+  const core = new Core({ engines, engineKind, accountId, region, grantPropagationMs, now, store, externalStores, externalTimeoutMs });
   try {
     const head = await store.lock();
     core.leased = store.shared;

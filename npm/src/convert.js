@@ -4,23 +4,18 @@
 // Responses: timestamp members become Dates.
 
 import { KmsError } from './errors.js';
+import { REQUEST_BLOBS, RESPONSE_TIMESTAMPS } from './api.js';
 
 const MAX_DEPTH = 32;
 
 /** Timestamp members of responses (numbers of milliseconds from the wasm). */
-export const DATE_MEMBERS = new Set([
-  'CreationDate', 'DeletionDate', 'ValidTo', 'RotationDate', 'NextRotationDate',
-  'LastUpdatedDate', 'ParametersValidTo', 'OnDemandRotationStartDate',
-]);
+export const DATE_MEMBERS = new Set(RESPONSE_TIMESTAMPS);
 
 /**
  * Request members that are AWS blobs. They must be binary: a string or an
  * array of numbers is a ValidationException, as it would be for AWS.
  */
-export const BINARY_MEMBERS = new Set([
-  'Plaintext', 'CiphertextBlob', 'ImportToken', 'EncryptedKeyMaterial', 'PublicKey',
-  'Message', 'Signature', 'Mac',
-]);
+export const BINARY_MEMBERS = new Set(REQUEST_BLOBS);
 
 const toString = Object.prototype.toString;
 

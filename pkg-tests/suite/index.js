@@ -12,5 +12,6 @@ import backup from './backup.js';
 import envelope from './envelope.js';
 import customKeyStores from './custom-key-stores.js';
 import dataKeyCache from './data-key-cache.js';
+import engines from './engines.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines];

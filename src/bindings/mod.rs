@@ -80,6 +80,12 @@ fn encode_json<T: Serialize>(value: T) -> Result<JsValue, KmsError> {
         .map_err(|_| KmsError::KMSInternalException("The response could not be encoded.".into()))
 }
 
+/// Which engine this build is: `"core"` or `"full"` (the cargo feature).
+#[wasm_bindgen]
+pub fn engine() -> String {
+    if cfg!(feature = "full") { "full" } else { "core" }.to_owned()
+}
+
 /// One KMS instance, owned by the JS client.
 #[wasm_bindgen]
 pub struct WasmKms {
@@ -430,58 +436,62 @@ impl WasmKms {
         let op = Operation::from_name(operation).ok_or_else(|| {
             KmsError::UnsupportedOperationException(format!("{operation} is not a supported operation."))
         })?;
-        let ctx = ctx.clone();
-        let kms = &mut self.kms;
-        let done = |response: Result<JsValue, KmsError>| response.map(Step::Done);
-        match op {
-            Operation::CreateKey => kms.create_key_steps(&ctx, decode(req)?)?.try_map(encode),
-            Operation::Encrypt => kms.encrypt_steps(&ctx, decode(req)?)?.try_map(encode),
-            Operation::Decrypt => kms.decrypt_steps(&ctx, decode(req)?)?.try_map(encode),
-            Operation::ReEncrypt => kms.re_encrypt_steps(&ctx, decode(req)?)?.try_map(encode),
-            Operation::GenerateDataKey => kms.generate_data_key_steps(&ctx, decode(req)?)?.try_map(encode),
-            Operation::GenerateDataKeyWithoutPlaintext => {
-                kms.generate_data_key_without_plaintext_steps(&ctx, decode(req)?)?.try_map(encode)
-            }
-            Operation::DescribeKey => done(encode(kms.describe_key(&ctx, decode(req)?)?)),
-            Operation::ListKeys => done(encode(kms.list_keys(&ctx, decode(req)?)?)),
-            Operation::UpdateKeyDescription => done(encode(kms.update_key_description(&ctx, decode(req)?)?)),
-            Operation::EnableKey => done(encode(kms.enable_key(&ctx, decode(req)?)?)),
-            Operation::DisableKey => done(encode(kms.disable_key(&ctx, decode(req)?)?)),
-            Operation::ScheduleKeyDeletion => done(encode(kms.schedule_key_deletion(&ctx, decode(req)?)?)),
-            Operation::CancelKeyDeletion => done(encode(kms.cancel_key_deletion(&ctx, decode(req)?)?)),
-            Operation::EnableKeyRotation => done(encode(kms.enable_key_rotation(&ctx, decode(req)?)?)),
-            Operation::DisableKeyRotation => done(encode(kms.disable_key_rotation(&ctx, decode(req)?)?)),
-            Operation::GetKeyRotationStatus => done(encode(kms.get_key_rotation_status(&ctx, decode(req)?)?)),
-            Operation::RotateKeyOnDemand => done(encode(kms.rotate_key_on_demand(&ctx, decode(req)?)?)),
-            Operation::ListKeyRotations => done(encode(kms.list_key_rotations(&ctx, decode(req)?)?)),
-            Operation::CreateAlias => done(encode(kms.create_alias(&ctx, decode(req)?)?)),
-            Operation::UpdateAlias => done(encode(kms.update_alias(&ctx, decode(req)?)?)),
-            Operation::DeleteAlias => done(encode(kms.delete_alias(&ctx, decode(req)?)?)),
-            Operation::ListAliases => done(encode(kms.list_aliases(&ctx, decode(req)?)?)),
-            Operation::TagResource => done(encode(kms.tag_resource(&ctx, decode(req)?)?)),
-            Operation::UntagResource => done(encode(kms.untag_resource(&ctx, decode(req)?)?)),
-            Operation::ListResourceTags => done(encode(kms.list_resource_tags(&ctx, decode(req)?)?)),
-            Operation::GenerateRandom => done(encode(kms.generate_random(&ctx, decode(req)?)?)),
-            Operation::PutKeyPolicy => done(encode(kms.put_key_policy(&ctx, decode(req)?)?)),
-            Operation::GetKeyPolicy => done(encode(kms.get_key_policy(&ctx, decode(req)?)?)),
-            Operation::ListKeyPolicies => done(encode(kms.list_key_policies(&ctx, decode(req)?)?)),
-            Operation::CreateGrant => done(encode(kms.create_grant(&ctx, decode(req)?)?)),
-            Operation::ListGrants => done(encode(kms.list_grants(&ctx, decode(req)?)?)),
-            Operation::ListRetirableGrants => done(encode(kms.list_retirable_grants(&ctx, decode(req)?)?)),
-            Operation::RetireGrant => done(encode(kms.retire_grant(&ctx, decode(req)?)?)),
-            Operation::RevokeGrant => done(encode(kms.revoke_grant(&ctx, decode(req)?)?)),
-            Operation::GetParametersForImport => done(encode(kms.get_parameters_for_import(&ctx, decode(req)?)?)),
-            Operation::ImportKeyMaterial => done(encode(kms.import_key_material(&ctx, decode(req)?)?)),
-            Operation::DeleteImportedKeyMaterial => done(encode(kms.delete_imported_key_material(&ctx, decode(req)?)?)),
-            Operation::CreateCustomKeyStore => done(encode(kms.create_custom_key_store(&ctx, decode(req)?)?)),
-            Operation::DescribeCustomKeyStores => done(encode(kms.describe_custom_key_stores(&ctx, decode(req)?)?)),
-            Operation::ConnectCustomKeyStore => done(encode(kms.connect_custom_key_store(&ctx, decode(req)?)?)),
-            Operation::DisconnectCustomKeyStore => done(encode(kms.disconnect_custom_key_store(&ctx, decode(req)?)?)),
-            Operation::UpdateCustomKeyStore => done(encode(kms.update_custom_key_store(&ctx, decode(req)?)?)),
-            Operation::DeleteCustomKeyStore => done(encode(kms.delete_custom_key_store(&ctx, decode(req)?)?)),
+        // The core engine: nothing is decoded, read or recorded for a call
+        // only the full engine can make; the client replays it there.
+        if !op.in_this_engine() {
+            return Err(KmsError::needs_full_engine(op.name()));
         }
+        dispatch(&mut self.kms, op, ctx, req)
     }
 }
+
+/// One call's work: decode the request, run the core, encode the response.
+macro_rules! call_op {
+    (steps, $kms:ident, $method:ident, $ctx:ident, $req:ident) => {
+        $kms.$method($ctx, decode($req)?)?.try_map(encode)
+    };
+    (plain, $kms:ident, $method:ident, $ctx:ident, $req:ident) => {
+        encode($kms.$method($ctx, decode($req)?)?).map(Step::Done)
+    };
+}
+
+/// One row of the dispatch. The full engine's operations are compiled out of
+/// the core (so none of their code is in the core's wasm).
+macro_rules! dispatch_row {
+    (core, $name:ident, $call:ident, $method:ident, $kms:ident, $ctx:ident, $req:ident) => {{
+        #[inline(never)]
+        fn run(kms: &mut Kms, ctx: &CallContext, req: JsValue) -> Result<Step<JsValue>, KmsError> {
+            call_op!($call, kms, $method, ctx, req)
+        }
+        run($kms, $ctx, $req)
+    }};
+    (full, $name:ident, $call:ident, $method:ident, $kms:ident, $ctx:ident, $req:ident) => {{
+        #[cfg(feature = "full")]
+        {
+            dispatch_row!(core, $name, $call, $method, $kms, $ctx, $req)
+        }
+        #[cfg(not(feature = "full"))]
+        {
+            let _ = ($kms, $ctx, $req);
+            Err(KmsError::needs_full_engine(stringify!($name)))
+        }
+    }};
+}
+
+/// The dispatch, from the operations table: one small function per
+/// operation (not inlined, so the request path is not one huge function),
+/// each instantiating only its own request and response types.
+macro_rules! define_dispatch {
+    ($( $name:ident => $method:ident, $call:ident, $engine:ident, $access:ident, [$($flag:ident),*], [$($blob:ident),*]; )*) => {
+        fn dispatch(kms: &mut Kms, op: Operation, ctx: &CallContext, req: JsValue) -> Result<Step<JsValue>, KmsError> {
+            match op {
+                $(Operation::$name => dispatch_row!($engine, $name, $call, $method, kms, ctx, req),)*
+            }
+        }
+    };
+}
+
+crate::operation::for_each_operation!(define_dispatch);
 
 /// The crate's AES-256-GCM called directly, with no KMS around it: the
 /// baseline `make bench` measures the KMS's overhead against. Not part of

@@ -34,6 +34,11 @@ pub fn derive(passphrase: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Z
     if params.m_kib > MAX_M_KIB || params.t > MAX_T || params.p != 1 {
         return Err(KmsError::KMSInvalidStoreException("The key derivation parameters are out of range.".into()));
     }
+    derive_argon2id(passphrase, salt, params)
+}
+
+#[cfg(feature = "full")]
+fn derive_argon2id(passphrase: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
     let p = argon2::Params::new(params.m_kib, params.t, params.p, Some(32))
         .map_err(|_| KmsError::KMSInvalidStoreException("The key derivation parameters are not valid.".into()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
@@ -44,7 +49,15 @@ pub fn derive(passphrase: &[u8], salt: &[u8; 16], params: KdfParams) -> Result<Z
     Ok(out)
 }
 
-#[cfg(test)]
+/// The core engine has no Argon2id: backups and passphrase-sealed stores
+/// are the full engine's (checked after the cheap argument checks, so a bad
+/// argument gets the same answer from either engine).
+#[cfg(not(feature = "full"))]
+fn derive_argon2id(_passphrase: &[u8], _salt: &[u8; 16], _params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
+    Err(KmsError::needs_full_engine("Argon2id (backups and passphrase-sealed stores)"))
+}
+
+#[cfg(all(test, feature = "full"))]
 mod tests {
     use super::*;
 

@@ -105,6 +105,10 @@ pub enum EnvelopeError {
     InvalidState(&'static str),
     /// The platform failed (random number generator).
     Internal(&'static str),
+    /// Not a user-facing error: the core engine's signal that the message
+    /// needs the full engine (the ECDSA P-384 signing suite), raised before
+    /// any output; the client replays the work on the full engine.
+    NeedsFullEngine(&'static str),
 }
 
 impl EnvelopeError {
@@ -144,6 +148,7 @@ impl EnvelopeError {
             InvalidArgument(_) => "InvalidArgumentError",
             InvalidState(_) => "InvalidStateError",
             Internal(_) => "InternalError",
+            NeedsFullEngine(_) => crate::error::NEEDS_FULL_ENGINE,
         }
     }
 
@@ -182,6 +187,7 @@ impl EnvelopeError {
             InvalidArgument(_) => "InvalidArgument",
             InvalidState(_) => "InvalidState",
             Internal(_) => "Internal",
+            NeedsFullEngine(_) => "NeedsFullEngine",
         }
     }
 
@@ -250,6 +256,7 @@ impl fmt::Display for EnvelopeError {
             InvalidArgument(what) => f.write_str(what),
             InvalidState(what) => write!(f, "Invalid state: {what}."),
             Internal(what) => write!(f, "Internal error: {what}."),
+            NeedsFullEngine(what) => write!(f, "{what} needs the full engine."),
         }
     }
 }

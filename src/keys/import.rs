@@ -2,11 +2,14 @@
 //! unwrapping with RSA-OAEP or RSA + AES key wrap (RFC 5649) as AWS
 //! documents, and the expiry of imported material.
 
-use crate::crypto::{ct_eq, random_array, SecretBytes};
+#[cfg(feature = "full")]
+use crate::crypto::random_array;
+use crate::crypto::{ct_eq, SecretBytes};
 use crate::error::{KmsError, Result};
 use crate::ids::KeyId;
 use crate::time::Timestamp;
 use core::fmt;
+#[cfg(feature = "full")]
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -140,11 +143,19 @@ pub struct Issued {
     pub token: Vec<u8>,
 }
 
+#[cfg(feature = "full")]
 fn internal(what: &str) -> KmsError {
     KmsError::KMSInternalException(format!("{what} failed."))
 }
 
 /// Generates a wrapping key pair and a token for `key`.
+#[cfg(not(feature = "full"))]
+pub fn issue(_key: KeyId, _algorithm: WrappingAlgorithm, _bits: usize, _now: Timestamp) -> Result<Issued> {
+    Err(KmsError::needs_full_engine("RSA (GetParametersForImport)"))
+}
+
+/// Generates a wrapping key pair and a token for `key`.
+#[cfg(feature = "full")]
 pub fn issue(key: KeyId, algorithm: WrappingAlgorithm, bits: usize, now: Timestamp) -> Result<Issued> {
     let mut rng = getrandom::SysRng;
     let private = rsa::PrivateKey::new(&mut rng, bits).map_err(|_| internal("Generating the wrapping key"))?;
@@ -199,6 +210,13 @@ pub fn check_token<'a>(
 }
 
 /// Unwraps `EncryptedKeyMaterial` with the parameters' private key.
+#[cfg(not(feature = "full"))]
+pub fn unwrap(_params: &ImportParameters, _wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    Err(KmsError::needs_full_engine("RSA (ImportKeyMaterial)"))
+}
+
+/// Unwraps `EncryptedKeyMaterial` with the parameters' private key.
+#[cfg(feature = "full")]
 pub fn unwrap(params: &ImportParameters, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let bad = || {
         KmsError::InvalidCiphertextException(
@@ -228,6 +246,7 @@ pub fn unwrap(params: &ImportParameters, wrapped: &[u8]) -> Result<Zeroizing<Vec
     }
 }
 
+#[cfg(feature = "full")]
 fn kwp_unwrap(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     use aes_kw::cipher::KeyInit;
     let mut out = Zeroizing::new(vec![0u8; wrapped.len()]);
@@ -241,7 +260,7 @@ fn kwp_unwrap(kek: &[u8], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     Some(out)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "full"))]
 mod tests {
     use super::*;
 

@@ -39,7 +39,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createKms, fileStore } from '../node.js';
-import { OPERATIONS } from '../client.js';
+import { OPERATIONS, OTHER_KMS_OPERATIONS as OTHER_KMS_OPERATION_NAMES, REQUEST_BLOBS, REQUEST_TIMESTAMPS } from '../api.js';
 import { KmsError } from '../errors.js';
 
 const TARGET_PREFIX = 'TrentService.';
@@ -52,12 +52,7 @@ const CLOSE_GRACE_MS = 5000;
 const KEEP_ALIVE_MS = 30_000;
 
 /** AWS KMS operations the package does not implement: UnsupportedOperationException rather than an unknown operation. */
-const OTHER_KMS_OPERATIONS = new Set([
-  'ConnectCustomKeyStore', 'CreateCustomKeyStore', 'Decapsulate', 'DeleteCustomKeyStore', 'DeriveSharedSecret',
-  'DescribeCustomKeyStores', 'DisconnectCustomKeyStore', 'Encapsulate', 'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext', 'GenerateMac', 'GetKeyLastUsage', 'GetPublicKey', 'ReplicateKey', 'Sign',
-  'UpdateCustomKeyStore', 'UpdatePrimaryRegion', 'Verify', 'VerifyMac',
-]);
+const OTHER_KMS_OPERATIONS = new Set(OTHER_KMS_OPERATION_NAMES);
 
 /**
  * Blob members of AWS KMS requests (from the service model: every blob
@@ -66,12 +61,9 @@ const OTHER_KMS_OPERATIONS = new Set([
  * the model, and maps (EncryptionContext) are never walked, so a context
  * key named `Plaintext` stays a string.
  */
-const REQUEST_BLOBS = new Set([
-  'CiphertextBlob', 'EncryptedKeyMaterial', 'ImportToken', 'Mac', 'Message', 'Plaintext', 'PublicKey',
-  'SharedSecretCiphertextBlob', 'Signature',
-]);
+const REQUEST_BLOB_MEMBERS = new Set(REQUEST_BLOBS);
 /** Timestamp members of AWS KMS requests (ImportKeyMaterial's ValidTo). */
-const REQUEST_TIMESTAMPS = new Set(['ValidTo']);
+const REQUEST_TIMESTAMP_MEMBERS = new Set(REQUEST_TIMESTAMPS);
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -171,10 +163,10 @@ function fromWire(body, owned) {
   for (const key of Object.keys(req)) {
     const v = req[key];
     if (v === null || v === undefined) continue;
-    if (REQUEST_BLOBS.has(key)) {
+    if (REQUEST_BLOB_MEMBERS.has(key)) {
       req[key] = decodeBlob(key, v);
       owned.push(req[key]);
-    } else if (REQUEST_TIMESTAMPS.has(key)) {
+    } else if (REQUEST_TIMESTAMP_MEMBERS.has(key)) {
       req[key] = decodeTimestamp(key, v);
     }
   }

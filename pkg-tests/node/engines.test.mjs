@@ -1,0 +1,34 @@
+// The two engines in a fresh Node process (node --test runs each file in its
+// own): the core is read at the first createKms, the full engine only when a
+// call needs it, and once however many calls race for it.
+// engines-missing.test.mjs: a full engine that cannot be loaded; suite/engines.js: the move.
+import { test } from 'node:test';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { equal, ok } from '../suite/harness.js';
+
+// Count the reads of each engine's .wasm (the Node entry reads them with fs).
+const reads = { core: 0, full: 0 };
+const realRead = fs.readFileSync;
+fs.readFileSync = function countingRead(path, ...rest) {
+  const name = String(path instanceof URL ? path.pathname : path);
+  if (name.endsWith('kms_wasm_core_bg.wasm')) reads.core += 1;
+  if (name.endsWith('kms_wasm_full_bg.wasm')) reads.full += 1;
+  return realRead.call(this, path, ...rest);
+};
+syncBuiltinESMExports();
+const { createKms } = await import('kms-wasm');
+
+const importParams = (KeyId) => ({ KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
+
+test('many KMSs needing the full engine at once read it once', async () => {
+  const kmss = await Promise.all(Array.from({ length: 6 }, () => createKms()));
+  const keys = await Promise.all(kmss.map((k) => k.createKey({ Origin: 'EXTERNAL' })));
+  equal(reads.full, 0, 'no call has needed the full engine yet');
+  const results = await Promise.all(kmss.map((k, i) => k.getParametersForImport(importParams(keys[i].KeyMetadata.KeyId))));
+  equal(results.length, 6);
+  ok(kmss.every((k) => k.__engine === 'full' && k.__upgrades === 1), 'each moved once');
+  equal(reads.full, 1, 'six racing moves read the full engine once');
+  equal(reads.core, 1, 'the core was read once in this process');
+  await Promise.all(kmss.map((k) => k.close()));
+});
