@@ -589,7 +589,7 @@ async function main() {
   console.log(`kms-wasm benchmark — ${entry.name}@${entry.version} from ${located.how}`);
   for (const n of located.notes) console.log(`note: ${n}`);
   if (process.env.BENCH_ONLY === 'envelope') {
-    for (const line of await measureEnvelope({ kmsPkg, openChromium: () => chromiumFor(located) })) console.log(line);
+    for (const line of await measureEnvelope({ kmsPkg, openChromium: () => chromiumFor(located), entryFile: entry.file })) console.log(line);
     console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
     return;
   }
@@ -923,7 +923,7 @@ async function main() {
   const storeLines = process.env.BENCH_SKIP_STORES === '1' ? [] : await measureStoreCost({ kmsPkg, located });
 
   // --- envelope encryption (bench/envelope.mjs) ---------------------------------
-  const envelopeLines = process.env.BENCH_SKIP_ENVELOPE === '1' ? [] : await measureEnvelope({ kmsPkg, openChromium: () => chromiumFor(located) });
+  const envelopeLines = process.env.BENCH_SKIP_ENVELOPE === '1' ? [] : await measureEnvelope({ kmsPkg, openChromium: () => chromiumFor(located), entryFile: entry.file });
   for (const line of envelopeLines) console.log(line);
 
   // --- the issue's expectations (informational, never fail) --------------------

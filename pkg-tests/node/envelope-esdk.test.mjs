@@ -3,8 +3,8 @@
 // SDK's decrypt here, with the raw AES keyring and with the KMS keyring
 // (the SDK's KmsKeyringNode using the same kms-wasm KMS as its client);
 // empty, 1 byte, exact multiples of the frame length, several frame lengths,
-// both committing suites, a 50 MiB message; every altered byte fails on both
-// sides. Also: the platform (node:crypto) and wasm frame cipher paths write
+// both committing suites, a 50 MiB message, the default frame length (64 KiB)
+// and the SDK's (4 KiB); every altered byte fails on both sides. Also: the platform (node:crypto) and wasm frame cipher paths write
 // byte-identical messages.
 import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
@@ -100,6 +100,32 @@ test('50 MiB messages both ways (0x0478, frame 64 KiB and 4 KiB) and 8 MiB signe
   }
 });
 
+test('default options: kms-wasm writes 64 KiB frames that the ESDK decrypts; the ESDK\'s default 4 KiB frames decrypt here; frameLength: 4096 on request', async () => {
+  const rings = rawRings();
+  for (const suiteId of [0x0478, 0x0578]) {
+    for (const size of [0, 1, 65536, 3 * 65536 + 7, 5 << 20]) {
+      const plaintext = randomBytes(size);
+      const where = `suite 0x0${suiteId.toString(16)}, ${size} bytes`;
+      // kms-wasm with default options (the suite aside) -> ESDK
+      const ours = await encryptMessage(plaintext, { keyring: rings.ours, ...(suiteId === 0x0478 ? {} : { algorithmSuite: suiteId }) });
+      equal(ours.messageHeader.frameLength, 65536, `the default frame length (${where})`);
+      const out = await decrypt(rings.theirs, ours.result);
+      ok(same(out.plaintext, plaintext), `ESDK decrypts a default kms-wasm message: ${where}`);
+      equal(out.messageHeader.frameLength, 65536);
+      // ESDK with its defaults (4 KiB frames) -> kms-wasm, both paths
+      const theirs = await encrypt(rings.theirs, plaintext, { suiteId });
+      equal(theirs.messageHeader.frameLength, 4096, 'the ESDK writes 4 KiB frames by default');
+      for (const frameCipher of ['platform', 'wasm']) {
+        ok(same((await decryptMessage(theirs.result, { keyring: rings.ours, frameCipher })).plaintext, plaintext), `kms-wasm (${frameCipher}) decrypts the ESDK's default: ${where}`);
+      }
+      // the ESDK's layout on request
+      const small = await encryptMessage(plaintext, { keyring: rings.ours, frameLength: 4096, algorithmSuite: suiteId });
+      equal(small.messageHeader.frameLength, 4096);
+      ok(same((await decrypt(rings.theirs, small.result)).plaintext, plaintext), `ESDK decrypts frameLength 4096: ${where}`);
+    }
+  }
+});
+
 test('every altered byte of a message fails in kms-wasm (both paths) and in the ESDK, for messages from either side', async () => {
   const rings = rawRings();
   for (const suiteId of [0x0478, 0x0578]) {
@@ -127,7 +153,8 @@ test('the node:crypto and wasm frame cipher paths write byte-identical messages 
   // The message id (and the 0x0578 signing key) come from crypto.getRandomValues
   // through a pool in the wasm. With getRandomValues filling 0x01 bytes, once
   // the pool has been drained every message id is 32 x 0x01 and every signing
-  // key 48 x 0x01; the data key and EDK come from a fixed keyring.
+  // key 48 x 0x01; the data key and EDK come from a fixed keyring. Each engine
+  // has its own pool: the signing suite runs on the full engine.
   const dataKey = new Uint8Array(32).fill(7);
   const keyring = {
     async onEncrypt() { return { dataKey: dataKey.slice(), encryptedDataKeys: [{ providerId: 'fixed', providerInfo: new Uint8Array([1]), encryptedDataKey: new Uint8Array([2]) }] }; },
@@ -137,7 +164,9 @@ test('the node:crypto and wasm frame cipher paths write byte-identical messages 
   crypto.getRandomValues = (a) => a.fill(1);
   try {
     const pinned = (h) => h.messageId.every((b) => b === 1);
-    for (let i = 0; !pinned((await encryptMessage('x', { keyring })).messageHeader); i++) ok(i < 100, 'the pool drains');
+    for (const algorithmSuite of [0x0478, 0x0578]) {
+      for (let i = 0; !pinned((await encryptMessage('x', { keyring, algorithmSuite })).messageHeader); i++) ok(i < 100, 'the pool drains');
+    }
     let compared = 0;
     for (const algorithmSuite of [0x0478, 0x0578]) {
       for (const [frameLength, size] of [[4096, 0], [4096, 1], [4096, 4096], [4096, 12288], [100, 1234], [65536, 1 << 20], [1 << 20, 3 << 20]]) {

@@ -111,6 +111,45 @@ export default suite('envelope', (test) => {
     }
   });
 
+  test('default options write 64 KiB frames; frameLength: 4096 writes the ESDK\'s; both decrypt across frame and chunk boundaries', async () => {
+    const keyring = aesRing();
+    const KiB64 = 64 * 1024;
+    for (const algorithmSuite of [undefined, 0x0578]) {
+      // Around the default frame length, around the one-shot decryption's 1 MiB
+      // chunks, and more than the 1024 frames the wasm begins per call (4 KiB).
+      for (const [frameLength, len] of [[undefined, 0], [undefined, 1], [undefined, KiB64], [undefined, KiB64 + 1], [undefined, 17 * KiB64 - 3],
+        [4096, 1025 * 4096 + 7], [MiB, MiB + 1], [MiB, 2 * MiB]]) {
+        const plaintext = randomBytes(len);
+        for (const frameCipher of ['platform', 'wasm']) {
+          const { result, messageHeader } = await encryptMessage(plaintext, { keyring, frameLength, algorithmSuite, frameCipher });
+          equal(messageHeader.frameLength, frameLength || KiB64, `frame length (${frameLength === undefined ? 'default' : frameLength})`);
+          const what = `${frameCipher}, suite ${algorithmSuite}, fl ${frameLength}, ${len} bytes`;
+          for (const other of ['platform', 'wasm']) {
+            const out = await decryptMessage(result, { keyring, frameCipher: other });
+            ok(same(out.plaintext, plaintext), `${what} -> ${other}`);
+            equal(out.messageHeader.frameLength, frameLength || KiB64);
+          }
+          if (len > 0 && len < 3 * KiB64) {
+            // odd chunk sizes: frames straddle every chunk boundary
+            const back = await collect(chunked(result, 7777).pipeThrough(decryptStream({ keyring })));
+            ok(same(back, plaintext), `${what}, streamed in 7777-byte chunks`);
+          }
+        }
+      }
+    }
+    // A header larger than the first chunk of a one-shot decryption (16 KiB):
+    // the body starts in a later chunk.
+    const encryptionContext = { big: 'x'.repeat(40000) };
+    const plaintext = randomBytes(3 * KiB64 + 5);
+    const { result } = await encryptMessage(plaintext, { keyring, encryptionContext });
+    ok(same((await decryptMessage(result, { keyring })).plaintext, plaintext), 'a 40 kB header');
+    // encryptStream too writes 64 KiB frames by default
+    const enc = encryptStream({ keyring });
+    const [message] = await Promise.all([collect(chunked(plaintext, 1000).pipeThrough(enc)), enc.messageHeader]);
+    equal((await enc.messageHeader).frameLength, KiB64);
+    ok(same((await decryptMessage(message, { keyring })).plaintext, plaintext), 'encryptStream with default options');
+  });
+
   test('algorithm suites by number and by the ESDK names; strings as plaintext', async () => {
     const keyring = aesRing();
     for (const [algorithmSuite, id] of [[0x0478, 0x0478], ['ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY', 0x0478],

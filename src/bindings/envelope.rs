@@ -9,12 +9,19 @@
 //!   `encryptionContext()`, `start(dataKey, encryptedDataKeys)` → header bytes,
 //!   `update(plaintext)` → frame bytes, `finish()` → final frame + footer;
 //!   external cipher: `frameKey()`, `beginFrame(contentLength, isFinal)`,
-//!   `endFrame(ciphertextAndTag?)`, `finishExternal()`; `header()`.
+//!   `endFrame(ciphertextAndTag?)`, `finishExternal()`; `header()`; batched:
+//!   `beginFrames(regular, finalLength?)` → packed frame records,
+//!   `endFrames(sealed?)`.
 //! - `new EnvelopeDecryptor(options?)`; `update(chunk)` → plaintext and
 //!   `consumed`; `needsDataKey`, `header()`, `setDataKey(dataKey)`,
-//!   `updateExternal(chunk)` → frames, `frameKey()`, `finish()` → the final
-//!   frame's plaintext.
+//!   `updateExternal(chunk)` → frames, `updateFrames(chunk)` → packed frame
+//!   records, `frameKey()`, `finish()` → the final frame's plaintext.
 //! - `rawAesWrap(...)`, `rawAesUnwrap(...)`.
+//!
+//! The batched forms are the per-frame hot path: one call for many frames,
+//! one `Uint8Array` back (no object per frame), and on decrypt no copy of
+//! the ciphertext into or out of the wasm for unsigned suites (see
+//! `beginFrames` and `updateFrames` for the record layouts).
 //!
 //! Secrets passed in (data keys, plaintext) are taken by value and wiped
 //! after use; secrets handed out are copied into fresh `Uint8Array`s and the
@@ -191,6 +198,14 @@ fn frame_js(p: FrameParams, prefix: bool, sealed: Option<Vec<u8>>) -> FrameJs {
     }
 }
 
+fn u8_len(n: usize) -> Result<u8, JsValue> {
+    u8::try_from(n).map_err(|_| to_js(EnvelopeError::Internal("a frame field is too long")))
+}
+
+fn u32_be(n: usize) -> Result<[u8; 4], JsValue> {
+    u32::try_from(n).map(u32::to_be_bytes).map_err(|_| to_js(EnvelopeError::Internal("a frame offset is too large")))
+}
+
 // ---- encryptor ---------------------------------------------------------------
 
 /// Writes one message (see the module documentation).
@@ -286,6 +301,34 @@ impl EnvelopeEncryptor {
     #[wasm_bindgen(js_name = endFrame)]
     pub fn end_frame(&mut self, ciphertext_and_tag: Option<Box<[u8]>>) -> Result<(), JsValue> {
         self.inner.end_frame(ciphertext_and_tag.as_deref()).map_err(to_js)
+    }
+
+    /// External cipher, batched: begins `regular` regular frames and, with
+    /// `finalLength`, the final frame after them. Returns one record per
+    /// frame, back to back: `prefixLength u8 | aadLength u8 | iv [12] |
+    /// prefix | aad`. Write each `prefix`, then its ciphertext and tag;
+    /// then `endFrames`.
+    #[wasm_bindgen(js_name = beginFrames)]
+    pub fn begin_frames(&mut self, regular: f64, final_length: Option<f64>) -> Result<Vec<u8>, JsValue> {
+        let regular = u32_in(regular, "regular")?;
+        let final_length = final_length.map(|n| u32_in(n, "finalLength")).transpose()?;
+        let frames = self.inner.begin_frames(regular, final_length).map_err(to_js)?;
+        let mut out = Vec::with_capacity(frames.len().saturating_mul(2 + 12 + 20 + 80));
+        for p in &frames {
+            out.push(u8_len(p.prefix.len())?);
+            out.push(u8_len(p.aad.len())?);
+            out.extend_from_slice(&p.iv);
+            out.extend_from_slice(&p.prefix);
+            out.extend_from_slice(&p.aad);
+        }
+        Ok(out)
+    }
+
+    /// External cipher, batched: ends the frames of `beginFrames`. `sealed`
+    /// (every frame's ciphertext and tag, in order) is required for 0x0578.
+    #[wasm_bindgen(js_name = endFrames)]
+    pub fn end_frames(&mut self, sealed: Option<Box<[u8]>>) -> Result<(), JsValue> {
+        self.inner.end_frames(sealed.as_deref()).map_err(to_js)
     }
 
     /// External cipher: after the final frame, the footer (empty for 0x0478).
@@ -391,7 +434,54 @@ impl EnvelopeDecryptor {
         to_value(&out)
     }
 
-    /// Bytes of the last `update`/`updateExternal` chunk that were used.
+    /// External cipher, batched: like `updateExternal`, the frames completed
+    /// by `chunk`: their number (u32), then one record per frame, back to
+    /// back: `flags u8` (1: final frame, 2: the sealed bytes are in `chunk`)
+    /// `| aadLength u8 | iv [12] | contentLength u32 | sequenceNumber u32 |
+    /// sealedAt u32 | aad` (integers big-endian), then the sealed bytes of
+    /// the frames not in `chunk`. A frame's ciphertext and tag are the
+    /// `contentLength + 16` bytes at `sealedAt` of `chunk` (flag 2) or of
+    /// the returned array. Same `consumed` rule. `chunk` stays in the JS
+    /// heap: for unsigned suites only the frames' prefixes are copied into
+    /// the wasm (the ciphertext never is); anything else is copied whole.
+    #[wasm_bindgen(js_name = updateFrames)]
+    pub fn update_frames(&mut self, chunk: &js_sys::Uint8Array) -> Result<Vec<u8>, JsValue> {
+        let mut frames: Vec<ExternalFrame> = Vec::new();
+        self.consumed = 0;
+        let len = usize::try_from(chunk.length()).unwrap_or(0);
+        // Reads stay within `len` (the decryptor asks only for bytes of its input).
+        let mut read = |at: usize, buf: &mut [u8]| {
+            let start = u32::try_from(at).unwrap_or(u32::MAX);
+            let end = u32::try_from(at.saturating_add(buf.len())).unwrap_or(u32::MAX);
+            chunk.subarray(start, end).copy_to(buf);
+        };
+        self.consumed = self.inner.update_external_sparse(len, &mut read, &mut frames).map_err(to_js)?;
+        let records: usize = 4 + frames.iter().map(|f| 2 + 12 + 12 + f.params.aad.len()).sum::<usize>();
+        let mut out = Vec::with_capacity(records);
+        out.extend_from_slice(&u32_be(frames.len())?);
+        let mut tail = records;
+        for f in &frames {
+            let p = &f.params;
+            let (flags, at) = match f.sealed_at {
+                Some(at) => (2u8, at),
+                None => (0u8, tail),
+            };
+            tail = tail.saturating_add(f.sealed.len());
+            out.push(flags | u8::from(p.is_final));
+            out.push(u8_len(p.aad.len())?);
+            out.extend_from_slice(&p.iv);
+            out.extend_from_slice(&p.content_length.to_be_bytes());
+            out.extend_from_slice(&p.sequence_number.to_be_bytes());
+            out.extend_from_slice(&u32_be(at)?);
+            out.extend_from_slice(&p.aad);
+        }
+        for f in &frames {
+            out.extend_from_slice(&f.sealed);
+        }
+        Ok(out)
+    }
+
+    /// Bytes of the last `update`/`updateExternal`/`updateFrames` chunk that were used.
     #[wasm_bindgen(getter)]
     pub fn consumed(&self) -> f64 {
         #[allow(clippy::cast_precision_loss)] // a chunk is far below 2^53 bytes

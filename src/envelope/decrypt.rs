@@ -71,8 +71,14 @@ pub struct ExternalFrame {
     /// Sequence number, IV, AAD and content length (`prefix` is the frame's
     /// serialized prefix as read).
     pub params: FrameParams,
-    /// Ciphertext followed by the 16-byte tag.
+    /// Ciphertext followed by the 16-byte tag (empty when `sealed_at` is set).
     pub sealed: Vec<u8>,
+    /// `update_external_in_place` and `update_external_sparse` only: where
+    /// the ciphertext and tag are in that call's input (`sealed_at ..
+    /// sealed_at + content_length + 16`), when the whole frame was in it;
+    /// `None` when the frame was gathered across calls, and its bytes are in
+    /// `sealed`.
+    pub sealed_at: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +95,9 @@ enum State {
 enum Sink<'a> {
     Plain(&'a mut Vec<u8>),
     External(&'a mut Vec<ExternalFrame>),
+    /// Like `External`, without copying the sealed bytes of frames that lie
+    /// whole in the input.
+    ExternalInPlace(&'a mut Vec<ExternalFrame>),
 }
 
 /// Reads one message. See the module documentation for the call order.
@@ -197,12 +206,100 @@ impl Decryptor {
         self.run(input, &mut Sink::External(frames))
     }
 
+    /// Like `update_external`, but a frame that lies whole in `input` is
+    /// not copied: its `sealed_at` tells where its ciphertext and tag are
+    /// in `input` (the per-frame fast path of the bindings; a frame
+    /// gathered across calls still comes in `sealed`).
+    pub fn update_external_in_place(&mut self, input: &[u8], frames: &mut Vec<ExternalFrame>) -> Result<usize> {
+        // The external path only parses frames.
+        if !self.options.external_frame_cipher {
+            return Err(EnvelopeError::InvalidState("this decryptor decrypts frames itself"));
+        }
+        self.run(input, &mut Sink::ExternalInPlace(frames))
+    }
+
+    /// Like `update_external_in_place`, for an input of `len` bytes that the
+    /// caller holds elsewhere (the JS heap) and lends through `read(offset,
+    /// buf)`, which must fill `buf` with the input's bytes at `offset`.
+    /// While the suite is unsigned and whole frames follow, only each
+    /// frame's prefix (at most 24 bytes) is read: the ciphertext and tag are
+    /// never copied in (every frame comes with `sealed_at`). Anything else —
+    /// the header, a signed suite's frames (they are hashed), a frame that
+    /// does not lie whole in the input, the footer, trailing bytes — is read
+    /// whole and handled exactly as by `update_external_in_place`.
+    pub fn update_external_sparse(
+        &mut self,
+        len: usize,
+        read: &mut dyn FnMut(usize, &mut [u8]),
+        frames: &mut Vec<ExternalFrame>,
+    ) -> Result<usize> {
+        // The external path only parses frames.
+        if !self.options.external_frame_cipher {
+            return Err(EnvelopeError::InvalidState("this decryptor decrypts frames itself"));
+        }
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
+        let before = frames.len();
+        let r = self.sparse_inner(len, read, frames);
+        if let Err(e) = r {
+            self.fail();
+            // As in `run`: frames parsed before the error go out first.
+            if frames.len() > before {
+                self.deferred = Some(e);
+                return Ok(len);
+            }
+            return Err(e);
+        }
+        r
+    }
+
+    fn sparse_inner(
+        &mut self,
+        len: usize,
+        read: &mut dyn FnMut(usize, &mut [u8]),
+        frames: &mut Vec<ExternalFrame>,
+    ) -> Result<usize> {
+        let mut pos = 0usize;
+        let mut head = [0u8; FINAL_PREFIX_LEN];
+        while pos < len {
+            let remaining = len - pos;
+            // Without a signature to feed, a frame's prefix is all the checks need.
+            if self.state == State::Body && self.verifier.is_none() && self.unit.is_empty() {
+                let n = remaining.min(FINAL_PREFIX_LEN);
+                let head = head.get_mut(..n).ok_or(EnvelopeError::Internal("prefix"))?;
+                read(pos, head);
+                // (a size no larger than what remains is the unit's full size)
+                let need = self.unit_size(head)?;
+                if need <= remaining {
+                    let (params, prefix_len) = self.parse_frame(head)?;
+                    let (seq, is_final) = (params.sequence_number, params.is_final);
+                    frames.push(ExternalFrame { params, sealed: Vec::new(), sealed_at: Some(pos + prefix_len) });
+                    self.frame_done(seq, is_final)?;
+                    pos += need;
+                    continue;
+                }
+            }
+            // Everything else: the rest of the input, read whole.
+            let mut rest = vec![0u8; remaining];
+            read(pos, &mut rest);
+            let first = frames.len();
+            let r = self.run_inner(&rest, &mut Sink::ExternalInPlace(frames));
+            // Offsets into `rest` become offsets into the input.
+            for f in frames.iter_mut().skip(first) {
+                f.sealed_at = f.sealed_at.map(|at| at + pos);
+            }
+            return r.map(|used| pos + used);
+        }
+        Ok(pos)
+    }
+
     fn run(&mut self, input: &[u8], sink: &mut Sink<'_>) -> Result<usize> {
         if let Some(e) = self.deferred.take() {
             return Err(e);
         }
         let before = match sink {
-            Sink::External(frames) => frames.len(),
+            Sink::External(frames) | Sink::ExternalInPlace(frames) => frames.len(),
             Sink::Plain(_) => 0,
         };
         let r = self.run_inner(input, sink);
@@ -211,7 +308,7 @@ impl Decryptor {
             // Frames parsed before the error go to the external cipher first,
             // so errors surface in stream order on both paths: the error
             // waits for the next call (or finish).
-            if matches!(sink, Sink::External(frames) if frames.len() > before) {
+            if matches!(sink, Sink::External(frames) | Sink::ExternalInPlace(frames) if frames.len() > before) {
                 self.deferred = Some(e);
                 return Ok(input.len());
             }
@@ -258,7 +355,7 @@ impl Decryptor {
                     if rest.is_empty() {
                         return Ok(used);
                     }
-                    used += self.consume_body(rest, sink)?;
+                    used += self.consume_body(rest, used, sink)?;
                 }
                 State::Done => {
                     // Nothing may follow the end of the message.
@@ -378,14 +475,15 @@ impl Decryptor {
         usize::try_from(h.frame_length).map_err(|_| EnvelopeError::Internal("frame length"))
     }
 
-    /// Consumes body (or footer) bytes; returns how many.
-    fn consume_body(&mut self, input: &[u8], sink: &mut Sink<'_>) -> Result<usize> {
+    /// Consumes body (or footer) bytes (`input`, which starts at `at` in the
+    /// caller's input); returns how many.
+    fn consume_body(&mut self, input: &[u8], at: usize, sink: &mut Sink<'_>) -> Result<usize> {
         // Fast path: a whole unit at the start of the input is processed in place.
         if self.unit.is_empty() {
             // (a size no larger than the input is the unit's full size)
             let need = self.unit_size(input)?;
             if need <= input.len() {
-                self.process_unit(input.get(..need).unwrap_or_default(), sink)?;
+                self.process_unit(input.get(..need).unwrap_or_default(), Some(at), sink)?;
                 return Ok(need);
             }
         }
@@ -395,7 +493,7 @@ impl Decryptor {
             let need = self.unit_size(&self.unit)?;
             if self.unit.len() == need {
                 let unit = core::mem::take(&mut self.unit);
-                let r = self.process_unit(&unit, sink);
+                let r = self.process_unit(&unit, None, sink);
                 self.unit = unit;
                 self.unit.clear();
                 r?;
@@ -413,8 +511,9 @@ impl Decryptor {
         }
     }
 
-    /// Handles one complete frame or the footer.
-    fn process_unit(&mut self, unit: &[u8], sink: &mut Sink<'_>) -> Result<()> {
+    /// Handles one complete frame or the footer (`at`: where the unit starts
+    /// in the caller's input, if it lies whole in it).
+    fn process_unit(&mut self, unit: &[u8], at: Option<usize>, sink: &mut Sink<'_>) -> Result<()> {
         if self.state == State::Footer {
             let sig = unit.get(2..).ok_or(EnvelopeError::Internal("footer"))?;
             let v = self.verifier.as_mut().ok_or(EnvelopeError::Internal("no verifier"))?;
@@ -423,38 +522,12 @@ impl Decryptor {
             self.state = State::Done;
             return Ok(());
         }
-        let frame_length = self.frame_length()?;
-        let mut r = Reader::new(unit);
-        let first = r.u32().ok_or(EnvelopeError::Internal("frame"))?;
-        let is_final = first == SEQUENCE_NUMBER_END;
-        let seq = if is_final { r.u32().ok_or(EnvelopeError::Internal("frame"))? } else { first };
-        // Frames must be numbered 1, 2, 3, ... in order.
-        if seq != self.next_seq {
-            return Err(EnvelopeError::SequenceNumberMismatch { expected: self.next_seq, found: seq });
-        }
-        let iv: [u8; 12] = r.array().ok_or(EnvelopeError::Internal("frame"))?;
-        // A frame's IV must be its sequence number.
-        if iv != frame_iv(seq) {
-            return Err(EnvelopeError::MalformedBody("a frame's IV is not its sequence number"));
-        }
-        let content_len = if is_final {
-            r.u32().ok_or(EnvelopeError::Internal("frame"))?
-        } else {
-            u32::try_from(frame_length).map_err(|_| EnvelopeError::Internal("frame length"))?
-        };
-        let len = usize::try_from(content_len).map_err(|_| EnvelopeError::Internal("frame length"))?;
-        let prefix_len = r.pos();
+        let (params, prefix_len) = self.parse_frame(unit)?;
+        let (seq, is_final) = (params.sequence_number, params.is_final);
+        let len = usize::try_from(params.content_length).map_err(|_| EnvelopeError::Internal("frame length"))?;
+        let mut r = Reader::new(unit.get(prefix_len..).unwrap_or_default());
         let ciphertext = r.take(len).ok_or(EnvelopeError::Internal("frame"))?;
         let tag: [u8; 16] = r.array().ok_or(EnvelopeError::Internal("frame"))?;
-        let message_id = self.header.as_ref().ok_or(EnvelopeError::Internal("no header"))?.message_id;
-        let params = FrameParams {
-            sequence_number: seq,
-            is_final,
-            content_length: content_len,
-            iv,
-            aad: super::frame::frame_aad(&message_id, seq, u64::from(content_len), is_final),
-            prefix: unit.get(..prefix_len).unwrap_or_default().to_vec(),
-        };
         match sink {
             Sink::Plain(out) => {
                 let cipher = self.cipher.as_ref().ok_or(EnvelopeError::Internal("no cipher"))?;
@@ -478,12 +551,60 @@ impl Decryptor {
             }
             Sink::External(frames) => {
                 let sealed = unit.get(prefix_len..).unwrap_or_default().to_vec();
-                frames.push(ExternalFrame { params, sealed });
+                frames.push(ExternalFrame { params, sealed, sealed_at: None });
             }
+            Sink::ExternalInPlace(frames) => match at {
+                Some(at) => frames.push(ExternalFrame { params, sealed: Vec::new(), sealed_at: Some(at + prefix_len) }),
+                None => {
+                    let sealed = unit.get(prefix_len..).unwrap_or_default().to_vec();
+                    frames.push(ExternalFrame { params, sealed, sealed_at: None });
+                }
+            },
         }
         if let Some(v) = self.verifier.as_mut() {
             v.update(unit);
         }
+        self.frame_done(seq, is_final)
+    }
+
+    /// Parses and checks a frame's prefix (`unit` holds at least the prefix:
+    /// 16 bytes, 24 for the final frame); returns the frame's parameters and
+    /// the prefix length. The unit's size has been checked by `unit_size`.
+    fn parse_frame(&self, unit: &[u8]) -> Result<(FrameParams, usize)> {
+        let frame_length = self.frame_length()?;
+        let mut r = Reader::new(unit);
+        let first = r.u32().ok_or(EnvelopeError::Internal("frame"))?;
+        let is_final = first == SEQUENCE_NUMBER_END;
+        let seq = if is_final { r.u32().ok_or(EnvelopeError::Internal("frame"))? } else { first };
+        // Frames must be numbered 1, 2, 3, ... in order.
+        if seq != self.next_seq {
+            return Err(EnvelopeError::SequenceNumberMismatch { expected: self.next_seq, found: seq });
+        }
+        let iv: [u8; 12] = r.array().ok_or(EnvelopeError::Internal("frame"))?;
+        // A frame's IV must be its sequence number.
+        if iv != frame_iv(seq) {
+            return Err(EnvelopeError::MalformedBody("a frame's IV is not its sequence number"));
+        }
+        let content_len = if is_final {
+            r.u32().ok_or(EnvelopeError::Internal("frame"))?
+        } else {
+            u32::try_from(frame_length).map_err(|_| EnvelopeError::Internal("frame length"))?
+        };
+        let prefix_len = r.pos();
+        let message_id = self.header.as_ref().ok_or(EnvelopeError::Internal("no header"))?.message_id;
+        let params = FrameParams {
+            sequence_number: seq,
+            is_final,
+            content_length: content_len,
+            iv,
+            aad: super::frame::frame_aad(&message_id, seq, u64::from(content_len), is_final),
+            prefix: unit.get(..prefix_len).unwrap_or_default().to_vec(),
+        };
+        Ok((params, prefix_len))
+    }
+
+    /// After frame `seq`: the next sequence number, or the end of the body.
+    fn frame_done(&mut self, seq: u32, is_final: bool) -> Result<()> {
         if is_final {
             self.state = if self.verifier.is_some() { State::Footer } else { State::Done };
         } else {
@@ -516,5 +637,129 @@ impl Decryptor {
         };
         self.fail();
         r
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::cast_possible_truncation)]
+mod tests {
+    use super::*;
+    use crate::envelope::{EncryptedDataKey, Encryptor};
+
+    fn message(suite: AlgorithmSuite, frame_length: u32, len: usize) -> Vec<u8> {
+        let mut enc =
+            Encryptor::with_fixed_randomness(suite, frame_length, BTreeMap::new(), [3u8; 32], Some(&[5u8; 48]))
+                .unwrap();
+        let edk = EncryptedDataKey { provider_id: "p".into(), provider_info: vec![1], ciphertext: vec![2] };
+        let mut out = Vec::new();
+        enc.start(&[7u8; 32], vec![edk], &mut out).unwrap();
+        let plaintext: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        enc.update(&plaintext, &mut out).unwrap();
+        enc.finish(&mut out).unwrap();
+        out
+    }
+
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Mode {
+        Copied,
+        InPlace,
+        Sparse,
+    }
+
+    type Frames = Vec<(FrameParams, Vec<u8>)>;
+
+    /// Every frame, as (params, sealed bytes), read in `chunk`-byte pieces,
+    /// the number of frames copied, and how the decryption ended (`None`:
+    /// success, else the error's code).
+    fn read_frames(msg: &[u8], chunk: usize, mode: Mode) -> (Frames, usize, Option<&'static str>) {
+        let mut dec = Decryptor::new(DecryptOptions { external_frame_cipher: true, ..DecryptOptions::default() });
+        let (mut found, mut copied) = (Vec::new(), 0);
+        for piece in msg.chunks(chunk) {
+            let mut rest = piece;
+            loop {
+                let mut fs = Vec::new();
+                let used = match mode {
+                    Mode::Copied => dec.update_external(rest, &mut fs),
+                    Mode::InPlace => dec.update_external_in_place(rest, &mut fs),
+                    Mode::Sparse => {
+                        let mut read = |at: usize, buf: &mut [u8]| buf.copy_from_slice(&rest[at..at + buf.len()]);
+                        dec.update_external_sparse(rest.len(), &mut read, &mut fs)
+                    }
+                };
+                for f in fs {
+                    let sealed = match f.sealed_at {
+                        Some(at) => {
+                            assert!(mode != Mode::Copied && f.sealed.is_empty());
+                            let n = usize::try_from(f.params.content_length).unwrap() + 16;
+                            rest[at..at + n].to_vec()
+                        }
+                        None => {
+                            copied += 1;
+                            f.sealed
+                        }
+                    };
+                    found.push((f.params, sealed));
+                }
+                let used = match used {
+                    Ok(used) => used,
+                    Err(e) => return (found, copied, Some(e.code())),
+                };
+                rest = &rest[used..];
+                if dec.needs_data_key() {
+                    if let Err(e) = dec.set_data_key(&[7u8; 32]) {
+                        return (found, copied, Some(e.code()));
+                    }
+                }
+                if rest.is_empty() {
+                    break;
+                }
+            }
+        }
+        (found, copied, dec.finish(&mut Vec::new()).err().map(|e| e.code()))
+    }
+
+    #[test]
+    fn in_place_and_sparse_frames_point_into_the_input_and_match_the_copied_ones() {
+        for suite in [AlgorithmSuite::AesGcmHkdfSha512CommitKey, AlgorithmSuite::AesGcmHkdfSha512CommitKeyEcdsaP384] {
+            let msg = message(suite, 100, 1234);
+            for chunk in [1, 7, 23, 24, 99, 132, 500, msg.len()] {
+                let (copied, _, end) = read_frames(&msg, chunk, Mode::Copied);
+                assert_eq!(end, None);
+                assert_eq!(copied.len(), 13);
+                for mode in [Mode::InPlace, Mode::Sparse] {
+                    let (frames, gathered, end) = read_frames(&msg, chunk, mode);
+                    assert_eq!(end, None, "{mode:?} chunk {chunk}");
+                    assert_eq!(frames, copied, "{mode:?} chunk {chunk}");
+                    if chunk == msg.len() {
+                        assert_eq!(gathered, 0, "one chunk: no frame is copied");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_reading_fails_like_the_copied_one_on_every_altered_byte() {
+        for suite in [AlgorithmSuite::AesGcmHkdfSha512CommitKey, AlgorithmSuite::AesGcmHkdfSha512CommitKeyEcdsaP384] {
+            let msg = message(suite, 16, 40);
+            for i in 0..msg.len() {
+                let mut bad = msg.clone();
+                bad[i] ^= 1 << (i % 8);
+                for chunk in [5, bad.len()] {
+                    let copied = read_frames(&bad, chunk, Mode::Copied);
+                    let sparse = read_frames(&bad, chunk, Mode::Sparse);
+                    assert_eq!(sparse.0, copied.0, "byte {i}, chunk {chunk}: frames");
+                    assert_eq!(sparse.2, copied.2, "byte {i}, chunk {chunk}: outcome");
+                }
+            }
+            // trailing bytes and truncation
+            let mut long = msg.clone();
+            long.push(0);
+            assert_eq!(read_frames(&long, long.len(), Mode::Sparse).2, read_frames(&long, long.len(), Mode::Copied).2);
+            assert!(read_frames(&long, long.len(), Mode::Sparse).2.is_some());
+            let short = &msg[..msg.len() - 1];
+            assert_eq!(read_frames(short, 9, Mode::Sparse).2, read_frames(short, 9, Mode::Copied).2);
+            assert!(read_frames(short, 9, Mode::Sparse).2.is_some());
+        }
     }
 }

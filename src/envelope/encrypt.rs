@@ -73,8 +73,11 @@ pub struct Encryptor {
     mode: Mode,
     sealer: Option<Sealer>,
     pending: Zeroizing<Vec<u8>>,
-    /// External path: the frame begun and not yet ended.
-    open_frame: Option<FrameParams>,
+    /// External path: the frames begun and not yet ended (prefix, sealed
+    /// length), in order.
+    open_frames: Vec<(Vec<u8>, usize)>,
+    /// Whether the last of `open_frames` is the final frame.
+    open_final: bool,
     header: Option<MessageHeader>,
 }
 
@@ -134,7 +137,6 @@ impl Encryptor {
         if let Some(s) = &signer {
             context.insert_reserved(PUBLIC_KEY_FIELD, s.public_key_base64())?;
         }
-        let capacity = usize::try_from(frame_length).unwrap_or(0);
         Ok(Encryptor {
             suite,
             frame_length,
@@ -145,8 +147,10 @@ impl Encryptor {
             state: State::AwaitingDataKey,
             mode: Mode::Unset,
             sealer: None,
-            pending: Zeroizing::new(Vec::with_capacity(capacity)),
-            open_frame: None,
+            // Reserved by the first `update` (the external path never uses it).
+            pending: Zeroizing::new(Vec::new()),
+            open_frames: Vec::new(),
+            open_final: false,
             header: None,
         })
     }
@@ -261,6 +265,11 @@ impl Encryptor {
     fn update_inner(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let fl = usize::try_from(self.frame_length).map_err(|_| EnvelopeError::Internal("frame length"))?;
         let sealer = self.sealer.as_mut().ok_or(EnvelopeError::Internal("no sealer"))?;
+        // One frame of room, reserved while the buffer is still empty, so it
+        // never reallocates (which would leave unwiped copies of plaintext).
+        if self.pending.capacity() < fl && self.pending.is_empty() {
+            self.pending.reserve_exact(fl);
+        }
         out.reserve(super::encrypted_size_hint(plaintext.len(), self.frame_length));
         let mut input = plaintext;
         while !input.is_empty() {
@@ -322,55 +331,103 @@ impl Encryptor {
     pub fn begin_frame(&mut self, content_length: u32, is_final: bool) -> Result<FrameParams> {
         self.body_state()?;
         self.use_mode(Mode::External)?;
-        // Each frame must be ended before the next begins.
-        if self.open_frame.is_some() {
+        if !self.open_frames.is_empty() {
             return Err(EnvelopeError::InvalidState("end_frame() must end the previous frame first"));
         }
-        // A regular frame holds exactly frame_length bytes ...
+        let (regular, final_length) = if is_final { (0, Some(content_length)) } else { (1, None) };
+        // A regular frame holds exactly frame_length bytes.
         if !is_final && content_length != self.frame_length {
             return Err(EnvelopeError::InvalidArgument(format!(
                 "A regular frame must hold exactly {} bytes, not {content_length}.",
                 self.frame_length
             )));
         }
-        // ... and the final frame at most frame_length.
-        if is_final && content_length > self.frame_length {
-            return Err(EnvelopeError::InvalidArgument(format!(
-                "The final frame must hold at most {} bytes, not {content_length}.",
-                self.frame_length
-            )));
+        let mut frames = self.begin_frames(regular, final_length)?;
+        frames.pop().ok_or(EnvelopeError::Internal("no frame"))
+    }
+
+    /// Begins `regular` regular frames (each `frame_length` bytes) and, with
+    /// `final_length`, the final frame after them, in one call: the batched
+    /// form of `begin_frame` (one JS↔wasm crossing for many frames). Returns
+    /// their parameters in order; `end_frames` ends them all.
+    pub fn begin_frames(&mut self, regular: u32, final_length: Option<u32>) -> Result<Vec<FrameParams>> {
+        self.body_state()?;
+        self.use_mode(Mode::External)?;
+        // Each frame (or batch) must be ended before the next begins.
+        if !self.open_frames.is_empty() {
+            return Err(EnvelopeError::InvalidState("end_frame() must end the previous frame first"));
+        }
+        // The final frame holds at most frame_length.
+        if let Some(n) = final_length {
+            if n > self.frame_length {
+                return Err(EnvelopeError::InvalidArgument(format!(
+                    "The final frame must hold at most {} bytes, not {n}.",
+                    self.frame_length
+                )));
+            }
         }
         let sealer = self.sealer.as_mut().ok_or(EnvelopeError::Internal("no sealer"))?;
-        let seq = sealer.take_seq(is_final)?;
-        let params = FrameParams::new(&sealer.message_id, seq, content_length, is_final);
-        self.open_frame = Some(params.clone());
-        Ok(params)
+        let count = usize::try_from(regular).unwrap_or(usize::MAX).saturating_add(usize::from(final_length.is_some()));
+        let mut frames = Vec::with_capacity(count.min(1 << 16));
+        let frame_lengths =
+            core::iter::repeat_n((self.frame_length, false), usize::try_from(regular).unwrap_or(usize::MAX));
+        for (content_length, is_final) in frame_lengths.chain(final_length.map(|n| (n, true))) {
+            let seq = match sealer.take_seq(is_final) {
+                Ok(seq) => seq,
+                Err(e) => {
+                    self.state = State::Failed;
+                    return Err(e);
+                }
+            };
+            frames.push(FrameParams::new(&sealer.message_id, seq, content_length, is_final));
+        }
+        // What end_frames checks (lengths) and hashes (prefixes, signed suites only).
+        let signed = self.signer.is_some();
+        let sealed_len = |p: &FrameParams| {
+            usize::try_from(p.content_length).unwrap_or(usize::MAX).saturating_add(AlgorithmSuite::TAG_LEN)
+        };
+        self.open_frames =
+            frames.iter().map(|p| (if signed { p.prefix.clone() } else { Vec::new() }, sealed_len(p))).collect();
+        self.open_final = final_length.is_some();
+        Ok(frames)
     }
 
     /// Ends the frame begun by `begin_frame`. `ciphertext_and_tag` (the
     /// external cipher's output, `content_length + 16` bytes) is required
     /// for signed suites, which hash it; unsigned suites may pass `None`.
     pub fn end_frame(&mut self, ciphertext_and_tag: Option<&[u8]>) -> Result<()> {
+        self.end_frames(ciphertext_and_tag)
+    }
+
+    /// Ends the frames begun by `begin_frames` (or `begin_frame`).
+    /// `sealed` is every frame's ciphertext and tag, concatenated in frame
+    /// order (`content_length + 16` bytes each): required for signed
+    /// suites, which hash it; unsigned suites may pass `None`.
+    pub fn end_frames(&mut self, sealed: Option<&[u8]>) -> Result<()> {
         self.body_state()?;
-        let Some(params) = self.open_frame.take() else {
+        if self.open_frames.is_empty() {
             return Err(EnvelopeError::InvalidState("no frame was begun"));
-        };
-        let expected = usize::try_from(params.content_length).map_err(|_| EnvelopeError::Internal("frame length"))?
-            + AlgorithmSuite::TAG_LEN;
-        match (ciphertext_and_tag, self.signer.as_mut()) {
+        }
+        let open = core::mem::take(&mut self.open_frames);
+        let expected = open.iter().fold(0usize, |n, (_, len)| n.saturating_add(*len));
+        match (sealed, self.signer.as_mut()) {
             (Some(sealed), signer) => {
-                // The sealed frame must be content_length + 16 bytes.
+                // The sealed frames must be content_length + 16 bytes each.
                 if sealed.len() != expected {
                     self.state = State::Failed;
                     return Err(EnvelopeError::InvalidArgument(format!(
-                        "Frame {} must be {expected} bytes of ciphertext and tag, not {}.",
-                        params.sequence_number,
+                        "The frames must be {expected} bytes of ciphertext and tag, not {}.",
                         sealed.len()
                     )));
                 }
                 if let Some(s) = signer {
-                    s.update(&params.prefix);
-                    s.update(sealed);
+                    let mut rest = sealed;
+                    for (prefix, len) in &open {
+                        let (frame, tail) = rest.split_at(*len);
+                        s.update(prefix);
+                        s.update(frame);
+                        rest = tail;
+                    }
                 }
             }
             (None, Some(_)) => {
@@ -382,7 +439,7 @@ impl Encryptor {
             }
             (None, None) => {}
         }
-        if params.is_final {
+        if self.open_final {
             self.state = State::FinalFrameWritten;
         }
         Ok(())
@@ -392,7 +449,7 @@ impl Encryptor {
     /// (signed suites; nothing for unsigned ones).
     pub fn finish_external(&mut self, out: &mut Vec<u8>) -> Result<()> {
         // The final frame must have been written and ended.
-        if self.state != State::FinalFrameWritten || self.open_frame.is_some() {
+        if self.state != State::FinalFrameWritten || !self.open_frames.is_empty() {
             return Err(EnvelopeError::InvalidState("the final frame must be begun and ended before finish"));
         }
         if let Some(s) = self.signer.as_mut() {
@@ -443,5 +500,90 @@ impl Sealer {
             s.update(out.get(start..).unwrap_or_default());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn started(suite: AlgorithmSuite, frame_length: u32) -> (Encryptor, Vec<u8>) {
+        let mut enc =
+            Encryptor::with_fixed_randomness(suite, frame_length, BTreeMap::new(), [3u8; 32], Some(&[5u8; 48]))
+                .unwrap();
+        let edk = EncryptedDataKey { provider_id: "p".into(), provider_info: vec![1], ciphertext: vec![2] };
+        let mut out = Vec::new();
+        enc.start(&[7u8; 32], vec![edk], &mut out).unwrap();
+        (enc, out)
+    }
+
+    /// Seals `frames` (plaintexts) with the derived key, as an external cipher would.
+    fn seal_all(enc: &Encryptor, params: &[FrameParams], frames: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
+        let cipher = FrameCipher::new(enc.frame_key().unwrap());
+        let (mut message, mut sealed) = (Vec::new(), Vec::new());
+        for (p, pt) in params.iter().zip(frames) {
+            let mut ct = vec![0u8; pt.len()];
+            let tag = cipher.seal(&p.iv, &p.aad, pt, &mut ct).unwrap();
+            message.extend_from_slice(&p.prefix);
+            message.extend_from_slice(&ct);
+            message.extend_from_slice(&tag);
+            sealed.extend_from_slice(&ct);
+            sealed.extend_from_slice(&tag);
+        }
+        (message, sealed)
+    }
+
+    #[test]
+    fn batched_frames_write_the_same_message_as_single_frames_and_the_internal_path() {
+        let plaintext: Vec<u8> = (0..100u8).collect();
+        for suite in [AlgorithmSuite::AesGcmHkdfSha512CommitKey, AlgorithmSuite::AesGcmHkdfSha512CommitKeyEcdsaP384] {
+            let signed = suite.is_signed();
+            let frames: Vec<&[u8]> = plaintext.chunks(16).collect(); // 6 regular frames of 16, a final one of 4
+                                                                     // internal path
+            let (mut enc, mut internal) = started(suite, 16);
+            enc.update(&plaintext, &mut internal).unwrap();
+            enc.finish(&mut internal).unwrap();
+            // one frame per call
+            let (mut enc, mut single) = started(suite, 16);
+            for (i, pt) in frames.iter().enumerate() {
+                let p = enc.begin_frame(u32::try_from(pt.len()).unwrap(), i == frames.len() - 1).unwrap();
+                let (bytes, sealed) = seal_all(&enc, &[p], &[pt]);
+                enc.end_frame(signed.then_some(sealed.as_slice())).unwrap();
+                single.extend_from_slice(&bytes);
+            }
+            enc.finish_external(&mut single).unwrap();
+            // two batches: 4 regular frames, then 2 regular frames and the final one
+            let (mut enc, mut batched) = started(suite, 16);
+            let p = enc.begin_frames(4, None).unwrap();
+            assert!(matches!(enc.begin_frames(1, None), Err(EnvelopeError::InvalidState(_))));
+            let (bytes, sealed) = seal_all(&enc, &p, &frames[..4]);
+            enc.end_frames(signed.then_some(sealed.as_slice())).unwrap();
+            batched.extend_from_slice(&bytes);
+            assert!(matches!(enc.finish_external(&mut Vec::new()), Err(EnvelopeError::InvalidState(_))));
+            let p = enc.begin_frames(2, Some(4)).unwrap();
+            assert_eq!(
+                p.iter().map(|p| (p.sequence_number, p.is_final)).collect::<Vec<_>>(),
+                [(5, false), (6, false), (7, true)]
+            );
+            let (bytes, sealed) = seal_all(&enc, &p, &frames[4..]);
+            if signed {
+                // the batch's bytes must be complete
+                let mut enc2 = started(suite, 16).0;
+                enc2.begin_frames(1, None).unwrap();
+                assert!(matches!(enc2.end_frames(Some(&[0u8; 31])), Err(EnvelopeError::InvalidArgument(_))));
+                let mut enc3 = started(suite, 16).0;
+                enc3.begin_frames(1, None).unwrap();
+                assert!(matches!(enc3.end_frames(None), Err(EnvelopeError::InvalidArgument(_))));
+            }
+            enc.end_frames(signed.then_some(sealed.as_slice())).unwrap();
+            batched.extend_from_slice(&bytes);
+            enc.finish_external(&mut batched).unwrap();
+            assert_eq!(single, internal, "single frames, suite {suite:?}");
+            assert_eq!(batched, internal, "batched frames, suite {suite:?}");
+        }
+        // a final frame longer than the frame length is refused
+        let (mut enc, _) = started(AlgorithmSuite::AesGcmHkdfSha512CommitKey, 16);
+        assert!(matches!(enc.begin_frames(0, Some(17)), Err(EnvelopeError::InvalidArgument(_))));
     }
 }

@@ -7,12 +7,32 @@
 // in wasm otherwise (or with `frameCipher: 'wasm'`).
 
 import { adopt } from '../engine.js';
+import { needsFullEngine } from '../errors.js';
 import { envelopeError, toBytes, concat, isEnvelopeError } from './errors.js';
 import { isKeyring } from './keyrings.js';
 
 const fromUtf8 = new TextDecoder();
 const CHUNK = 1 << 20; // bytes handed to the wasm per call in the one-shot forms
 const BATCH = 32; // frames in flight at once on an asynchronous (WebCrypto) cipher
+const FIRST_CHUNK = 16384; // bytes of a one-shot decryption before its header is known
+const SYNC_BATCH = 1024; // frames begun per wasm call on a synchronous (node:crypto) cipher
+
+/**
+ * The frame length when the caller gives none: 64 KiB, not the AWS
+ * Encryption SDK's 4 KiB. Every frame costs a fixed amount on top of its
+ * AES-GCM (a cipher context, its key schedule and GHASH setup, calls into
+ * the platform's AES and into the wasm), so 4 KiB frames run at a fraction
+ * of the platform's AES-GCM throughput while 64 KiB frames come close to
+ * it; going larger gains little more and costs memory, since a stream
+ * holds one frame (docs/envelope.md, "Frame length"). The ESDK (any
+ * language) decrypts 64 KiB frames, and `frameLength: 4096` writes the
+ * ESDK's layout on request.
+ */
+export const DEFAULT_FRAME_LENGTH = 65536;
+/** Bytes a regular frame adds to its plaintext: sequence number (4), IV (12), tag (16). */
+const REGULAR_FRAME_OVERHEAD = 32;
+
+const u32At = (b, o) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 // The AWS Encryption SDK for JavaScript's names (AlgorithmSuiteIdentifier); the
 // bindings also take the specification's names and the numbers.
@@ -53,11 +73,22 @@ function checkOptions(options, allowed, fn) {
   return options;
 }
 
+/** One buffer of `parts`, allocated by the cipher when it can skip the zero fill. */
+function join(cipher, parts) {
+  if (!cipher || !cipher.alloc || parts.length === 1) return concat(parts);
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = cipher.alloc(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 const ENCRYPT_OPTIONS = ['keyring', 'encryptionContext', 'frameLength', 'algorithmSuite', 'maxEncryptedDataKeys', 'frameCipher'];
 const DECRYPT_OPTIONS = ['keyring', 'requiredEncryptionContext', 'maxEncryptedDataKeys', 'maxFrameLength', 'maxHeaderLength', 'refuseSignedSuites', 'frameCipher'];
 
 /**
- * @param {{ live(): Promise<any>, kill(engine: any): void }} engines
+ * @param {{ live(kind?: 'core' | 'full'): Promise<any>, kill(engine: any): void }} engines
  * @param {object | null} platformCipher the platform's frame cipher (null: wasm only)
  */
 export function createEnvelope(engines, platformCipher) {
@@ -67,23 +98,45 @@ export function createEnvelope(engines, platformCipher) {
       engines.kill(engine);
       return envelopeError('InternalError', 'Internal', `The wasm instance trapped: ${e.message}`, e);
     }
+    if (!engine.alive && !isEnvelopeError(e)) {
+      // A trap elsewhere restarted the instance this work ran on: its objects are gone.
+      return envelopeError('InternalError', 'Internal', 'The wasm instance this message was using restarted after a trap; start the message again.', e);
+    }
     return e;
+  }
+
+  /**
+   * `make(engine)` on the core engine; if the core refers the work to the
+   * full engine (the ECDSA P-384 signing suite), on the full engine.
+   */
+  async function onEngine(make) {
+    const core = await engines.live();
+    try {
+      return { engine: core, made: make(core) };
+    } catch (e) {
+      if (!needsFullEngine(e)) throw mapError(core, e);
+    }
+    const full = await engines.live('full');
+    try {
+      return { engine: full, made: make(full) };
+    } catch (e) {
+      throw mapError(full, e);
+    }
   }
 
   class Sealer {
     /** `plaintextLength`: when known (encryptMessage), for keyrings that count bytes (cachingKeyring). */
     static async open(options, fn, plaintextLength) {
       const o = checkOptions(options, ENCRYPT_OPTIONS, fn);
-      const engine = await engines.live();
+      const { engine, made: enc } = await onEngine((e) => adopt(e, new e.glue.EnvelopeEncryptor(suiteOf(o.algorithmSuite),
+        o.frameLength === undefined ? DEFAULT_FRAME_LENGTH : o.frameLength, o.encryptionContext || {}, o.maxEncryptedDataKeys)));
       const glue = engine.glue;
       const cipher = o.frameCipher === 'wasm' ? null : platformCipher;
       const s = new Sealer();
       s.engine = engine;
       s.cipher = cipher;
+      s.enc = enc;
       try {
-        const enc = adopt(engine, new glue.EnvelopeEncryptor(suiteOf(o.algorithmSuite), o.frameLength === undefined ? 4096 : o.frameLength,
-          o.encryptionContext || {}, o.maxEncryptedDataKeys));
-        s.enc = enc;
         const { dataKey, encryptedDataKeys } = await o.keyring.onEncrypt({ glue, encryptionContext: enc.encryptionContext(), plaintextLength });
         if (!(dataKey instanceof Uint8Array) || !Array.isArray(encryptedDataKeys) || encryptedDataKeys.length === 0) {
           throw envelopeError('KeyringError', 'InvalidKeyring', 'The keyring returned no data key or no encrypted data keys.');
@@ -109,37 +162,49 @@ export function createEnvelope(engines, platformCipher) {
       this.key = null;
     }
 
-    /** Frames `list` ([plaintext, isFinal]...) on the external path into `out`. */
-    async seal(list, out) {
+    /**
+     * Frames `list` (plaintexts; the last is the final frame when
+     * `withFinal`) on the external path into `out`. The wasm gives the
+     * IVs, AADs and prefixes of a batch of frames in one call
+     * (`beginFrames`: one packed array, no object per frame) and takes the
+     * batch's ciphertext back in one call (`endFrames`, signed suites only).
+     */
+    async seal(list, withFinal, out) {
       const { enc, cipher, key, signed } = this;
-      if (!cipher.async) {
-        for (const [pt, isFinal] of list) {
-          const f = enc.beginFrame(pt.length, isFinal);
-          const parts = cipher.encrypt(key, f.iv, f.aad, pt);
-          enc.endFrame(signed ? concat(parts) : undefined);
-          out.push(f.prefix, ...parts);
+      const batch = cipher.async ? BATCH : SYNC_BATCH;
+      for (let i = 0; i < list.length; i += batch) {
+        const end = Math.min(list.length, i + batch);
+        const hasFinal = withFinal && end === list.length;
+        const recs = enc.beginFrames(end - i - (hasFinal ? 1 : 0), hasFinal ? list[end - 1].length : undefined);
+        if (cipher.async && !signed) enc.endFrames();
+        const sealed = signed ? [] : null;
+        const jobs = cipher.async ? [] : null;
+        let o = 0;
+        for (let j = i; j < end; j++) {
+          const pl = recs[o], al = recs[o + 1];
+          const iv = recs.subarray(o + 2, o + 14);
+          const prefix = recs.subarray(o + 14, o + 14 + pl);
+          const aad = recs.subarray(o + 14 + pl, o + 14 + pl + al);
+          o += 14 + pl + al;
+          if (jobs) {
+            const p = cipher.encrypt(key, iv, aad, list[j]);
+            p.catch(() => {});
+            jobs.push(prefix, p);
+          } else {
+            const parts = cipher.encrypt(key, iv, aad, list[j]);
+            out.push(prefix, ...parts);
+            if (sealed) sealed.push(...parts);
+          }
         }
-        return;
-      }
-      if (signed) {
-        for (const [pt, isFinal] of list) {
-          const f = enc.beginFrame(pt.length, isFinal);
-          const parts = await cipher.encrypt(key, f.iv, f.aad, pt);
-          enc.endFrame(concat(parts));
-          out.push(f.prefix, ...parts);
+        if (jobs) {
+          for (let k = 0; k < jobs.length; k += 2) {
+            const parts = await jobs[k + 1];
+            out.push(jobs[k], ...parts);
+            if (sealed) sealed.push(...parts);
+          }
         }
-        return;
-      }
-      for (let i = 0; i < list.length; i += BATCH) {
-        const jobs = [];
-        for (const [pt, isFinal] of list.slice(i, i + BATCH)) {
-          const f = enc.beginFrame(pt.length, isFinal);
-          enc.endFrame();
-          const p = cipher.encrypt(key, f.iv, f.aad, pt);
-          p.catch(() => {});
-          jobs.push([f.prefix, p]);
-        }
-        for (const [prefix, p] of jobs) out.push(prefix, ...(await p));
+        if (signed) enc.endFrames(concat(sealed));
+        else if (!cipher.async) enc.endFrames();
       }
     }
 
@@ -154,14 +219,14 @@ export function createEnvelope(engines, platformCipher) {
         if (this.pendingBytes > 0) {
           if (this.pendingBytes + pt.length <= fl) { this.pending.push(pt.slice()); this.pendingBytes += pt.length; return; }
           const need = fl - this.pendingBytes;
-          list.push([concat([...this.pending, pt.subarray(0, need)]), false]);
+          list.push(concat([...this.pending, pt.subarray(0, need)]));
           this.pending = []; this.pendingBytes = 0; off = need;
         }
         // A regular frame only once more plaintext is known to follow it.
-        while (pt.length - off > fl) { list.push([pt.subarray(off, off + fl), false]); off += fl; }
+        while (pt.length - off > fl) { list.push(pt.subarray(off, off + fl)); off += fl; }
         // The tail is copied: it stays pending across calls and the caller may reuse its buffer.
         if (off < pt.length) { this.pending.push(pt.slice(off)); this.pendingBytes = pt.length - off; }
-        if (list.length) await this.seal(list, out);
+        if (list.length) await this.seal(list, false, out);
       } catch (e) {
         this.free();
         throw mapError(this.engine, e);
@@ -171,7 +236,7 @@ export function createEnvelope(engines, platformCipher) {
     async finish(out) {
       try {
         if (!this.cipher) { out.push(this.enc.finish()); return; }
-        await this.seal([[concat(this.pending.length ? this.pending : [new Uint8Array(0)]), true]], out);
+        await this.seal([concat(this.pending.length ? this.pending : [new Uint8Array(0)])], true, out);
         this.pending = [];
         out.push(this.enc.finishExternal());
       } catch (e) {
@@ -187,27 +252,49 @@ export function createEnvelope(engines, platformCipher) {
       const o = checkOptions(options, DECRYPT_OPTIONS, fn);
       const engine = await engines.live();
       const s = new Opener();
-      s.engine = engine;
-      s.glue = engine.glue;
       s.keyring = o.keyring;
       s.cipher = o.frameCipher === 'wasm' ? null : platformCipher;
       const decOptions = { externalFrameCipher: !!s.cipher };
       for (const k of ['requiredEncryptionContext', 'maxEncryptedDataKeys', 'maxFrameLength', 'maxHeaderLength', 'refuseSignedSuites']) {
         if (o[k] !== undefined) decOptions[k] = o[k];
       }
-      try {
-        s.dec = adopt(engine, new engine.glue.EnvelopeDecryptor(decOptions));
-      } catch (e) {
-        throw mapError(engine, e);
-      }
+      s.decOptions = decOptions;
+      s.start(engine);
+      // The message bytes fed before the header is read: if the core refers
+      // the message to the full engine (a signed suite), they are fed again there.
+      s.seen = [];
       s.held = null;
       s.messageHeader = null;
+      s.offset = 0; // message bytes consumed so far
+      s.bodyStart = undefined; // where the body starts, once the header is verified
       s.onHeader = null;
       return s;
     }
 
+    /** A decryptor on `engine`. */
+    start(engine) {
+      this.engine = engine;
+      this.glue = engine.glue;
+      try {
+        this.dec = adopt(engine, new engine.glue.EnvelopeDecryptor(this.decOptions));
+      } catch (e) {
+        throw mapError(engine, e);
+      }
+    }
+
+    /** Starts over on the full engine with the bytes seen so far (nothing was released yet). */
+    async moveToFull(out) {
+      const seen = this.seen.length === 1 ? this.seen[0] : concat(this.seen);
+      if (this.dec) { try { this.dec.free(); } catch { /* dead instance */ } this.dec = null; }
+      this.seen = null;
+      this.offset = 0;
+      this.start(await engines.live('full'));
+      await this.update(seen, out);
+    }
+
     free() {
       if (this.dec) { try { this.dec.free(); } catch { /* dead instance */ } this.dec = null; }
+      this.seen = null;
       if (this.held) { this.held.fill(0); this.held = null; }
       this.key = null;
     }
@@ -226,45 +313,73 @@ export function createEnvelope(engines, platformCipher) {
       if (this.onHeader) this.onHeader(this.messageHeader);
     }
 
-    async openFrames(frames, out) {
+    /**
+     * Opens the frames of `recs` (`updateFrames`' packed records; each
+     * frame's ciphertext and tag lie in `chunk` or at the end of `recs`).
+     */
+    async openFrames(recs, chunk, out) {
       const { cipher, key } = this;
-      const fail = (f, e) => envelopeError('AuthenticationError', 'FrameAuthenticationFailed',
-        `Frame authentication failed: the tag of frame ${f.sequenceNumber} does not verify.`, e);
-      const jobs = frames.map((f) => {
-        if (!cipher.async) return null;
-        const p = cipher.decrypt(key, f.iv, f.aad, f.sealed, f.contentLength);
-        p.catch(() => {});
-        return p;
-      });
-      for (let i = 0; i < frames.length; i++) {
-        const f = frames[i];
+      const n = u32At(recs, 0);
+      const fail = (seq, e) => envelopeError('AuthenticationError', 'FrameAuthenticationFailed',
+        `Frame authentication failed: the tag of frame ${seq} does not verify.`, e);
+      const jobs = cipher.async ? [] : null;
+      let o = 4;
+      for (let k = 0; k < n; k++) {
+        const flags = recs[o], al = recs[o + 1];
+        const iv = recs.subarray(o + 2, o + 14);
+        const contentLength = u32At(recs, o + 14), seq = u32At(recs, o + 18), at = u32At(recs, o + 22);
+        const aad = recs.subarray(o + 26, o + 26 + al);
+        o += 26 + al;
+        const sealed = (flags & 2 ? chunk : recs).subarray(at, at + contentLength + 16);
+        const isFinal = (flags & 1) === 1;
+        if (jobs) {
+          const p = cipher.decrypt(key, iv, aad, sealed, contentLength);
+          p.catch(() => {});
+          jobs.push(seq, isFinal, p);
+          continue;
+        }
         let pt;
         try {
-          pt = cipher.async ? await jobs[i] : cipher.decrypt(key, f.iv, f.aad, f.sealed, f.contentLength);
+          pt = cipher.decrypt(key, iv, aad, sealed, contentLength);
         } catch (e) {
-          throw fail(f, e);
+          throw fail(seq, e);
         }
-        if (f.isFinal) this.held = pt; else out.push(pt);
+        if (isFinal) this.held = pt; else out.push(pt);
+      }
+      if (!jobs) return;
+      for (let k = 0; k < jobs.length; k += 3) {
+        let pt;
+        try {
+          pt = await jobs[k + 2];
+        } catch (e) {
+          throw fail(jobs[k], e);
+        }
+        if (jobs[k + 1]) this.held = pt; else out.push(pt);
       }
     }
 
     /** Verified plaintext of the regular frames completed by `chunk` goes to `out`. */
     async update(chunk, out) {
+      if (this.seen) this.seen.push(chunk);
       try {
         for (;;) {
           if (this.cipher) {
-            const frames = this.dec.updateExternal(chunk);
+            const recs = this.dec.updateFrames(chunk);
+            const whole = chunk;
+            this.offset += this.dec.consumed;
             chunk = chunk.subarray(this.dec.consumed);
-            if (frames.length) await this.openFrames(frames, out);
+            if (u32At(recs, 0) > 0) await this.openFrames(recs, whole, out);
           } else {
             const pt = this.dec.update(chunk);
+            this.offset += this.dec.consumed;
             chunk = chunk.subarray(this.dec.consumed);
             if (pt.length) out.push(pt);
           }
-          if (this.dec.needsDataKey) await this.unwrap();
+          if (this.dec.needsDataKey) { await this.unwrap(); this.bodyStart = this.offset; this.seen = null; }
           if (chunk.length === 0) break;
         }
       } catch (e) {
+        if (needsFullEngine(e) && this.seen) return this.moveToFull(out);
         this.free();
         throw mapError(this.engine, e);
       }
@@ -283,6 +398,15 @@ export function createEnvelope(engines, platformCipher) {
     }
   }
 
+  /**
+   * Encrypts `plaintext` into one message. `options.frameLength` (1 … 1 MiB)
+   * defaults to 64 KiB (DEFAULT_FRAME_LENGTH): each frame costs a fixed
+   * amount besides its AES-GCM, and at 64 KiB that cost is small next to the
+   * platform's AES (≥ 0.5× raw node:crypto AES-GCM for 16 MiB, where 4 KiB
+   * frames reach about 0.3×), while a stream still holds only 64 KiB.
+   * `frameLength: 4096` writes the AWS Encryption SDK's default layout; the
+   * SDKs decrypt either.
+   */
   async function encryptMessage(plaintext, options) {
     const pt = toBytes(plaintext, 'plaintext');
     const s = await Sealer.open(options, 'encryptMessage', pt.length);
@@ -293,7 +417,7 @@ export function createEnvelope(engines, platformCipher) {
       for (let i = 0; i < pt.length; i += CHUNK) await s.update(pt.subarray(i, i + CHUNK), out);
     }
     await s.finish(out);
-    return { result: concat(out), messageHeader: s.messageHeader };
+    return { result: join(s.cipher, out), messageHeader: s.messageHeader };
   }
 
   async function decryptMessage(message, options) {
@@ -301,14 +425,25 @@ export function createEnvelope(engines, platformCipher) {
     const s = await Opener.open(options, 'decryptMessage');
     const out = [];
     try {
-      const step = Math.max(CHUNK, 2 * ((options && options.maxFrameLength) || 0));
-      for (let i = 0; i < msg.length || i === 0; i += step) await s.update(msg.subarray(i, i + step), out);
+      // Once the body's start and the frame length are known, the chunks end
+      // on frame boundaries (about CHUNK bytes of whole regular frames), so
+      // that no frame straddles two chunks (the wasm would gather it).
+      let i = 0, per = 0;
+      do {
+        if (!per && s.bodyStart !== undefined) {
+          const frame = s.messageHeader.frameLength + REGULAR_FRAME_OVERHEAD;
+          per = Math.max(1, Math.floor(CHUNK / frame)) * frame;
+        }
+        const j = Math.min(msg.length, per ? s.bodyStart + (Math.floor((i - s.bodyStart) / per) + 1) * per : i + FIRST_CHUNK);
+        await s.update(msg.subarray(i, j), out);
+        i = j;
+      } while (i < msg.length);
       await s.finish(out);
     } catch (e) {
       for (const p of out) p.fill(0);
       throw e;
     }
-    return { plaintext: concat(out), messageHeader: s.messageHeader };
+    return { plaintext: join(s.cipher, out), messageHeader: s.messageHeader };
   }
 
   function withHeader(stream, promise) {
@@ -354,7 +489,12 @@ export function createEnvelope(engines, platformCipher) {
     if (bytes.length) controller.enqueue(bytes);
   }
 
-  /** A TransformStream of plaintext into the message. `stream.messageHeader` resolves after the header is written. */
+  /**
+   * A TransformStream of plaintext into the message. `stream.messageHeader`
+   * resolves after the header is written. Frames of `options.frameLength`
+   * bytes (default 64 KiB, as for encryptMessage); the stream holds at most
+   * one frame of plaintext.
+   */
   function encryptStream(options) {
     let s;
     let resolveHeader, rejectHeader;

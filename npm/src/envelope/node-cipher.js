@@ -18,6 +18,16 @@ export const nodeFrameCipher = Object.freeze({
     c.final();
     return [ct, c.getAuthTag()];
   },
+  /**
+   * An n-byte Uint8Array that the caller fills entirely (the one-shot
+   * results): its own ArrayBuffer (never Node's shared pool) and, when
+   * large, without the zero fill that a plain `new Uint8Array(n)` pays.
+   */
+  alloc(n) {
+    if (n < 65536) return new Uint8Array(n);
+    const b = Buffer.allocUnsafeSlow(n);
+    return new Uint8Array(b.buffer, b.byteOffset, n);
+  },
   /** Throws when the tag does not verify; nothing is returned before it does. */
   decrypt(key, iv, aad, sealed, contentLength) {
     const d = createDecipheriv('aes-256-gcm', key, iv);
