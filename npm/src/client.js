@@ -45,7 +45,7 @@
 //   cannot be loaded, the call rejects with a KmsError and the KMS carries
 //   on with the core.
 
-import { KmsError, toKmsError, isServiceError } from './errors.js';
+import { KmsError, toKmsError, isServiceError, needsFullEngine } from './errors.js';
 import { toWasmRequest, fromWasmResponse, clockMillis, asBytes } from './convert.js';
 import { memoryStore } from './stores/memory.js';
 import { adoptStore, AUDIT_RETENTION } from './stores/spi.js';
@@ -72,14 +72,6 @@ const EAGER_AUDIT = 64;
 /** Whether the wasm call failed in a way that may have broken the instance. */
 function isFatal(e) {
   return !isServiceError(e) && !(e instanceof KmsError) && !needsFullEngine(e);
-}
-
-/**
- * The core engine's internal signal that a call needs the full engine
- * (never shown to users: the client loads the full engine and replays).
- */
-export function needsFullEngine(e) {
-  return e instanceof Error && e.name === 'KmsWasmNeedsFullEngine';
 }
 
 function messageOf(e) {

@@ -24,11 +24,13 @@ import { KmsError } from './errors.js';
  *   (its namespace object), or a function loading it (for a glue imported on demand)
  * @property {() => WebAssembly.Module | Promise<WebAssembly.Module>} compile the compiled module (cached by the platform)
  * @property {(glue: any, module: WebAssembly.Module) => unknown} instantiate the glue's first initialization with it
+ * @property {'core' | 'full'} [kind] which engine the module is (docs/engines.md)
  */
 
 /**
  * @typedef {object} Engine
  * @property {any} glue the initialized wasm-bindgen glue module (WasmKms, __BenchCipher)
+ * @property {'core' | 'full'} kind which engine it is
  * @property {boolean} alive false once the instance trapped
  * @property {number} id
  * @property {Set<WeakRef<object>>} members the wasm-bindgen objects living in the instance
@@ -95,7 +97,7 @@ export function createEngines(platform) {
     }
     const id = state.count;
     state.count = id + 1;
-    state.current = { glue: g, alive: true, id, members: new Set() };
+    state.current = { glue: g, kind: platform.kind ?? 'core', alive: true, id, members: new Set() };
     return state.current;
   }
 
@@ -121,6 +123,35 @@ export function createEngines(platform) {
       // No finalizer may ever call into the dead instance, nor into the one replacing it.
       for (const ref of engine.members) forget(ref.deref());
       engine.members.clear();
+    },
+  };
+}
+
+/**
+ * The two engines of the package (docs/engines.md): the small core engine,
+ * loaded first, and the full engine, loaded the first time something asks
+ * for it (and then once, however many ask at the same time). Each has its
+ * own glue and instance, so a trap or a failed load of one leaves the other
+ * as it was.
+ * @param {{ core: Platform, full: Platform }} platforms
+ */
+export function createEngineSet(platforms) {
+  const sets = {
+    core: createEngines({ ...platforms.core, kind: 'core' }),
+    full: createEngines({ ...platforms.full, kind: 'full' }),
+  };
+  return {
+    /**
+     * The live engine of that kind, starting (and for the full engine, loading) it when there is none.
+     * @param {'core' | 'full'} [kind]
+     * @returns {Promise<Engine>}
+     */
+    live(kind = 'core') {
+      return sets[kind === 'full' ? 'full' : 'core'].live();
+    },
+    /** Marks an engine dead after it trapped. @param {Engine} engine */
+    kill(engine) {
+      sets[engine.kind === 'full' ? 'full' : 'core'].kill(engine);
     },
   };
 }

@@ -32,3 +32,12 @@ export function toKmsError(e) {
   const message = e instanceof Error ? e.message : String(e);
   return new KmsError('KMSInternalException', `An internal error occurred: ${message}`, { cause: e });
 }
+
+/**
+ * The core engine's internal signal that the work needs the full engine
+ * (docs/engines.md). Never shown to users: the client loads the full
+ * engine and replays the work there.
+ */
+export function needsFullEngine(e) {
+  return e instanceof Error && e.name === 'KmsWasmNeedsFullEngine';
+}

@@ -4,8 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as glue from '../pkg/kms_wasm.js';
-import { createEngines } from './engine.js';
+import * as coreGlue from '../pkg/kms_wasm_core.js';
+import { createEngineSet } from './engine.js';
 import { entryPoints, alreadyLoaded } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { nodeFrameCipher } from './envelope/node-cipher.js';
@@ -77,22 +77,38 @@ function messageOf(e) {
   return e instanceof Error ? e.message : String(e);
 }
 
+// The core engine is imported with the entry; the full engine's glue only
+// when a call first needs it (a fixed path, which bundlers split off).
+// Each `new URL('../pkg/…', import.meta.url)` stays written out: that exact
+// pattern is what bundlers look for to emit the file.
 const core = wasmLoader({
-  glue,
-  defaultUrl: new URL('../pkg/kms_wasm_bg.wasm', import.meta.url),
-  file: 'kms_wasm_bg.wasm',
+  glue: coreGlue,
+  defaultUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
+  file: 'kms_wasm_core_bg.wasm',
 });
-const engines = createEngines(core.platform);
+const full = wasmLoader({
+  glue: () => import('../pkg/kms_wasm_full.js'),
+  defaultUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
+  file: 'kms_wasm_full_bg.wasm',
+});
+const engines = createEngineSet({ core: core.platform, full: full.platform });
 
 // Envelope encryption (AWS Encryption SDK message format); frames on node:crypto.
 export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = createEnvelope(engines, nodeFrameCipher);
 
 /**
- * Where to read the `.wasm` from (a file URL or path). Only before the first
- * createKms(); by default the file shipped in this package.
- * @param {string | URL} url
+ * Where to read the engines' `.wasm` files from (file URLs or paths): a
+ * string or URL for the core engine, or `{ core, full }`. Each only before
+ * that engine is loaded; by default the files shipped in this package.
+ * @param {string | URL | { core?: string | URL, full?: string | URL }} url
  */
 export function setWasmUrl(url) {
+  if (url !== null && typeof url === 'object' && !(url instanceof URL)) {
+    const next = { core: url.core === undefined ? undefined : resolveUrl(url.core), full: url.full === undefined ? undefined : resolveUrl(url.full) };
+    if (next.core) core.setUrl(next.core);
+    if (next.full) full.setUrl(next.full);
+    return;
+  }
   core.setUrl(resolveUrl(url));
 }
 
