@@ -63,7 +63,7 @@ pub fn generate_data_key() -> Result<Zeroizing<[u8; 32]>> {
 pub struct EncryptOptions {
     /// The algorithm suite (default `0x0478`).
     pub suite: AlgorithmSuite,
-    /// Plaintext bytes per frame (default 4096).
+    /// Plaintext bytes per frame (default [`DEFAULT_FRAME_LENGTH`], 64 KiB).
     pub frame_length: u32,
     /// The caller's encryption context (no `aws-crypto-` keys).
     pub encryption_context: BTreeMap<String, String>,
