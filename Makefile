@@ -22,10 +22,11 @@ pack: build
 	npm pack ./npm --pack-destination npm --silent >/dev/null
 	@echo "[pack] $(TARBALL) ($$(wc -c < $(TARBALL)) bytes)"
 
-## test: dependency licences, Rust tests, the size budget, a fuzz smoke run, then the packed package in Node and Chromium
+## test: dependency licences, Rust tests (full engine, then the core's own), the size budgets, a fuzz smoke run, then the packed package in Node, Chromium, TypeScript and bundlers
 test: build lint
 	bash scripts/deny.sh
 	KMS_WASM_MODEL_CASES=10000 cargo test
+	cargo test --no-default-features --test engines
 	bash scripts/size-budget.sh
 	bash scripts/fuzz.sh --smoke
 	bash pkg-tests/run.sh

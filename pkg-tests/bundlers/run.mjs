@@ -115,7 +115,7 @@ function staticBuild(build) {
       close: server.close,
       note: `${wasms.length} .wasm file${wasms.length === 1 ? '' : 's'} in the output${wasms.length ? ` (${wasms.map(mb).join(' + ')})` : ''}`,
       wasmCount: wasms.length,
-      expectWasms: build.expectWasms ?? 1,
+      expectWasms: build.expectWasms ?? 2,
     };
   };
 }
@@ -181,7 +181,7 @@ const CASES = [
     }),
   },
   {
-    name: 'esbuild, wasmUrl from kms-wasm/kms_wasm_bg.wasm (--loader:.wasm=file)',
+    name: 'esbuild, wasmUrl from kms-wasm/core.wasm and kms-wasm/full.wasm (--loader:.wasm=file)',
     start: staticBuild({
       name: 'esbuild',
       async run(dir) {
@@ -198,8 +198,8 @@ const CASES = [
     name: 'esbuild, no wasmUrl: a KmsError naming wasmUrl, then wasmUrl works',
     start: staticBuild({
       name: 'esbuild-missing',
-      query: '?expect-missing-wasm&wasm=./served/kms_wasm_bg.wasm',
-      expectWasms: 1, // the one the driver copies in (esbuild emits none)
+      query: '?expect-missing-wasm&wasm=./served/kms_wasm_core_bg.wasm&full=./served/kms_wasm_full_bg.wasm',
+      expectWasms: 2, // the ones the driver copies in (esbuild emits none)
       async run(dir) {
         const esbuild = await import('esbuild');
         await esbuild.build({
@@ -208,7 +208,7 @@ const CASES = [
         });
         writeFileSync(join(dir, 'index.html'), page('./main.js'));
         mkdirSync(join(dir, 'served'));
-        copyFileSync(join(pkg, 'pkg', 'kms_wasm_bg.wasm'), join(dir, 'served', 'kms_wasm_bg.wasm'));
+        for (const f of ['kms_wasm_core_bg.wasm', 'kms_wasm_full_bg.wasm']) copyFileSync(join(pkg, 'pkg', f), join(dir, 'served', f));
       },
     }),
   },

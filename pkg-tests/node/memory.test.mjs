@@ -17,7 +17,7 @@ const OPS = Number(process.env.MEMORY_OPS || 100_000);
 
 /** The wasm exports of the package's first engine (the one createKms uses while nothing trapped). */
 async function wasmExports() {
-  const glueUrl = new URL('../pkg/kms_wasm.js', import.meta.resolve('kms-wasm'));
+  const glueUrl = new URL('../pkg/kms_wasm_core.js', import.meta.resolve('kms-wasm'));
   const glue = await import(glueUrl.href);
   const exports = glue.initSync(); // already initialized: returns the live exports, instantiates nothing
   ok(exports && exports.memory instanceof WebAssembly.Memory, 'the glue gives the instance memory');

@@ -72,13 +72,14 @@ export default suite('engines', (test) => {
   });
 
   test('a full-engine call that fails still moves the KMS and fails as AWS says, changing nothing', async () => {
-    const { kms } = await symmetricWork();
+    const { kms, key } = await symmetricWork();
     const seen = await observe(kms);
-    await rejects(kms.getParametersForImport({ KeyId: 'alias/core', WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }),
+    await rejects(kms.getParametersForImport({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }),
       'UnsupportedOperationException', 'an AWS_KMS key takes no imported material');
     equal(kms.__engine, 'full');
     deepEqual(await observe(kms), seen, 'nothing changed');
-    await rejects(kms.importKeyMaterial({ KeyId: 'alias/nope', ImportToken: new Uint8Array(8), EncryptedKeyMaterial: new Uint8Array(8) }), 'NotFoundException');
+    await rejects(kms.importKeyMaterial({ KeyId: 'alias/nope', ImportToken: new Uint8Array(8), EncryptedKeyMaterial: new Uint8Array(8), ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }), 'NotFoundException');
+    deepEqual(await observe(kms), seen, 'still nothing changed');
   });
 
   test('exportBackup moves the KMS to the full engine (Argon2id), and the backup restores', async () => {

@@ -7,7 +7,7 @@
 //   expect-missing-wasm  the build does not ship the wasm where the package
 //                        looks for it (esbuild without wasmUrl): createKms()
 //                        must reject with a KmsError naming the wasmUrl option
-//   wasm=URL             then retry with createKms({ wasmUrl: URL })
+//   wasm=URL, full=URL   then retry with createKms({ wasmUrl: { core: URL, full: URL } })
 import { createKms, KmsError } from 'kms-wasm';
 
 const text = new TextEncoder();
@@ -58,9 +58,10 @@ async function loadFailure(steps, params) {
   const again = await rejectsWith(createKms({ wasmUrl: './index.html' }), 'KMSInternalException', 'createKms({ wasmUrl: an HTML page })');
   assert(/HTML page/.test(again.message) && /wasmUrl/.test(again.message), `an HTML page as the wasm is not explained: ${again.message}`);
   steps.push('wasmUrl pointing at an HTML page → KmsError saying so');
-  const url = params.get('wasm');
-  assert(url, 'the driver gave no wasm= URL to retry with');
-  return url;
+  const core = params.get('wasm');
+  const full = params.get('full');
+  assert(core && full, 'the driver gave no wasm= and full= URLs to retry with');
+  return { core, full };
 }
 
 export async function check({ wasmUrl } = {}) {
@@ -96,15 +97,26 @@ export async function check({ wasmUrl } = {}) {
     assert(listed.length === 1 && listed[0] === otherKey.KeyId, `the other KMS lists ${JSON.stringify(listed)}`);
     steps.push('a second KMS of the trapped instance works on');
 
-    // Recovery re-instantiated the module the page has: one wasm fetched, no re-import of the glue.
+    // A call only the full engine can make: the KMS moves to it (a split-off
+    // chunk and a second .wasm, fetched now), and recovery works there too.
+    const { KeyMetadata: ext } = await kms.createKey({ Origin: 'EXTERNAL' });
+    const params2 = await kms.getParametersForImport({ KeyId: ext.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
+    assert(params2.PublicKey instanceof Uint8Array, 'getParametersForImport answered');
+    assert(kms.__engine === 'full', `after getParametersForImport the KMS runs on the ${kms.__engine} engine`);
+    await rejectsWith(kms.__trapForTesting(), 'KMSInternalException', '__trapForTesting() on the full engine');
+    await roundTrip(kms, keyId, 'after a trap of the full engine');
+    steps.push('getParametersForImport → full engine; trap there → recovered with the key');
+
+    // Recovery re-instantiated the modules the page has: each wasm fetched once, no re-import of the glue.
     const resources = fetched();
     const wasms = resources.filter((u) => u.pathname.endsWith('.wasm'));
-    // (after a failed load, the failed fetches are there too: count the one that worked)
-    const okWasms = params.has('expect-missing-wasm') ? wasms.filter((u) => u.href === new URL(wasmUrl, location.href).href) : wasms;
-    assert(okWasms.length === 1, `the page fetched the wasm ${okWasms.length} times: ${okWasms.map((u) => u.href).join(', ')}`);
+    const loaded = (url) => wasms.filter((u) => u.href === new URL(url, location.href).href);
+    // (after a failed load, the failed fetches are there too: count the ones that worked)
+    const okWasms = params.has('expect-missing-wasm') ? [...loaded(wasmUrl.core), ...loaded(wasmUrl.full)] : wasms;
+    assert(okWasms.length === 2, `the page fetched ${okWasms.length} wasm files (expected the core's and the full engine's once each): ${okWasms.map((u) => u.href).join(', ')}`);
     const reimports = resources.filter((u) => /[?&]instance=/.test(u.search));
     assert(reimports.length === 0, `the glue was re-imported: ${reimports.map((u) => u.href).join(', ')}`);
-    steps.push(`one wasm fetch (${okWasms[0].pathname}), no re-import`);
+    steps.push(`two wasm fetches (${okWasms.map((u) => u.pathname.split('/').pop()).join(', ')}), no re-import`);
 
     await kms.close();
     await other.close();

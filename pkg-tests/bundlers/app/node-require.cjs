@@ -5,14 +5,14 @@ const assert = require('node:assert/strict');
 const { createKms, KmsError } = require('kms-wasm');
 
 (async () => {
-  const missing = await createKms({ wasmUrl: '/nonexistent/kms_wasm_bg.wasm' }).then(() => null, (e) => e);
+  const missing = await createKms({ wasmUrl: '/nonexistent/kms_wasm_core_bg.wasm' }).then(() => null, (e) => e);
   assert.ok(missing instanceof KmsError, `a missing wasm rejected with ${missing}`);
   assert.equal(missing.name, 'KMSInternalException');
   assert.match(missing.message, /wasmUrl/);
   assert.match(missing.message, /ENOENT/);
 
-  // The package's own file, as the `./*.wasm` export names it.
-  const kms = await createKms({ wasmUrl: require.resolve('kms-wasm/kms_wasm_bg.wasm') });
+  // The package's own files, as the `./core.wasm` and `./full.wasm` exports name them.
+  const kms = await createKms({ wasmUrl: { core: require.resolve('kms-wasm/core.wasm'), full: require.resolve('kms-wasm/full.wasm') } });
   const other = await createKms();
   const { KeyMetadata } = await kms.createKey({});
   const enc = (s) => new TextEncoder().encode(s);
@@ -23,12 +23,17 @@ const { createKms, KmsError } = require('kms-wasm');
     const { Plaintext } = await kms.decrypt({ CiphertextBlob });
     assert.equal(new TextDecoder().decode(Plaintext), 'from require');
   }
+  const { KeyMetadata: ext } = await kms.createKey({ Origin: 'EXTERNAL' });
+  await kms.getParametersForImport({ KeyId: ext.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' });
+  assert.equal(kms.__engine, 'full', 'getParametersForImport moved the KMS to the full engine');
+  const { Plaintext } = await kms.decrypt({ CiphertextBlob });
+  assert.equal(new TextDecoder().decode(Plaintext), 'from require', 'and the key came along');
   const { KeyMetadata: otherKey } = await other.createKey({});
   assert.equal((await other.listKeys({})).Keys.length, 1);
   assert.ok(otherKey.KeyId);
   await kms.close();
   await other.close();
-  console.log('missing wasm → KmsError naming wasmUrl; round trip; 2 traps recovered; a second KMS works on');
+  console.log('missing wasm → KmsError naming wasmUrl; round trip; 2 traps recovered; moved to the full engine; a second KMS works on');
 })().catch((e) => {
   console.error(e);
   process.exit(1);
