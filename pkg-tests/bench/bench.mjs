@@ -39,9 +39,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import zlib from 'node:zlib';
 import * as nodeCrypto from 'node:crypto';
 import { measureEnvelope } from './envelope.mjs';
+import { measureEngines } from './engines.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PKG_TESTS = path.resolve(HERE, '..');
@@ -593,6 +593,10 @@ async function main() {
     console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'engines') {
+    for (const line of measureEngines({ pkgDir: path.dirname(path.dirname(wasmFile)), entryFile: entry.file })) console.log(line);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'stores') {
     for (const line of await measureStoreCost({ kmsPkg, located })) console.log(line);
     console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
@@ -898,11 +902,8 @@ async function main() {
   console.log(`\n4 KiB payloads in MB/s: API encrypt ${((enc4k.api * 4096) / 1e6).toFixed(1)}, decrypt ${((ops[3].med.api * 4096) / 1e6).toFixed(1)}; ` +
     `raw wasm seal ${((enc4k.raw * 4096) / 1e6).toFixed(1)}; node:crypto seal ${((enc4k.node * 4096) / 1e6).toFixed(1)}`);
 
-  // --- size ------------------------------------------------------------------
-  const wasmBytes = readFileSync(wasmFile);
-  const gz = zlib.gzipSync(wasmBytes, { level: 9 });
-  console.log(`\nwasm size (${path.relative(ROOT, wasmFile)}): ${kib(wasmBytes.length)} raw (${wasmBytes.length.toLocaleString('en-US')} B), ` +
-    `${kib(gz.length)} gzip -9 (${gz.length.toLocaleString('en-US')} B)`);
+  // --- the engines: sizes, cold starts, the first move (bench/engines.mjs) ---
+  for (const line of measureEngines({ pkgDir: path.dirname(path.dirname(wasmFile)), entryFile: entry.file })) console.log(line);
   const rss = process.memoryUsage().rss;
   console.log(`process RSS at the end: ${(rss / 2 ** 20).toFixed(0)} MiB`);
 
