@@ -62,14 +62,15 @@ say "installing $tarball_name"
 # Every test folder of pkg-tests (suite/, node/, browser/, ...) goes in.
 for dir in "$HERE"/*/; do
   name=$(basename "$dir")
-  case $name in node_modules|.work) continue ;; esac
+  case $name in node_modules|.work|types|bundlers) continue ;; esac
   rm -rf "${APP:?}/$name"
   cp -r "$dir" "$APP/$name"
 done
 
 # 3. Node.
 status=0
-rm -f "$WORK/node-counts.json" "$WORK/browser-counts.json" "$WORK/browser-idb-counts.json" "$WORK/demo-counts.json"
+COUNT_FILES=(node browser browser-engines browser-idb demo types bundlers)
+for c in "${COUNT_FILES[@]}"; do rm -f "$WORK/$c-counts.json"; done
 say "Node $(node --version): node --test"
 mapfile -t node_files < <(cd "$APP" && ls node/*.test.mjs)
 name_pattern=()
@@ -79,7 +80,11 @@ name_pattern=()
   --test-reporter=./node/count-reporter.mjs --test-reporter-destination="$WORK/node-counts.json" \
   "${node_files[@]}") || status=1
 
-# 4. Chromium, through playwright-core and Debian's browser (never a downloaded one).
+# 4. The declarations, type-checked with TypeScript 5 and 7 (types/check.sh).
+say "TypeScript: index.d.ts with TypeScript 5 and 7"
+PKG_TESTS_WORK="$WORK" TYPES_COUNTS="$WORK/types-counts.json" "$HERE/types/check.sh" "$tarball" || status=1
+
+# 5. Chromium, through playwright-core and Debian's browser (never a downloaded one).
 if [ "${PKG_TESTS_SKIP_BROWSER:-}" = 1 ]; then
   say "browser run skipped (PKG_TESTS_SKIP_BROWSER=1)"
 elif [ ! -x "$CHROMIUM" ]; then
@@ -93,18 +98,33 @@ elif [ ! -x "$CHROMIUM" ]; then
 else
   say "Chromium: running the suite in a page"
   (cd "$APP" && node browser/run.mjs "$APP" "$WORK/browser-counts.json") || status=1
+  say "Chromium: the core engine alone for symmetric work, the full engine once when needed"
+  (cd "$APP" && node browser/engines-run.mjs "$APP" "$WORK/browser-engines-counts.json") || status=1
   say "Chromium: IndexedDB across tabs, reloads and browser restarts"
   (cd "$APP" && node browser/idb-run.mjs "$APP" "$WORK/browser-idb-counts.json") || status=1
   say "Chromium: the web demo (www/), end to end"
   (cd "$APP" && KMS_WASM_WWW="$ROOT/www" node demo/e2e.mjs "$APP" "$WORK/demo-counts.json") || status=1
 fi
 
-# 5. One closing line for both runs.
+# 6. Bundlers: Vite (build, dev server), webpack 5, esbuild, Rollup, an import
+#    map, and require() in Node (bundlers/run.sh; browser cases need Chromium).
+if [ "${PKG_TESTS_SKIP_BUNDLERS:-}" = 1 ]; then
+  say "bundler run skipped (PKG_TESTS_SKIP_BUNDLERS=1)"
+else
+  say "bundlers: Vite (build, dev server), webpack 5, esbuild, Rollup, import map; require() in Node"
+  PKG_TESTS_WORK="$WORK" "$HERE/bundlers/run.sh" "$tarball" "$WORK/bundlers-counts.json" || status=1
+fi
+
+# 7. One closing line for every run.
 count() { # file key
   if [ -f "$1" ]; then node -p "JSON.parse(require('fs').readFileSync('$1','utf8')).$2 || 0"; else echo 0; fi
 }
-passed=$(( $(count "$WORK/node-counts.json" passed) + $(count "$WORK/browser-counts.json" passed) + $(count "$WORK/browser-idb-counts.json" passed) + $(count "$WORK/demo-counts.json" passed) ))
-failed=$(( $(count "$WORK/node-counts.json" failed) + $(count "$WORK/browser-counts.json" failed) + $(count "$WORK/browser-idb-counts.json" failed) + $(count "$WORK/demo-counts.json" failed) ))
+passed=0
+failed=0
+for c in "${COUNT_FILES[@]}"; do
+  passed=$(( passed + $(count "$WORK/$c-counts.json" passed) ))
+  failed=$(( failed + $(count "$WORK/$c-counts.json" failed) ))
+done
 skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a runner failed without counting a test (it crashed or found nothing)

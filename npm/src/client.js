@@ -875,10 +875,6 @@ export class Kms {
     return this[CORE].close();
   }
 
-  [Symbol.asyncDispose]() {
-    return this.close();
-  }
-
   /** @internal Panics inside the wasm on purpose, to test recovery. Rejects with KMSInternalException. */
   __trapForTesting() {
     return this[CORE].run((wasm) => wasm.__trapForTesting());
@@ -898,6 +894,14 @@ export class Kms {
   get __recoveries() {
     return this[CORE].recoveries;
   }
+}
+
+// `await using kms = await createKms()` where the runtime has explicit resource
+// management; elsewhere no member named after an undefined symbol.
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Object.defineProperty(Kms.prototype, Symbol.asyncDispose, {
+    value() { return this.close(); }, writable: true, configurable: true,
+  });
 }
 
 for (const op of OPERATIONS) {

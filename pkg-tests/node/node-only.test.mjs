@@ -43,3 +43,12 @@ test('the package resolves by name through its exports map, in ESM and in Common
   }
   equal(typeof cjs.createKms, 'function', 'require()');
 });
+
+test('Symbol.asyncDispose closes the KMS where the runtime has it, and no member is named after a missing symbol', async () => {
+  const kms = await createKms();
+  ok(!Object.prototype.hasOwnProperty.call(Object.getPrototypeOf(kms), 'undefined'), 'no member named "undefined"');
+  if (typeof Symbol.asyncDispose !== 'symbol') return;
+  equal(typeof kms[Symbol.asyncDispose], 'function');
+  await kms[Symbol.asyncDispose]();
+  await rejects(kms.listKeys({}), 'KmsClosedException', 'a call after disposal');
+});
