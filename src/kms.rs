@@ -21,6 +21,7 @@ use crate::error::{KmsError, Result};
 use crate::events::Event;
 use crate::external::{Resume, Step};
 use crate::ids::{AliasForms, KeyId, KeyRef, Partition};
+use crate::keys::due::DueIndex;
 use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
 use crate::policy::KeyPolicy;
@@ -28,7 +29,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Who calls, how, and when. Handed in with every call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +109,10 @@ pub struct Kms {
     events: Cell<Vec<Event>>,
     /// Keys the current call touched, for its audit record.
     touched: Cell<Vec<KeyId>>,
+    /// When each key next has time-driven work (derived, never persisted).
+    due: DueIndex,
+    /// Keys changed since the due-time index was last brought up to date.
+    pub(crate) changed_keys: Vec<KeyId>,
 }
 
 impl core::fmt::Debug for Kms {
@@ -138,7 +143,31 @@ impl Kms {
             audit: AuditLog::default(),
             events: Cell::new(Vec::new()),
             touched: Cell::new(Vec::new()),
+            due: DueIndex::default(),
+            changed_keys: Vec::new(),
         }
+    }
+
+    /// Replaces the whole state (a restore), rebuilding what is derived from it.
+    pub(crate) fn set_state(&mut self, state: State) {
+        self.due = DueIndex::build(state.keys.values());
+        self.changed_keys.clear();
+        self.state = state;
+    }
+
+    /// Brings the due-time index up to date with the keys changed since.
+    fn refresh_due(&mut self) {
+        for id in core::mem::take(&mut self.changed_keys) {
+            self.due.set(id, self.state.keys.get(&id).and_then(Key::next_due));
+        }
+    }
+
+    /// Whether the due-time index says what a scan of every key says (the
+    /// model test checks it after every step). Not part of the API.
+    #[doc(hidden)]
+    pub fn due_index_matches_scan(&mut self) -> bool {
+        self.refresh_due();
+        self.due.matches(self.state.keys.values())
     }
 
     /// The account and region in this KMS's ARNs.
@@ -314,12 +343,24 @@ impl Kms {
     /// windows and automatic rotations. No timers: this runs before each
     /// operation. Each change leaves a service record and an event.
     fn apply_clock(&mut self, now: Timestamp) -> Result<()> {
+        // Only the keys the index says are due: O(log n) each, not a scan.
+        self.refresh_due();
+        let due = self.due.take_due(now);
+        let result = self.apply_clock_to(&due, now);
+        // Whatever happened (even a failure midway), index those keys again.
+        self.changed_keys.extend(due);
+        self.refresh_due();
+        result
+    }
+
+    /// The time-driven work due by `now` on the keys `due` (in key order):
+    /// deletions first (a key that is gone does not rotate), then the expiry
+    /// of imported material, then automatic rotations.
+    fn apply_clock_to(&mut self, due: &BTreeSet<KeyId>, now: Timestamp) -> Result<()> {
         let mut changed = false;
-        // Deletions first: a key that is gone does not rotate.
-        let expired: Vec<(KeyId, Timestamp)> = self
-            .state
-            .keys
-            .values()
+        let expired: Vec<(KeyId, Timestamp)> = due
+            .iter()
+            .filter_map(|id| self.state.keys.get(id))
             .filter_map(|k| k.deletion.filter(|d| d.date <= now).map(|d| (k.id, d.date)))
             .collect();
         for (id, at) in expired {
@@ -347,10 +388,9 @@ impl Kms {
             changed = true;
         }
         // Imported material expires at its ValidTo.
-        let expiring: Vec<(KeyId, Timestamp)> = self
-            .state
-            .keys
-            .values()
+        let expiring: Vec<(KeyId, Timestamp)> = due
+            .iter()
+            .filter_map(|id| self.state.keys.get(id))
             .filter(|k| !k.material.is_empty())
             .filter_map(|k| k.import.as_ref().and_then(|i| i.valid_to).filter(|t| *t <= now).map(|t| (k.id, t)))
             .collect();
@@ -364,7 +404,8 @@ impl Kms {
             changed = true;
         }
         let mut rotations = Vec::new();
-        for key in self.state.keys.values_mut() {
+        for id in due {
+            let Some(key) = self.state.keys.get_mut(id) else { continue };
             let made = key.rotate_due(now)?;
             let dates: Vec<Timestamp> = key.material.rotations().rev().take(made).map(|b| b.created).collect();
             rotations.extend(dates.into_iter().rev().map(|at| (key.id, at)));
@@ -413,6 +454,7 @@ impl Kms {
         key.rotation.enable(365, now);
         let id = key.id;
         self.state.keys.insert(id, key);
+        self.changed_keys.push(id);
         self.state.aliases.insert(alias, Alias { target: id, created: now, updated: now });
         self.bump();
         Ok(())
@@ -515,6 +557,8 @@ impl Kms {
     /// The key with this id, writable.
     pub(crate) fn key_mut(&mut self, id: KeyId) -> Result<&mut Key> {
         let arn = self.partition.key_arn(id);
+        // It may change when it is next due.
+        self.changed_keys.push(id);
         self.state.keys.get_mut(&id).ok_or_else(|| KmsError::NotFoundException(format!("Key '{arn}' does not exist.")))
     }
 

@@ -104,7 +104,7 @@ impl Kms {
             return Err(corrupt("a custom key store record does not match the keys"));
         }
         let mut kms = Kms::new(partition);
-        kms.state = body.state;
+        kms.set_state(body.state);
         kms.key_stores = body.key_stores;
         Ok(kms)
     }

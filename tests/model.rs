@@ -32,24 +32,28 @@ enum Step {
     DeleteAlias(usize),
     Encrypt(usize),
     Reopen,
+    /// Many keys at once: some with automatic rotation, some pending deletion
+    /// (expanded into Create, EnableRotation and Schedule steps).
+    CreateMany(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         2 => Just(Step::Create),
-        2 => (0..4usize).prop_map(Step::Disable),
-        2 => (0..4usize).prop_map(Step::Enable),
-        1 => (0..4usize, 7..31u32).prop_map(|(k, d)| Step::Schedule(k, d)),
-        1 => (0..4usize).prop_map(Step::Cancel),
-        1 => (0..4usize).prop_map(Step::RotateNow),
-        2 => (0..4usize, prop_oneof![Just(90u32), Just(120), Just(365)]).prop_map(|(k, d)| Step::EnableRotation(k, d)),
-        1 => (0..4usize).prop_map(Step::DisableRotation),
+        2 => (0..16usize).prop_map(Step::Disable),
+        2 => (0..16usize).prop_map(Step::Enable),
+        1 => (0..16usize, 7..31u32).prop_map(|(k, d)| Step::Schedule(k, d)),
+        1 => (0..16usize).prop_map(Step::Cancel),
+        1 => (0..16usize).prop_map(Step::RotateNow),
+        2 => (0..16usize, prop_oneof![Just(90u32), Just(120), Just(365)]).prop_map(|(k, d)| Step::EnableRotation(k, d)),
+        1 => (0..16usize).prop_map(Step::DisableRotation),
         3 => prop_oneof![Just(1u32), Just(6), Just(30), Just(89), Just(91), Just(400)].prop_map(Step::Advance),
-        1 => (0..3usize, 0..4usize).prop_map(|(a, k)| Step::CreateAlias(a, k)),
-        1 => (0..3usize, 0..4usize).prop_map(|(a, k)| Step::UpdateAlias(a, k)),
+        1 => (0..3usize, 0..16usize).prop_map(|(a, k)| Step::CreateAlias(a, k)),
+        1 => (0..3usize, 0..16usize).prop_map(|(a, k)| Step::UpdateAlias(a, k)),
         1 => (0..3usize).prop_map(Step::DeleteAlias),
-        3 => (0..4usize).prop_map(Step::Encrypt),
+        3 => (0..16usize).prop_map(Step::Encrypt),
         1 => Just(Step::Reopen),
+        1 => (4..13usize).prop_map(Step::CreateMany),
     ]
 }
 
@@ -111,10 +115,43 @@ fn alias_name(a: usize) -> String {
     format!("alias/m{a}")
 }
 
+/// `CreateMany(n)` as the steps it stands for: key `k` (its index among all
+/// keys created) gets automatic rotation with a period of its own when
+/// `k % 3 == 0`, a deletion window of its own when `k % 3 == 1`.
+fn expand(steps: Vec<Step>) -> Vec<Step> {
+    let mut out = Vec::new();
+    let mut created = 0usize;
+    for step in steps {
+        match step {
+            Step::Create => {
+                created += 1;
+                out.push(Step::Create);
+            }
+            Step::CreateMany(n) => {
+                for _ in 0..n {
+                    let k = created;
+                    created += 1;
+                    out.push(Step::Create);
+                    let own = u32::try_from(k % 20).unwrap();
+                    match k % 3 {
+                        0 => out.push(Step::EnableRotation(k, 90 + own)),
+                        1 => out.push(Step::Schedule(k, 7 + own)),
+                        _ => {}
+                    }
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let steps = expand(steps);
     let mut f = Fixture::new();
     let mut m = Model { now: f.now.0, ..Default::default() };
     for step in steps {
+        let step_name = format!("{step:?}");
         f.now = Timestamp(m.now);
         m.tick();
         let ctx = f.ctx();
@@ -244,7 +281,10 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let snap = f.kms.snapshot().unwrap();
                 f.kms = Kms::restore(Partition::new(ACCOUNT, REGION).unwrap(), snap.expose()).unwrap();
             }
+            Step::CreateMany(_) => prop_assert!(false, "CreateMany is expanded before the run"),
         }
+        // the due-time index says what a scan of every key says
+        prop_assert!(f.kms.due_index_matches_scan(), "the due-time index disagrees with a scan after {:?}", step_name);
         // observe everything and compare with the model; every observing
         // call applies the clock first, so the model does too
         f.now = Timestamp(m.now);

@@ -2,6 +2,7 @@
 //! and tags, and the `KeyMetadata` view that leaves all material out.
 
 pub mod backing;
+pub(crate) mod due;
 pub mod import;
 pub mod rotation;
 pub mod state;

@@ -305,6 +305,7 @@ impl Kms {
             self.key_stores.keys.insert(key.id, external);
         }
         let key_metadata = self.metadata(&key);
+        self.changed_keys.push(key.id);
         self.state.keys.insert(key.id, key);
         KeyMetadataResponse { key_metadata }
     }
