@@ -4,7 +4,7 @@
 
 import * as coreGlue from '../pkg/kms_wasm_core.js';
 import { createEngineSet } from './engine.js';
-import { entryPoints, alreadyLoaded } from './entry.js';
+import { entryPoints, wasmLoader, wasmUrlSetter } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { webCryptoFrameCipher } from './envelope/webcrypto-cipher.js';
 
@@ -20,48 +20,6 @@ export { cachingKeyring } from './envelope/caching-keyring.js';
 /** fileStore is for Node (it needs a file system); in browsers use indexedDbStore(name). */
 export function fileStore() {
   throw new KmsError('ValidationException', 'fileStore needs Node (a file system); in browsers use indexedDbStore(name).');
-}
-
-/**
- * How the browser entry loads one wasm module: fetched and compiled once
- * from a URL (the file beside the package's glue by default, or the one
- * given by setWasmUrl / createKms({ wasmUrl })), then instantiated with its
- * glue. A failed fetch or compile rejects with a KmsError and is not kept:
- * the next createKms tries again (with a corrected URL, if one was given).
- *
- * @param {object} spec
- * @param {any | (() => Promise<any>)} spec.glue the glue module, or a function importing it
- * @param {URL} spec.defaultUrl where the wasm is when nobody says otherwise. Write it at
- *   the call site as `new URL('../pkg/NAME_bg.wasm', import.meta.url)`: bundlers
- *   (webpack 5, Vite, Parcel) emit the file for that exact pattern
- * @param {string} spec.file the wasm file's name, for messages
- */
-function wasmLoader({ glue, defaultUrl, file }) {
-  let url = defaultUrl;
-  /** @type {Promise<WebAssembly.Module> | null} */
-  let compiled = null;
-  return {
-    get url() { return url; },
-    /** @param {URL} next */
-    setUrl(next) {
-      if (compiled && next.href !== url.href) throw alreadyLoaded(url);
-      url = next;
-    },
-    /** @type {import('./engine.js').Platform} */
-    platform: {
-      glue,
-      compile() {
-        if (!compiled) {
-          compiled = compileFrom(url, file);
-          compiled.catch(() => { compiled = null; });
-        }
-        return compiled;
-      },
-      instantiate(g, module) {
-        return g.default({ module_or_path: module });
-      },
-    },
-  };
 }
 
 /** The first bytes of a response, for the message when they are no wasm. */
@@ -110,15 +68,20 @@ async function compileFrom(url, file) {
 // when a call first needs it (a fixed path, which bundlers split off).
 // Each `new URL('../pkg/…', import.meta.url)` stays written out: that exact
 // pattern is what bundlers look for to emit the file.
+const instantiate = (g, module) => g.default({ module_or_path: module });
 const core = wasmLoader({
   glue: coreGlue,
   defaultUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
   file: 'kms_wasm_core_bg.wasm',
+  compileFrom,
+  instantiate,
 });
 const full = wasmLoader({
   glue: () => import('../pkg/kms_wasm_full.js'),
   defaultUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
   file: 'kms_wasm_full_bg.wasm',
+  compileFrom,
+  instantiate,
 });
 const engines = createEngineSet({ core: core.platform, full: full.platform });
 
@@ -133,15 +96,7 @@ export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = 
  * glue modules (`new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url)`).
  * @param {string | URL | { core?: string | URL, full?: string | URL }} url
  */
-export function setWasmUrl(url) {
-  if (url !== null && typeof url === 'object' && !(url instanceof URL)) {
-    const next = { core: url.core === undefined ? undefined : resolveUrl(url.core), full: url.full === undefined ? undefined : resolveUrl(url.full) };
-    if (next.core) core.setUrl(next.core);
-    if (next.full) full.setUrl(next.full);
-    return;
-  }
-  core.setUrl(resolveUrl(url));
-}
+export const setWasmUrl = wasmUrlSetter({ core, full }, resolveUrl);
 
 /** A URL as fetch() would take it: relative ones against the page (or the worker's script). */
 function resolveUrl(url) {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as coreGlue from '../pkg/kms_wasm_core.js';
 import { createEngineSet } from './engine.js';
-import { entryPoints, alreadyLoaded } from './entry.js';
+import { entryPoints, wasmLoader, wasmUrlSetter } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { nodeFrameCipher } from './envelope/node-cipher.js';
 
@@ -19,42 +19,6 @@ export { indexedDbStore } from './stores/indexeddb.js';
 export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 export { cachingKeyring } from './envelope/caching-keyring.js';
-
-/**
- * How the Node entry loads one wasm module: read with fs and compiled once,
- * synchronously (no fetch of file: URLs in Node), from the file beside the
- * package's glue or the one given by setWasmUrl / createKms({ wasmUrl }).
- * A failed read or compile throws a KmsError and is not kept.
- *
- * @param {object} spec
- * @param {any | (() => Promise<any>)} spec.glue the glue module, or a function importing it
- * @param {URL} spec.defaultUrl the wasm file's URL in the package
- * @param {string} spec.file the wasm file's name, for messages
- */
-function wasmLoader({ glue, defaultUrl, file }) {
-  let url = defaultUrl;
-  /** @type {WebAssembly.Module | null} */
-  let compiled = null;
-  return {
-    get url() { return url; },
-    /** @param {URL} next */
-    setUrl(next) {
-      if (compiled && next.href !== url.href) throw alreadyLoaded(url);
-      url = next;
-    },
-    /** @type {import('./engine.js').Platform} */
-    platform: {
-      glue,
-      compile() {
-        if (!compiled) compiled = compileFrom(url, file);
-        return compiled;
-      },
-      instantiate(g, module) {
-        g.initSync({ module });
-      },
-    },
-  };
-}
 
 function compileFrom(url, file) {
   const fail = (what, cause) => new KmsError('KMSInternalException',
@@ -81,15 +45,20 @@ function messageOf(e) {
 // when a call first needs it (a fixed path, which bundlers split off).
 // Each `new URL('../pkg/…', import.meta.url)` stays written out: that exact
 // pattern is what bundlers look for to emit the file.
+const instantiate = (g, module) => { g.initSync({ module }); };
 const core = wasmLoader({
   glue: coreGlue,
   defaultUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
   file: 'kms_wasm_core_bg.wasm',
+  compileFrom,
+  instantiate,
 });
 const full = wasmLoader({
   glue: () => import('../pkg/kms_wasm_full.js'),
   defaultUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
   file: 'kms_wasm_full_bg.wasm',
+  compileFrom,
+  instantiate,
 });
 const engines = createEngineSet({ core: core.platform, full: full.platform });
 
@@ -102,15 +71,7 @@ export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = 
  * that engine is loaded; by default the files shipped in this package.
  * @param {string | URL | { core?: string | URL, full?: string | URL }} url
  */
-export function setWasmUrl(url) {
-  if (url !== null && typeof url === 'object' && !(url instanceof URL)) {
-    const next = { core: url.core === undefined ? undefined : resolveUrl(url.core), full: url.full === undefined ? undefined : resolveUrl(url.full) };
-    if (next.core) core.setUrl(next.core);
-    if (next.full) full.setUrl(next.full);
-    return;
-  }
-  core.setUrl(resolveUrl(url));
-}
+export const setWasmUrl = wasmUrlSetter({ core, full }, resolveUrl);
 
 /** A file URL or path (relative paths against the working directory) as a URL. */
 function resolveUrl(url) {

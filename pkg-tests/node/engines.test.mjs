@@ -3,20 +3,10 @@
 // call needs it, and once however many calls race for it.
 // engines-missing.test.mjs: a full engine that cannot be loaded; suite/engines.js: the move.
 import { test } from 'node:test';
-import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { countWasmReads } from './helpers.mjs';
 import { equal, ok } from '../suite/harness.js';
 
-// Count the reads of each engine's .wasm (the Node entry reads them with fs).
-const reads = { core: 0, full: 0 };
-const realRead = fs.readFileSync;
-fs.readFileSync = function countingRead(path, ...rest) {
-  const name = String(path instanceof URL ? path.pathname : path);
-  if (name.endsWith('kms_wasm_core_bg.wasm')) reads.core += 1;
-  if (name.endsWith('kms_wasm_full_bg.wasm')) reads.full += 1;
-  return realRead.call(this, path, ...rest);
-};
-syncBuiltinESMExports();
+const reads = countWasmReads(); // before kms-wasm is imported
 const { createKms } = await import('kms-wasm');
 
 const importParams = (KeyId) => ({ KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });

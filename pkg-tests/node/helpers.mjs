@@ -1,7 +1,8 @@
 // Helpers of the Node-only store tests: temp directories, key material
 // wrapping with node:crypto (as AWS documents it with OpenSSL), byte search.
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, cpSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { publicEncrypt, createPublicKey, constants, randomBytes, createCipheriv } from 'node:crypto';
 
@@ -102,3 +103,22 @@ export async function importInto(kms, KeyId, material, { algorithm = 'RSAES_OAEP
     KeyId, ImportToken: p.ImportToken, EncryptedKeyMaterial, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ...request,
   });
 }
+
+/**
+ * Counts the reads of each engine's .wasm (the Node entry reads them with
+ * fs.readFileSync): patches fs and re-syncs the ESM bindings, so it must run
+ * before kms-wasm is imported. Returns the live counts.
+ */
+export function countWasmReads() {
+  const reads = { core: 0, full: 0 };
+  const realRead = fs.readFileSync;
+  fs.readFileSync = function countingRead(path, ...rest) {
+    const name = String(path instanceof URL ? path.pathname : path);
+    if (name.endsWith('kms_wasm_core_bg.wasm')) reads.core += 1;
+    if (name.endsWith('kms_wasm_full_bg.wasm')) reads.full += 1;
+    return realRead.call(this, path, ...rest);
+  };
+  syncBuiltinESMExports();
+  return reads;
+}
+
