@@ -1,6 +1,6 @@
 //! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
-use super::paging::{page, Limits};
+use super::paging::{page_map, Limits, MarkerForm};
 use super::Empty;
 use crate::access::Access;
 use crate::aliases::{validate_name, Alias, MAX_ALIASES_PER_KEY};
@@ -10,6 +10,13 @@ use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// ListAliases markers: the last alias name of the previous page.
+const ALIAS_MARKERS: MarkerForm<String> = MarkerForm {
+    prefix: "a:",
+    encode: |name| name.clone(),
+    decode: |name| name.starts_with("alias/").then(|| name.to_owned()),
+};
 
 /// CreateAlias / UpdateAlias request.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -158,20 +165,17 @@ impl Kms {
                 Some(k) => Some(kms.key_for(ctx, &Access::new(Op::ListAliases), k, AliasForms::Rejected)?),
                 None => None,
             };
-            let all: Vec<AliasListEntry> = kms
-                .state
-                .aliases
-                .iter()
-                .filter(|(_, a)| only.is_none_or(|id| a.target == id))
-                .map(|(name, a)| AliasListEntry {
-                    alias_name: name.clone(),
-                    alias_arn: kms.partition.alias_arn(name),
-                    target_key_id: a.target.to_string(),
-                    creation_date: a.created,
-                    last_updated_date: a.updated,
-                })
-                .collect();
-            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 100 })?;
+            let limits = Limits { default: 50, max: 100 };
+            let p =
+                page_map(&kms.state.aliases, req.limit, req.marker.as_deref(), limits, &ALIAS_MARKERS, |name, a| {
+                    only.is_none_or(|id| a.target == id).then(|| AliasListEntry {
+                        alias_name: name.clone(),
+                        alias_arn: kms.partition.alias_arn(name),
+                        target_key_id: a.target.to_string(),
+                        creation_date: a.created,
+                        last_updated_date: a.updated,
+                    })
+                })?;
             Ok(ListAliasesResponse { aliases: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }

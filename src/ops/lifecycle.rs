@@ -1,7 +1,7 @@
 //! Key lifecycle: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
 //! EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
 
-use super::paging::{page, Limits};
+use super::paging::{page_map, Limits, MarkerForm};
 use super::{check_grant_tokens, Empty};
 use crate::access::Access;
 use crate::ciphertext;
@@ -17,6 +17,10 @@ use crate::operation::Operation as Op;
 use crate::policy::KeyPolicy;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// ListKeys markers: the last key id of the previous page.
+const KEY_MARKERS: MarkerForm<crate::ids::KeyId> =
+    MarkerForm { prefix: "k:", encode: |id| id.to_string(), decode: crate::ids::KeyId::parse };
 
 /// Longest description AWS accepts, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 8192;
@@ -367,17 +371,11 @@ impl Kms {
     pub fn list_keys(&mut self, ctx: &CallContext, req: ListRequest) -> Result<ListKeysResponse> {
         self.run(ctx, Op::ListKeys, super::params(&req), |kms| {
             kms.authorize_account(ctx, &Access::new(Op::ListKeys))?;
-            let all: Vec<_> = kms.state.keys.keys().copied().collect();
-            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;
-            Ok(ListKeysResponse {
-                keys: p
-                    .items
-                    .into_iter()
-                    .map(|id| KeyListEntry { key_id: id.to_string(), key_arn: kms.partition.key_arn(id) })
-                    .collect(),
-                truncated: p.truncated,
-                next_marker: p.next_marker,
-            })
+            let limits = Limits { default: 100, max: 1000 };
+            let p = page_map(&kms.state.keys, req.limit, req.marker.as_deref(), limits, &KEY_MARKERS, |id, _| {
+                Some(KeyListEntry { key_id: id.to_string(), key_arn: kms.partition.key_arn(*id) })
+            })?;
+            Ok(ListKeysResponse { keys: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }
 

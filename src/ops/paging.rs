@@ -1,6 +1,8 @@
 //! `Limit` / `Marker` paging, as every AWS List operation does it.
 
 use crate::error::{KmsError, Result};
+use std::collections::BTreeMap;
+use std::ops::Bound;
 
 /// One page of results.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,13 +27,7 @@ pub struct Limits {
 /// Cuts one page from `items`. Markers are opaque to callers; ours are a
 /// position, prefixed so a marker from another list is less likely to parse.
 pub fn page<T>(items: Vec<T>, limit: Option<i64>, marker: Option<&str>, limits: Limits) -> Result<Page<T>> {
-    let size = match limit {
-        None => limits.default,
-        Some(l) => usize::try_from(l)
-            .ok()
-            .filter(|l| (1..=limits.max).contains(l))
-            .ok_or_else(|| KmsError::validation(format!("Limit must be between 1 and {}.", limits.max)))?,
-    };
+    let size = page_size(limit, limits)?;
     let start = match marker {
         None => 0,
         Some(m) => m
@@ -45,6 +41,63 @@ pub fn page<T>(items: Vec<T>, limit: Option<i64>, marker: Option<&str>, limits: 
     let items: Vec<T> = items.into_iter().skip(start).take(end - start).collect();
     let truncated = end < total;
     Ok(Page { items, truncated, next_marker: truncated.then(|| format!("p{end}")) })
+}
+
+fn page_size(limit: Option<i64>, limits: Limits) -> Result<usize> {
+    match limit {
+        None => Ok(limits.default),
+        Some(l) => usize::try_from(l)
+            .ok()
+            .filter(|l| (1..=limits.max).contains(l))
+            .ok_or_else(|| KmsError::validation(format!("Limit must be between 1 and {}.", limits.max))),
+    }
+}
+
+/// How a map's keys appear in markers: `prefix` + `encode(key)`, and back.
+pub struct MarkerForm<K> {
+    /// Marks the markers of one list.
+    pub prefix: &'static str,
+    /// A key as marker text.
+    pub encode: fn(&K) -> String,
+    /// Marker text as a key (`None`: not one of ours).
+    pub decode: fn(&str) -> Option<K>,
+}
+
+/// Cuts one page from the entries of a sorted map that `keep` turns into
+/// items. The marker names the last key of the previous page, so a page
+/// costs O(log n + what it walks) instead of a copy of the whole map, and
+/// entries added or removed between pages never shift the others.
+pub fn page_map<K: Ord, V, T>(
+    map: &BTreeMap<K, V>,
+    limit: Option<i64>,
+    marker: Option<&str>,
+    limits: Limits,
+    form: &MarkerForm<K>,
+    mut keep: impl FnMut(&K, &V) -> Option<T>,
+) -> Result<Page<T>> {
+    let size = page_size(limit, limits)?;
+    let after = match marker {
+        None => None,
+        Some(m) => Some(
+            m.strip_prefix(form.prefix)
+                .and_then(form.decode)
+                .ok_or_else(|| KmsError::InvalidMarkerException("The Marker is not valid.".into()))?,
+        ),
+    };
+    let mut walk = match &after {
+        None => map.range::<K, _>(..),
+        Some(k) => map.range((Bound::Excluded(k), Bound::Unbounded)),
+    }
+    .filter_map(|(k, v)| keep(k, v).map(|item| (k, item)));
+    let mut items = Vec::with_capacity(size.min(map.len()));
+    let mut last = None;
+    for (k, item) in walk.by_ref().take(size) {
+        items.push(item);
+        last = Some(k);
+    }
+    let truncated = walk.next().is_some();
+    let next_marker = if truncated { last.map(|k| format!("{}{}", form.prefix, (form.encode)(k))) } else { None };
+    Ok(Page { items, truncated, next_marker })
 }
 
 #[cfg(test)]
@@ -76,4 +129,42 @@ mod tests {
             assert_eq!(page(vec![1, 2], None, Some(bad), L).unwrap_err().name(), "InvalidMarkerException", "{bad}");
         }
     }
+
+    const NUMBERS: MarkerForm<u32> = MarkerForm { prefix: "n:", encode: |k| k.to_string(), decode: |s| s.parse().ok() };
+
+    #[test]
+    fn map_pages_walk_the_whole_map_once_and_survive_changes_between_pages() {
+        let mut map: BTreeMap<u32, ()> = (0..5).map(|k| (k * 10, ())).collect();
+        let keep = |k: &u32, _: &()| Some(*k);
+        let p1 = page_map(&map, Some(2), None, L, &NUMBERS, keep).unwrap();
+        assert_eq!((p1.items.clone(), p1.truncated, p1.next_marker.as_deref()), (vec![0, 10], true, Some("n:10")));
+        // an entry before the marker is removed and one after it added: nothing skipped, nothing twice
+        map.remove(&0);
+        map.insert(15, ());
+        let p2 = page_map(&map, Some(3), p1.next_marker.as_deref(), L, &NUMBERS, keep).unwrap();
+        assert_eq!((p2.items.clone(), p2.truncated), (vec![15, 20, 30], true));
+        let p3 = page_map(&map, Some(3), p2.next_marker.as_deref(), L, &NUMBERS, keep).unwrap();
+        assert_eq!((p3.items, p3.truncated, p3.next_marker), (vec![40], false, None));
+    }
+
+    #[test]
+    fn map_pages_filter_and_know_when_nothing_kept_follows() {
+        let map: BTreeMap<u32, ()> = (0..10).map(|k| (k, ())).collect();
+        let even = |k: &u32, _: &()| (k % 2 == 0).then_some(*k);
+        let p = page_map(&map, Some(5), None, L_BIG, &NUMBERS, even).unwrap();
+        assert_eq!((p.items, p.truncated), (vec![0, 2, 4, 6, 8], false));
+        let p = page_map(&map, Some(2), Some("n:4"), L, &NUMBERS, even).unwrap();
+        assert_eq!((p.items, p.truncated, p.next_marker.as_deref()), (vec![6, 8], false, None));
+    }
+
+    #[test]
+    fn map_markers_not_ours_are_invalid_marker_exceptions() {
+        let map: BTreeMap<u32, ()> = BTreeMap::new();
+        for bad in ["", "x", "p1", "n:", "n:x", "bogus-marker"] {
+            let e = page_map(&map, None, Some(bad), L, &NUMBERS, |k, _| Some(*k)).unwrap_err();
+            assert_eq!(e.name(), "InvalidMarkerException", "{bad}");
+        }
+    }
+
+    const L_BIG: Limits = Limits { default: 2, max: 10 };
 }
