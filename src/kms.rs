@@ -29,7 +29,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Who calls, how, and when. Handed in with every call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -345,7 +345,7 @@ impl Kms {
     fn apply_clock(&mut self, now: Timestamp) -> Result<()> {
         // Only the keys the index says are due: O(log n) each, not a scan.
         self.refresh_due();
-        let due = self.due.take_due(now);
+        let due = self.due.take_due(now, &self.state.keys);
         let result = self.apply_clock_to(&due, now);
         // Whatever happened (even a failure midway), index those keys again.
         self.changed_keys.extend(due);
@@ -356,7 +356,7 @@ impl Kms {
     /// The time-driven work due by `now` on the keys `due` (in key order):
     /// deletions first (a key that is gone does not rotate), then the expiry
     /// of imported material, then automatic rotations.
-    fn apply_clock_to(&mut self, due: &BTreeSet<KeyId>, now: Timestamp) -> Result<()> {
+    fn apply_clock_to(&mut self, due: &[KeyId], now: Timestamp) -> Result<()> {
         let mut changed = false;
         let expired: Vec<(KeyId, Timestamp)> = due
             .iter()
