@@ -102,8 +102,18 @@ async function ready() {
   assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', `the page did not start: ${await page.textContent('#boot-status')}`);
 }
 async function view(name) {
-  await page.click(`#tab-${name}`);
-  await page.waitForSelector(`#view-${name}:not([hidden])`);
+  // A click that lands while the page re-renders (a busy machine) can be
+  // lost: click again until the view shows, for as long as one wait allowed.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await page.click(`#tab-${name}`);
+    try {
+      await page.waitForSelector(`#view-${name}:not([hidden])`, { timeout: 3_000 });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+  }
 }
 async function dismissToasts() {
   await page.evaluate(() => document.querySelectorAll('#toasts .toast').forEach((t) => t.remove()));
