@@ -1,0 +1,53 @@
+// File-system helpers of the file store: all-or-nothing writes, fsync of
+// directories, reads that treat a missing file as null.
+
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+
+export function fsyncDir(dir) {
+  let fd;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (e) {
+    // Some platforms cannot fsync a directory (Windows); Linux and macOS can.
+    if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'].includes(e.code)) throw e;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function readIfExists(file) {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Writes `bytes` to `file` all-or-nothing: FILE.tmp, fsync, rename, fsync the directory. */
+export function writeAtomic(dir, file, bytes) {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeAll(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  fsyncDir(dir);
+}
+
+export function writeAll(fd, bytes, position = null) {
+  let off = 0;
+  while (off < bytes.length) {
+    const n = writeSync(fd, bytes, off, bytes.length - off, position === null ? null : position + off);
+    off += n;
+  }
+}
+
+/** Creates an empty file (a marker). */
+export function writeAtomicMarker(path) {
+  closeSync(openSync(path, 'w', 0o600));
+}
