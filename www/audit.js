@@ -89,7 +89,8 @@ export function initAudit(app) {
   // Every change writes records: reload them (debounced), also to keep the tab's count current.
   app.on('changed', () => { stale = true; refresh(); });
   app.on('keys', () => { if (!stale) render(); });
-  app.on('view', (name) => { if (name === 'audit' && stale) refresh(); });
+  // Shown: always read the log again (calls made since the last load, e.g. by time travel, are in it).
+  app.on('view', (name) => { if (name === 'audit') refresh(); });
   for (const el of [eventSel, keySel, errorsOnly, hideReads]) el.addEventListener('change', render);
   search.addEventListener('input', render);
   $('#audit-refresh').addEventListener('click', (e) => busy(e.currentTarget, load, 'Audit log'));
