@@ -22,3 +22,30 @@ test('many KMSs needing the full engine at once read it once', async () => {
   equal(reads.core, 1, 'the core was read once in this process');
   await Promise.all(kmss.map((k) => k.close()));
 });
+
+test('on a file store the move writes the waiting audit records first: the chain holds, in the KMS and after reopening on the core', async () => {
+  const { fileStore } = await import('kms-wasm');
+  const { tempDir } = await import('./helpers.mjs');
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = `${dir}/store`;
+    let kms = await createKms({ store: fileStore(path) });
+    const { KeyMetadata: k } = await kms.createKey();
+    for (let i = 0; i < 5; i++) await kms.encrypt({ KeyId: k.KeyId, Plaintext: new Uint8Array([i]) }); // read-only: batched records
+    const { KeyMetadata: ext } = await kms.createKey({ Origin: 'EXTERNAL' });
+    await kms.getParametersForImport(importParams(ext.KeyId));
+    equal(kms.__engine, 'full');
+    await kms.encrypt({ KeyId: k.KeyId, Plaintext: new Uint8Array([9]) });
+    const names = (await kms.auditLog()).map((r) => r.eventName);
+    equal(names.join(), 'CreateKey,Encrypt,Encrypt,Encrypt,Encrypt,Encrypt,CreateKey,GetParametersForImport,Encrypt');
+    equal((await kms.verifyAuditLog()).valid, true);
+    await kms.close();
+    kms = await createKms({ store: fileStore(path) });
+    equal(kms.__engine, 'core', 'a store opens on the core');
+    equal((await kms.auditLog()).map((r) => r.eventName).join(), names.join(), 'every record was written');
+    equal((await kms.verifyAuditLog()).valid, true);
+    await kms.close();
+  } finally {
+    cleanup();
+  }
+});
