@@ -644,15 +644,9 @@ impl Decryptor {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
-    use crate::envelope::{EncryptedDataKey, Encryptor};
 
     fn message(suite: AlgorithmSuite, frame_length: u32, len: usize) -> Vec<u8> {
-        let mut enc =
-            Encryptor::with_fixed_randomness(suite, frame_length, BTreeMap::new(), [3u8; 32], Some(&[5u8; 48]))
-                .unwrap();
-        let edk = EncryptedDataKey { provider_id: "p".into(), provider_info: vec![1], ciphertext: vec![2] };
-        let mut out = Vec::new();
-        enc.start(&[7u8; 32], vec![edk], &mut out).unwrap();
+        let (mut enc, mut out) = crate::envelope::encrypt::started_for_tests(suite, frame_length);
         let plaintext: Vec<u8> = (0..len).map(|i| i as u8).collect();
         enc.update(&plaintext, &mut out).unwrap();
         enc.finish(&mut out).unwrap();

@@ -505,19 +505,26 @@ impl Sealer {
     }
 }
 
+/// An encryptor with fixed randomness, started with a fixed data key and
+/// one EDK, and the header it wrote (the envelope unit tests' fixture).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn started_for_tests(suite: AlgorithmSuite, frame_length: u32) -> (Encryptor, Vec<u8>) {
+    let mut enc =
+        Encryptor::with_fixed_randomness(suite, frame_length, BTreeMap::new(), [3u8; 32], Some(&[5u8; 48])).unwrap();
+    let edk = EncryptedDataKey { provider_id: "p".into(), provider_info: vec![1], ciphertext: vec![2] };
+    let mut out = Vec::new();
+    enc.start(&[7u8; 32], vec![edk], &mut out).unwrap();
+    (enc, out)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     fn started(suite: AlgorithmSuite, frame_length: u32) -> (Encryptor, Vec<u8>) {
-        let mut enc =
-            Encryptor::with_fixed_randomness(suite, frame_length, BTreeMap::new(), [3u8; 32], Some(&[5u8; 48]))
-                .unwrap();
-        let edk = EncryptedDataKey { provider_id: "p".into(), provider_info: vec![1], ciphertext: vec![2] };
-        let mut out = Vec::new();
-        enc.start(&[7u8; 32], vec![edk], &mut out).unwrap();
-        (enc, out)
+        started_for_tests(suite, frame_length)
     }
 
     /// Seals `frames` (plaintexts) with the derived key, as an external cipher would.
