@@ -38,6 +38,8 @@ pub struct Record {
     pub request_parameters: Value,
     /// camelCase response elements, for operations CloudTrail records them for.
     pub response_elements: Value,
+    /// CloudTrail's `additionalEventData` (the key material used), or null.
+    pub additional_event_data: Value,
     /// Key ARNs the call touched.
     pub resources: Vec<String>,
     /// AWS exception name and message, for failed calls.
@@ -91,6 +93,9 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     m.insert("userAgent".into(), json!("kms-wasm"));
     m.insert("requestParameters".into(), r.request_parameters.clone());
     m.insert("responseElements".into(), r.response_elements.clone());
+    if !r.additional_event_data.is_null() {
+        m.insert("additionalEventData".into(), r.additional_event_data.clone());
+    }
     if let Some((code, message)) = &r.error {
         m.insert("errorCode".into(), json!(code));
         m.insert("errorMessage".into(), json!(message));
@@ -509,6 +514,7 @@ mod tests {
             read_only: false,
             request_parameters: json!({ "keyId": "k", "numberOfBytes": 32 }),
             response_elements: Value::Null,
+            additional_event_data: Value::Null,
             resources: vec!["arn:aws:kms:us-east-1:111122223333:key/k".into()],
             error: None,
             service_event_details: Value::Null,
@@ -600,6 +606,7 @@ mod persistence_tests {
             read_only: true,
             request_parameters: json!({ "keyId": "k" }),
             response_elements: Value::Null,
+            additional_event_data: Value::Null,
             resources: vec![],
             error: None,
             service_event_details: Value::Null,

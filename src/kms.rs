@@ -21,6 +21,7 @@ use crate::error::{KmsError, Result};
 use crate::events::Event;
 use crate::external::{Resume, Step};
 use crate::ids::{AliasForms, KeyId, KeyRef, Partition};
+use crate::keys::backing::MaterialId;
 use crate::keys::due::DueIndex;
 use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
@@ -109,6 +110,9 @@ pub struct Kms {
     events: Cell<Vec<Event>>,
     /// Keys the current call touched, for its audit record.
     touched: Cell<Vec<KeyId>>,
+    /// Key material the current call used, in order (ReEncrypt: source,
+    /// then destination), for its response and audit record.
+    materials_used: Cell<Vec<MaterialId>>,
     /// When each key next has time-driven work (derived, never persisted).
     due: DueIndex,
     /// Keys changed since the due-time index was last brought up to date.
@@ -143,6 +147,7 @@ impl Kms {
             audit: AuditLog::default(),
             events: Cell::new(Vec::new()),
             touched: Cell::new(Vec::new()),
+            materials_used: Cell::new(Vec::new()),
             due: DueIndex::default(),
             changed_keys: Vec::new(),
         }
@@ -201,6 +206,21 @@ impl Kms {
         self.touched.set(all);
     }
 
+    /// Notes the key material a call used.
+    pub(crate) fn note_material(&self, id: MaterialId) {
+        let mut all = self.materials_used.take();
+        all.push(id);
+        self.materials_used.set(all);
+    }
+
+    /// The `i`th key material the current call used, as AWS's `KeyMaterialId`.
+    pub(crate) fn material_used(&self, i: usize) -> Option<String> {
+        let all = self.materials_used.take();
+        let id = all.get(i).map(hex::encode);
+        self.materials_used.set(all);
+        id
+    }
+
     /// The one request path (see the module docs). `params` are the
     /// request's camelCase audit parameters.
     pub(crate) fn run<R: Serialize>(
@@ -215,6 +235,7 @@ impl Kms {
             return Err(KmsError::needs_full_engine(op.name()));
         }
         self.touched.set(Vec::new());
+        self.materials_used.set(Vec::new());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
         self.record(ctx, op, params, outcome.as_ref());
         outcome
@@ -234,6 +255,7 @@ impl Kms {
             return Err(KmsError::needs_full_engine(op.name()));
         }
         self.touched.set(Vec::new());
+        self.materials_used.set(Vec::new());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
         self.conclude(ctx.clone(), op, params, outcome)
     }
@@ -248,10 +270,12 @@ impl Kms {
         match outcome {
             Ok(Step::External(call, rest)) => {
                 let touched = self.touched.take();
+                let materials = self.materials_used.take();
                 Ok(Step::External(
                     call,
                     Resume::new(move |kms, answer| {
                         kms.touched.set(touched);
+                        kms.materials_used.set(materials);
                         let next = rest.resume(kms, answer);
                         kms.conclude(ctx, op, params, next)
                     }),
@@ -284,6 +308,18 @@ impl Kms {
             Ok(response) if op.audits_response() => crate::ops::audit_view(response),
             _ => Value::Null,
         };
+        // CloudTrail names the key material a cryptographic call used
+        // (`additionalEventData.keyMaterialId` in its Encrypt, Decrypt and
+        // GenerateDataKey entries); ReEncrypt's two as its response does.
+        let materials = self.materials_used.take();
+        let additional_event_data = match (outcome.is_ok(), materials.as_slice()) {
+            (true, [one]) => serde_json::json!({ "keyMaterialId": hex::encode(one) }),
+            (true, [source, destination]) => serde_json::json!({
+                "sourceKeyMaterialId": hex::encode(source),
+                "destinationKeyMaterialId": hex::encode(destination),
+            }),
+            _ => Value::Null,
+        };
         self.audit.append(
             Record {
                 event_id: crate::events::next_id(),
@@ -296,6 +332,7 @@ impl Kms {
                 read_only: op.read_only(),
                 request_parameters: params,
                 response_elements,
+                additional_event_data,
                 resources,
                 error: outcome.err().map(|e| (e.name().to_owned(), e.message().to_owned())),
                 service_event_details: Value::Null,
@@ -331,6 +368,7 @@ impl Kms {
                 read_only: false,
                 request_parameters: Value::Null,
                 response_elements: Value::Null,
+                additional_event_data: Value::Null,
                 resources: vec![self.partition.key_arn(key)],
                 error: None,
                 service_event_details: details,
@@ -387,20 +425,32 @@ impl Kms {
             ));
             changed = true;
         }
-        // Imported material expires at its ValidTo.
-        let expiring: Vec<(KeyId, Timestamp)> = due
-            .iter()
-            .filter_map(|id| self.state.keys.get(id))
-            .filter(|k| !k.material.is_empty())
-            .filter_map(|k| k.import.as_ref().and_then(|i| i.valid_to).filter(|t| *t <= now).map(|t| (k.id, t)))
-            .collect();
-        for (id, at) in expiring {
-            if let Some(key) = self.state.keys.get_mut(&id) {
-                key.drop_imported_material();
+        // Imported material expires at its ValidTo, each material on its own.
+        for id in due {
+            let Some(key) = self.state.keys.get_mut(id) else { continue };
+            let mut gone = Vec::new();
+            for version in key.material.versions_mut() {
+                if let Some(at) = version.expires().filter(|t| *t <= now) {
+                    version.drop_material();
+                    gone.push((version.id, at));
+                }
             }
-            self.service_record("DeleteExpiredKeyMaterial", at, id, serde_json::json!({ "keyId": id.to_string() }));
-            let detail = serde_json::json!({ "key-id": id.to_string() });
-            self.raise(Event::new("KMS Imported Key Material Expiration", at, &self.partition, id, detail));
+            if gone.is_empty() {
+                continue;
+            }
+            // Material pending rotation is not part of the key yet: once
+            // expired it is simply gone, and other material can take its place.
+            if key.material.pending().is_some_and(|p| !p.present()) {
+                key.material.set_pending(None);
+            }
+            key.settle_import_state();
+            for (material, at) in gone {
+                let material = hex::encode(material);
+                let details = serde_json::json!({ "keyId": id.to_string(), "keyMaterialId": material });
+                self.service_record("DeleteExpiredKeyMaterial", at, *id, details);
+                let detail = serde_json::json!({ "key-id": id.to_string(), "key-material-id": material });
+                self.raise(Event::new("KMS Imported Key Material Expiration", at, &self.partition, *id, detail));
+            }
             changed = true;
         }
         let mut rotations = Vec::new();

@@ -3,51 +3,10 @@
 //! AWS's documentation shows with OpenSSL (RSA-OAEP, and RSA + AES-KWP).
 mod common;
 
+use common::byok::*;
 use common::*;
 use kms_wasm::ops::import::*;
-use kms_wasm::ops::lifecycle::{CreateKeyRequest, KeyIdRequest};
 use kms_wasm::ops::rotation::EnableKeyRotationRequest;
-use rsa::pkcs8::DecodePublicKey;
-use sha2::Sha256;
-
-fn external_key(f: &mut Fixture) -> String {
-    let ctx = f.ctx();
-    let m = f
-        .kms
-        .create_key(&ctx, CreateKeyRequest { origin: Some("EXTERNAL".into()), ..Default::default() })
-        .unwrap()
-        .key_metadata;
-    assert_eq!(format!("{:?}", m.key_state), "PendingImport");
-    assert_eq!(serde_json::to_value(&m).unwrap()["Origin"], "EXTERNAL");
-    m.arn
-}
-
-fn params(f: &mut Fixture, key: &str, alg: &str) -> GetParametersForImportResponse {
-    let ctx = f.ctx();
-    f.kms
-        .get_parameters_for_import(
-            &ctx,
-            GetParametersForImportRequest {
-                key_id: key.into(),
-                wrapping_algorithm: alg.into(),
-                wrapping_key_spec: "RSA_2048".into(),
-            },
-        )
-        .unwrap()
-}
-
-fn wrap_oaep256(public_der: &[u8], material: &[u8]) -> Vec<u8> {
-    rsa::PublicKey::from_public_key_der(public_der).unwrap().oaep_encrypt::<Sha256>(material).unwrap()
-}
-
-fn wrap_rsa_aes(public_der: &[u8], material: &[u8]) -> Vec<u8> {
-    use aes_kw::cipher::KeyInit;
-    let aes = [9u8; 32];
-    let mut out = wrap_oaep256(public_der, &aes);
-    let mut buf = vec![0u8; material.len() + 16];
-    out.extend_from_slice(aes_kw::KwpAes256::new_from_slice(&aes).unwrap().wrap_key(material, &mut buf).unwrap());
-    out
-}
 
 fn import(
     f: &mut Fixture,
@@ -69,6 +28,7 @@ fn import(
             expiration_model: Some(
                 if valid_days.is_some() { "KEY_MATERIAL_EXPIRES" } else { "KEY_MATERIAL_DOES_NOT_EXPIRE" }.into(),
             ),
+            ..Default::default()
         },
     )
 }
@@ -212,19 +172,30 @@ fn imported_keys_cannot_be_rotated_by_the_service_and_material_can_be_deleted() 
     f.fails_unchanged("UnsupportedOperationException", |kms, ctx| {
         kms.enable_key_rotation(ctx, EnableKeyRotationRequest { key_id: k, rotation_period_in_days: None })
     });
+    // On demand, an imported key rotates only to material imported for it.
     let k = key.clone();
-    f.fails_unchanged("UnsupportedOperationException", |kms, ctx| {
-        kms.rotate_key_on_demand(ctx, Fixture::key_id_req(&k))
-    });
+    let e = f
+        .fails_unchanged("KMSInvalidStateException", |kms, ctx| kms.rotate_key_on_demand(ctx, Fixture::key_id_req(&k)));
+    assert_eq!(e.message(), format!("No available key material pending rotation for the key: {key}."));
     let ctx = f.ctx();
-    f.kms.delete_imported_key_material(&ctx, KeyIdRequest { key_id: key.clone(), ..Default::default() }).unwrap();
+    let r = f
+        .kms
+        .delete_imported_key_material(
+            &ctx,
+            DeleteImportedKeyMaterialRequest { key_id: key.clone(), ..Default::default() },
+        )
+        .unwrap();
+    assert_eq!((r.key_id.as_str(), r.key_material_id.as_ref().map(String::len)), (key.as_str(), Some(64)));
     assert_eq!(f.state_of(&key), "PendingImport");
     f.fails_unchanged("KMSInvalidStateException", |kms, ctx| {
-        kms.delete_imported_key_material(ctx, KeyIdRequest { key_id: key, ..Default::default() })
+        kms.delete_imported_key_material(ctx, DeleteImportedKeyMaterialRequest { key_id: key, ..Default::default() })
     });
     let aws_key = f.key();
     f.fails_unchanged("UnsupportedOperationException", |kms, ctx| {
-        kms.delete_imported_key_material(ctx, KeyIdRequest { key_id: aws_key, ..Default::default() })
+        kms.delete_imported_key_material(
+            ctx,
+            DeleteImportedKeyMaterialRequest { key_id: aws_key, ..Default::default() },
+        )
     });
 }
 

@@ -302,7 +302,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 .kms
                 .list_key_rotations(
                     &ctx,
-                    ListKeyRotationsRequest { key_id: k.arn.clone(), limit: Some(1000), marker: None },
+                    ListKeyRotationsRequest { key_id: k.arn.clone(), limit: Some(1000), ..Default::default() },
                 )
                 .unwrap();
             prop_assert_eq!(rotations.rotations.len(), k.rotations, "rotations of {}", k.arn);

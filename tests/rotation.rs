@@ -20,7 +20,7 @@ fn rotations(f: &mut Fixture, key: &str) -> Vec<(kms_wasm::Timestamp, &'static s
         .unwrap()
         .rotations
         .into_iter()
-        .map(|r| (r.rotation_date, r.rotation_type))
+        .map(|r| (r.rotation_date.unwrap(), r.rotation_type.unwrap()))
         .collect()
 }
 
@@ -218,21 +218,26 @@ fn list_key_rotations_pages() {
     }
     let p1 = f
         .kms
-        .list_key_rotations(&ctx, ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), marker: None })
+        .list_key_rotations(&ctx, ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), ..Default::default() })
         .unwrap();
     assert_eq!((p1.rotations.len(), p1.truncated), (3, true));
     let p2 = f
         .kms
         .list_key_rotations(
             &ctx,
-            ListKeyRotationsRequest { key_id: key.clone(), limit: Some(3), marker: p1.next_marker },
+            ListKeyRotationsRequest {
+                key_id: key.clone(),
+                limit: Some(3),
+                marker: p1.next_marker,
+                ..Default::default()
+            },
         )
         .unwrap();
     assert_eq!((p2.rotations.len(), p2.truncated), (2, false));
     assert!(p1.rotations.iter().chain(&p2.rotations).all(|r| r.key_id == key && r.key_material_id.len() == 64));
     let k = key.clone();
     f.fails_unchanged("ValidationException", |kms, ctx| {
-        kms.list_key_rotations(ctx, ListKeyRotationsRequest { key_id: k, limit: Some(1001), marker: None })
+        kms.list_key_rotations(ctx, ListKeyRotationsRequest { key_id: k, limit: Some(1001), ..Default::default() })
     });
 }
 

@@ -1,5 +1,5 @@
 //! The due-time index: when each key next has time-driven work (the end of
-//! its deletion window, the `ValidTo` of its imported material, its next
+//! its deletion window, the `ValidTo` of any of its imported materials, its next
 //! automatic rotation), so applying the clock costs O(log n) per key that is
 //! due instead of a scan of every key. Derived state: rebuilt when a KMS is
 //! restored, never persisted, and refreshed for every key a call changed
@@ -16,7 +16,7 @@ impl Key {
     /// Never later than the work is due (an early entry only costs a look).
     pub fn next_due(&self) -> Option<Timestamp> {
         let deletion = self.deletion.map(|d| d.date);
-        let expiry = if self.material.is_empty() { None } else { self.import.as_ref().and_then(|i| i.valid_to) };
+        let expiry = self.material.next_expiry();
         // Only an Enabled key rotates; enabling an overdue key marks it changed.
         let rotation = if self.state == KeyState::Enabled && self.rotation.enabled { self.rotation.next } else { None };
         [deletion, expiry, rotation].into_iter().flatten().min()

@@ -85,19 +85,10 @@ impl fmt::Debug for ImportParameters {
     }
 }
 
-/// What a key remembers about imports.
+/// What a key with imported material keeps besides its material (which,
+/// per version, is in `BackingKeys`).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ImportState {
-    /// Identifies the imported material without revealing it (a keyed
-    /// hash), so a re-import can be checked to be the same material.
-    pub fingerprint: Option<[u8; 32]>,
-    /// The backing key id the material always takes, so ciphertexts made
-    /// before an expiry or deletion decrypt after re-import.
-    pub backing_id: Option<[u8; 32]>,
-    /// When the current material expires (`KEY_MATERIAL_EXPIRES`).
-    pub valid_to: Option<Timestamp>,
-    /// `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`, once imported.
-    pub expiration_model: Option<ExpirationModel>,
     /// The latest parameters from GetParametersForImport.
     pub parameters: Option<ImportParameters>,
 }
@@ -123,11 +114,25 @@ impl ExpirationModel {
     }
 }
 
-/// The fingerprint of 32 bytes of material: HMAC-like keyed hash with the
-/// material as key, so it reveals nothing a guess of the material would not.
+/// The fingerprint of 32 bytes of material: a domain-separated SHA-256,
+/// one-way, so it reveals nothing a guess of the (256-bit random) material
+/// would not.
 pub fn fingerprint(material: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"kms-wasm imported material fingerprint v1");
+    h.update((material.len() as u64).to_be_bytes());
+    h.update(material);
+    h.finalize().into()
+}
+
+/// The key material id of imported material: as AWS does, derived from the
+/// KMS key id and the material (so importing the same material into the
+/// same key, or into a multi-Region replica with the same key id, gives the
+/// same id), through a one-way function that reveals nothing about it.
+pub fn material_id(key: KeyId, material: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"kms-wasm imported key material id v1");
+    h.update(key.0);
     h.update((material.len() as u64).to_be_bytes());
     h.update(material);
     h.finalize().into()
@@ -302,7 +307,7 @@ mod tests {
         let key = KeyId([3; 16]);
         let issued = issue(key, WrappingAlgorithm::RsaesOaepSha256, 2048, Timestamp(0)).unwrap();
         let token = issued.token.clone();
-        let state = ImportState { parameters: Some(issued.parameters), ..Default::default() };
+        let state = ImportState { parameters: Some(issued.parameters) };
         assert!(check_token(key, &state, &token, Timestamp(1)).is_ok());
         assert_eq!(
             check_token(KeyId([4; 16]), &state, &token, Timestamp(1)).unwrap_err().name(),
@@ -320,5 +325,14 @@ mod tests {
     fn fingerprints_differ_for_different_material() {
         assert_ne!(fingerprint(&[1; 32]), fingerprint(&[2; 32]));
         assert_eq!(fingerprint(&[1; 32]), fingerprint(&[1; 32]));
+    }
+
+    #[test]
+    fn material_ids_depend_on_the_key_and_the_material() {
+        let (a, b) = (KeyId([1; 16]), KeyId([2; 16]));
+        assert_eq!(material_id(a, &[7; 32]), material_id(a, &[7; 32]));
+        assert_ne!(material_id(a, &[7; 32]), material_id(b, &[7; 32]));
+        assert_ne!(material_id(a, &[7; 32]), material_id(a, &[8; 32]));
+        assert_ne!(material_id(a, &[7; 32]), fingerprint(&[7; 32]));
     }
 }

@@ -147,15 +147,18 @@ impl Key {
         )
     }
 
-    /// Drops imported material (expiry or DeleteImportedKeyMaterial): the
-    /// key waits for the same material again.
-    pub fn drop_imported_material(&mut self) {
-        self.material = BackingKeys::default();
-        if let Some(i) = self.import.as_mut() {
-            i.valid_to = None;
+    /// After imported material came or went: a key is usable only while
+    /// every material permanently associated with it is here (AWS: deleting
+    /// or letting any of them expire makes the key `PendingImport`; a
+    /// successful import makes it `Enabled`). A key pending deletion stays so.
+    pub fn settle_import_state(&mut self) {
+        if self.origin != Origin::External || self.state == KeyState::PendingDeletion {
+            return;
         }
-        if self.state != KeyState::PendingDeletion {
+        if !self.material.all_present() {
             self.state = KeyState::PendingImport;
+        } else if self.state == KeyState::PendingImport {
+            self.state = KeyState::Enabled;
         }
     }
 
@@ -178,6 +181,9 @@ impl Key {
 
     /// The metadata AWS returns for the key; never any material.
     pub fn metadata(&self, partition: &Partition) -> KeyMetadata {
+        // ValidTo and ExpirationModel are those of the current material, and
+        // absent while it is (AWS drops ExpirationModel on deletion).
+        let current_import = self.material.current().filter(|b| b.present()).and_then(|b| b.imported.as_ref());
         KeyMetadata {
             aws_account_id: partition.account_id.clone(),
             key_id: self.id.to_string(),
@@ -189,14 +195,17 @@ impl Key {
             key_state: self.state,
             deletion_date: self.deletion.map(|d| d.date),
             pending_deletion_window_in_days: self.deletion.map(|d| d.window_days),
-            valid_to: self.import.as_ref().and_then(|i| i.valid_to),
+            valid_to: current_import.and_then(|i| i.valid_to),
             origin: self.origin,
             key_manager: self.manager,
             key_spec: "SYMMETRIC_DEFAULT",
             customer_master_key_spec: "SYMMETRIC_DEFAULT",
             encryption_algorithms: ["SYMMETRIC_DEFAULT"],
             multi_region: false,
-            expiration_model: self.import.as_ref().and_then(|i| i.expiration_model).map(import::ExpirationModel::name),
+            expiration_model: current_import.and_then(|i| i.expiration_model).map(import::ExpirationModel::name),
+            current_key_material_id: matches!(self.origin, Origin::AwsKms | Origin::External)
+                .then(|| self.material.current().map(BackingKey::material_id))
+                .flatten(),
             custom_key_store_id: None,
             xks_key_configuration: None,
         }
@@ -243,6 +252,8 @@ pub struct KeyMetadata {
     pub custom_key_store_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xks_key_configuration: Option<XksKeyConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
 }
 
 /// AWS's `XksKeyConfiguration`: the external key of a key in an external key store.

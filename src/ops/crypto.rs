@@ -81,6 +81,8 @@ pub struct DecryptResponse {
     pub key_id: String,
     pub plaintext: SecretBytes,
     pub encryption_algorithm: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// ReEncrypt request.
@@ -121,6 +123,10 @@ pub struct ReEncryptResponse {
     pub key_id: String,
     pub source_encryption_algorithm: &'static str,
     pub destination_encryption_algorithm: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_material_id: Option<String>,
 }
 
 const ALGORITHM: &str = "kms:encryptionalgorithm";
@@ -141,10 +147,12 @@ impl Kms {
     /// Seals `plaintext` under the current backing key of `id`: a version-1 blob.
     pub(crate) fn seal(&self, id: KeyId, context: &EncryptionContext, plaintext: &[u8]) -> Result<Vec<u8>> {
         let key = self.key(id)?;
-        let current = key.material.current().ok_or_else(|| {
-            KmsError::KMSInvalidStateException(format!("{} has no key material.", self.partition.key_arn(id)))
-        })?;
-        ciphertext::seal(id, &current.id, &current.key, context, plaintext)
+        let no_material =
+            || KmsError::KMSInvalidStateException(format!("{} has no key material.", self.partition.key_arn(id)));
+        let current = key.material.current().ok_or_else(no_material)?;
+        let aead = current.key.as_ref().ok_or_else(no_material)?;
+        self.note_material(current.id);
+        ciphertext::seal(id, &current.id, aead, context, plaintext)
     }
 
     /// Seals `plaintext` under key `id` and hands the blob to `finish` (see [`Kms::wrap_steps`]).
@@ -226,8 +234,13 @@ impl Kms {
 
     /// Authenticates and decrypts a parsed version-1 blob with the backing key it names.
     pub(crate) fn open(&self, id: KeyId, blob: &Blob<'_>, context: &EncryptionContext) -> Result<SecretBytes> {
+        // A blob naming material the key does not have (or no longer has)
+        // is not a ciphertext of this key.
         let version = self.key(id)?.material.find(&blob.backing_id).ok_or_else(KmsError::invalid_ciphertext)?;
-        blob.open(&version.key, context)
+        let aead = version.key.as_ref().ok_or_else(KmsError::invalid_ciphertext)?;
+        let plaintext = blob.open(aead, context)?;
+        self.note_material(version.id);
+        Ok(plaintext)
     }
 
     /// Decrypts a blob of key `id` and hands the plaintext to `finish`. A
@@ -322,6 +335,7 @@ impl Kms {
                     key_id: kms.partition.key_arn(id),
                     plaintext,
                     encryption_algorithm: "SYMMETRIC_DEFAULT",
+                    key_material_id: kms.material_used(0),
                 }))
             })
         })
@@ -365,6 +379,8 @@ impl Kms {
                         key_id: kms.partition.key_arn(destination),
                         source_encryption_algorithm: "SYMMETRIC_DEFAULT",
                         destination_encryption_algorithm: "SYMMETRIC_DEFAULT",
+                        source_key_material_id: kms.material_used(0),
+                        destination_key_material_id: kms.material_used(1),
                     })
                 })
             })

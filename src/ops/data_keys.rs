@@ -48,6 +48,8 @@ pub struct GenerateDataKeyResponse {
     pub ciphertext_blob: Vec<u8>,
     pub plaintext: SecretBytes,
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// GenerateDataKeyWithoutPlaintext response.
@@ -58,6 +60,8 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
     #[serde(with = "serde_bytes")]
     pub ciphertext_blob: Vec<u8>,
     pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// A data key and its blob, before it takes a response's shape.
@@ -65,6 +69,7 @@ struct DataKey {
     plaintext: SecretBytes,
     ciphertext_blob: Vec<u8>,
     key_id: String,
+    key_material_id: Option<String>,
 }
 
 /// GenerateRandom request.
@@ -125,7 +130,12 @@ impl Kms {
         fill_random(data_key.expose_mut())?;
         let inner = self.seal(id, &context, data_key.expose())?;
         self.wrap_steps(id, &context, inner, move |kms, ciphertext_blob| {
-            Ok(DataKey { plaintext: data_key, ciphertext_blob, key_id: kms.partition.key_arn(id) })
+            Ok(DataKey {
+                plaintext: data_key,
+                ciphertext_blob,
+                key_id: kms.partition.key_arn(id),
+                key_material_id: kms.material_used(0),
+            })
         })
     }
 
@@ -151,6 +161,7 @@ impl Kms {
                     ciphertext_blob: k.ciphertext_blob,
                     plaintext: k.plaintext,
                     key_id: k.key_id,
+                    key_material_id: k.key_material_id,
                 })
             })
         })
@@ -175,7 +186,11 @@ impl Kms {
     ) -> Result<Step<GenerateDataKeyWithoutPlaintextResponse>> {
         self.run_steps(ctx, Op::GenerateDataKeyWithoutPlaintext, super::params(&req), |kms| {
             kms.new_data_key(ctx, Op::GenerateDataKeyWithoutPlaintext, req)?.try_map(|k| {
-                Ok(GenerateDataKeyWithoutPlaintextResponse { ciphertext_blob: k.ciphertext_blob, key_id: k.key_id })
+                Ok(GenerateDataKeyWithoutPlaintextResponse {
+                    ciphertext_blob: k.ciphertext_blob,
+                    key_id: k.key_id,
+                    key_material_id: k.key_material_id,
+                })
             })
         })
     }

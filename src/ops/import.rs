@@ -1,14 +1,15 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial,
-//! DeleteImportedKeyMaterial.
+//! DeleteImportedKeyMaterial. What each material keeps, and how a key
+//! with several materials is usable, is in `keys::backing`.
 
-use super::Empty;
 use crate::access::Access;
 use crate::crypto::AeadKey;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
-use crate::keys::backing::{BackingKey, BackingKeys, Provenance};
+use crate::keys::backing::{BackingKey, BackingKeys, Imported, MaterialId, Provenance};
 use crate::keys::import::{self, ExpirationModel, WrappingAlgorithm, MAX_VALID_DAYS};
-use crate::keys::{KeyState, Origin};
+use crate::keys::rotation::MAX_ON_DEMAND_ROTATIONS;
+use crate::keys::Origin;
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
 use crate::time::{self, Timestamp};
@@ -57,6 +58,12 @@ pub struct ImportKeyMaterialRequest {
     pub valid_to: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// ImportKeyMaterial response.
@@ -66,6 +73,56 @@ pub struct ImportKeyMaterialRequest {
 pub struct ImportKeyMaterialResponse {
     pub key_id: String,
     pub key_material_id: String,
+}
+
+/// DeleteImportedKeyMaterial request.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]
+#[allow(missing_docs)]
+pub struct DeleteImportedKeyMaterialRequest {
+    #[serde(deserialize_with = "super::nullable")]
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// DeleteImportedKeyMaterial response.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(missing_docs)]
+pub struct DeleteImportedKeyMaterialResponse {
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+/// `ImportType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ImportType {
+    New,
+    Existing,
+}
+
+/// `KeyMaterialId`: 64 hex digits (AWS: fixed length 64).
+fn parse_material_id(member: &str, id: &str) -> Result<MaterialId> {
+    let mut out = [0u8; 32];
+    if id.len() != 64 || hex::decode_to_slice(id, &mut out).is_err() {
+        return Err(KmsError::validation(format!(
+            "1 validation error detected: Value '{id}' at '{member}' failed to satisfy constraint: Member must have length equal to 64"
+        )));
+    }
+    Ok(out)
+}
+
+/// `KeyMaterialDescription`: at most 256 characters of `[a-zA-Z0-9:/_\s.-]`.
+fn check_description(text: &str) -> Result<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, ':' | '/' | '_' | '.' | '-');
+    if text.chars().count() > 256 || !text.chars().all(allowed) {
+        return Err(KmsError::validation(
+            "1 validation error detected: Value at 'keyMaterialDescription' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$ and have length less than or equal to 256",
+        ));
+    }
+    Ok(())
 }
 
 impl Kms {
@@ -108,8 +165,10 @@ impl Kms {
         })
     }
 
-    /// ImportKeyMaterial: unwraps and installs the material; the key becomes
-    /// Enabled. A re-import must bring the same material.
+    /// ImportKeyMaterial: unwraps the material and, by `ImportType`,
+    /// installs the first material, stages new material as pending
+    /// rotation (`NEW_KEY_MATERIAL`), or reimports material the key already
+    /// has (`EXISTING_KEY_MATERIAL`, the default once a key has material).
     pub fn import_key_material(
         &mut self,
         ctx: &CallContext,
@@ -119,10 +178,10 @@ impl Kms {
             let model = match req.expiration_model.as_deref() {
                 None | Some("KEY_MATERIAL_EXPIRES") => ExpirationModel::Expires,
                 Some("KEY_MATERIAL_DOES_NOT_EXPIRE") => ExpirationModel::DoesNotExpire,
-                Some(_) => {
-                    return Err(KmsError::validation(
-                        "ExpirationModel must be KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE.",
-                    ))
+                Some(other) => {
+                    return Err(KmsError::validation(format!(
+                        "1 validation error detected: Value '{other}' at 'expirationModel' failed to satisfy constraint: Member must satisfy enum value set: [KEY_MATERIAL_DOES_NOT_EXPIRE, KEY_MATERIAL_EXPIRES]"
+                    )))
                 }
             };
             let valid_to = req.valid_to.map(Timestamp::from_js_millis).transpose()?;
@@ -134,20 +193,40 @@ impl Kms {
                 }
                 (ExpirationModel::Expires, None) => {
                     return Err(KmsError::validation(
-                        "ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.",
+                        "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES",
                     ))
                 }
                 (ExpirationModel::DoesNotExpire, Some(_)) => {
                     return Err(KmsError::validation(
-                        "ValidTo must be omitted when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.",
+                        "The parameter ValidTo cannot be specified for a key with an expiration model of KEY_MATERIAL_DOES_NOT_EXPIRE",
                     ))
                 }
                 (ExpirationModel::DoesNotExpire, None) => None,
             };
+            let import_type = match req.import_type.as_deref() {
+                None => None,
+                Some("NEW_KEY_MATERIAL") => Some(ImportType::New),
+                Some("EXISTING_KEY_MATERIAL") => Some(ImportType::Existing),
+                Some(other) => {
+                    return Err(KmsError::validation(format!(
+                        "1 validation error detected: Value '{other}' at 'importType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]"
+                    )))
+                }
+            };
+            if let Some(d) = &req.key_material_description {
+                check_description(d)?;
+            }
+            let named = req.key_material_id.as_deref().map(|m| parse_material_id("keyMaterialId", m)).transpose()?;
+            if named.is_some() && import_type == Some(ImportType::New) {
+                return Err(KmsError::validation(
+                    "A KeyMaterialId cannot be specified when the ImportType is NEW_KEY_MATERIAL.",
+                ));
+            }
             if req.encrypted_key_material.is_empty() || req.encrypted_key_material.len() > 6144 {
                 return Err(KmsError::validation("EncryptedKeyMaterial must be between 1 and 6144 bytes long."));
             }
             let id = kms.external_key(ctx, &Access::new(Op::ImportKeyMaterial), &req.key_id)?;
+            let arn = kms.partition.key_arn(id);
             let key = kms.key(id)?;
             let state =
                 key.import.as_ref().ok_or_else(|| KmsError::KMSInternalException("Import state is missing.".into()))?;
@@ -160,51 +239,136 @@ impl Kms {
                 )
             })?);
             let fingerprint = import::fingerprint(material.as_ref());
-            // A key only ever takes the material it was first given.
-            if state.fingerprint.is_some_and(|f| !crate::crypto::ct_eq(&f, &fingerprint)) {
-                return Err(KmsError::IncorrectKeyMaterialException(
-                    "The key material is not the material previously imported into this key.".into(),
-                ));
-            }
-            let backing_id = match state.backing_id {
-                Some(b) => b,
-                None => crate::crypto::random_array()?,
+            let first = key.material.is_empty();
+            // The material this key already has with these bytes, if any
+            // (matched by check value: ids of material imported before key
+            // material ids were derived are random).
+            let known = key
+                .material
+                .versions()
+                .chain(key.material.pending())
+                .find(|b| b.imported.as_ref().is_some_and(|i| crate::crypto::ct_eq(&i.fingerprint, &fingerprint)))
+                .map(|b| b.id);
+            let import_type = import_type.unwrap_or(if first { ImportType::New } else { ImportType::Existing });
+            let imported = Imported {
+                fingerprint,
+                description: req.key_material_description.clone(),
+                expiration_model: Some(model),
+                valid_to,
             };
-            let version = BackingKey {
-                id: backing_id,
-                key: AeadKey::from_material(material),
-                created: ctx.now,
-                provenance: Provenance::Initial,
+            let material_id = match (import_type, known) {
+                // Reimport of material the key has: the same bytes, and the
+                // id the caller named, if any.
+                (ImportType::Existing, Some(known)) if named.is_none_or(|n| n == known) => known,
+                (ImportType::Existing, _) => {
+                    return Err(KmsError::IncorrectKeyMaterialException(match named {
+                        Some(n) => format!(
+                            "The key material does not match the key material {} of {arn}.",
+                            hex::encode(n)
+                        ),
+                        None => format!("The key material is not key material previously imported into {arn}."),
+                    }))
+                }
+                // NEW_KEY_MATERIAL with bytes the key already has: staging
+                // them again as pending is a reimport of the pending material.
+                (ImportType::New, Some(known)) if key.material.pending().is_some_and(|p| p.id == known) => known,
+                (ImportType::New, Some(known)) => {
+                    return Err(KmsError::IncorrectKeyMaterialException(format!(
+                        "The key material is already associated with {arn} as key material {}; import it with ImportType EXISTING_KEY_MATERIAL.",
+                        hex::encode(known)
+                    )))
+                }
+                (ImportType::New, None) => {
+                    let fresh = import::material_id(id, material.as_ref());
+                    if let Some(pending) = key.material.pending() {
+                        return Err(KmsError::KMSInvalidStateException(format!(
+                            "New key material (id: {}) cannot be imported into KMS key {arn}, because another key material (id: {}) is pending rotation.",
+                            hex::encode(fresh),
+                            pending.material_id()
+                        )));
+                    }
+                    if !first && key.rotation.on_demand_count >= MAX_ON_DEMAND_ROTATIONS {
+                        return Err(rotation_quota(&arn));
+                    }
+                    fresh
+                }
             };
             let key = kms.key_mut(id)?;
-            key.material = BackingKeys::with_initial(version);
+            if let Some(version) = key.material.find_mut(&material_id) {
+                // Reimport: the material is back; expiry and (when given)
+                // the description are those of this import.
+                if version.key.is_none() {
+                    version.key = Some(AeadKey::from_material(material));
+                }
+                if let Some(old) = version.imported.as_mut() {
+                    old.expiration_model = imported.expiration_model;
+                    old.valid_to = imported.valid_to;
+                    if imported.description.is_some() {
+                        old.description = imported.description;
+                    }
+                }
+            } else {
+                let version = BackingKey {
+                    id: material_id,
+                    key: Some(AeadKey::from_material(material)),
+                    created: ctx.now,
+                    provenance: if first { Provenance::Initial } else { Provenance::OnDemand },
+                    imported: Some(imported),
+                };
+                if first {
+                    key.material = BackingKeys::with_initial(version);
+                } else {
+                    key.material.set_pending(Some(version));
+                }
+            }
             if let Some(state) = key.import.as_mut() {
-                state.fingerprint = Some(fingerprint);
-                state.backing_id = Some(backing_id);
-                state.valid_to = valid_to;
-                state.expiration_model = Some(model);
                 state.parameters = None; // a token is good for one import
             }
-            if key.state == KeyState::PendingImport {
-                key.state = KeyState::Enabled;
-            }
-            Ok(ImportKeyMaterialResponse {
-                key_id: kms.partition.key_arn(id),
-                key_material_id: hex::encode(backing_id),
-            })
+            key.settle_import_state();
+            Ok(ImportKeyMaterialResponse { key_id: arn, key_material_id: hex::encode(material_id) })
         })
     }
 
-    /// DeleteImportedKeyMaterial: the key returns to PendingImport.
+    /// DeleteImportedKeyMaterial: deletes one material (the current one
+    /// unless `KeyMaterialId` names another). Material pending rotation is
+    /// simply dropped; deleting any other makes the key `PendingImport`
+    /// until the same material is imported again.
     pub fn delete_imported_key_material(
         &mut self,
         ctx: &CallContext,
-        req: super::lifecycle::KeyIdRequest,
-    ) -> Result<Empty> {
+        req: DeleteImportedKeyMaterialRequest,
+    ) -> Result<DeleteImportedKeyMaterialResponse> {
         self.run(ctx, Op::DeleteImportedKeyMaterial, super::params(&req), |kms| {
+            let named = req.key_material_id.as_deref().map(|m| parse_material_id("keyMaterialId", m)).transpose()?;
             let id = kms.external_key(ctx, &Access::new(Op::DeleteImportedKeyMaterial), &req.key_id)?;
-            kms.key_mut(id)?.drop_imported_material();
-            Ok(Empty {})
+            let arn = kms.partition.key_arn(id);
+            let key = kms.key_mut(id)?;
+            let target = match named {
+                Some(m) if key.material.find_mut(&m).is_some() => Some(m),
+                Some(m) => {
+                    return Err(KmsError::NotFoundException(format!(
+                        "Key material {} is not associated with {arn}.",
+                        hex::encode(m)
+                    )))
+                }
+                None => key.material.current().map(|b| b.id),
+            };
+            if let Some(m) = target {
+                if key.material.pending().is_some_and(|p| p.id == m) {
+                    key.material.set_pending(None);
+                } else if let Some(version) = key.material.find_mut(&m) {
+                    version.drop_material();
+                }
+            }
+            key.settle_import_state();
+            Ok(DeleteImportedKeyMaterialResponse { key_id: arn, key_material_id: target.map(hex::encode) })
         })
     }
+}
+
+/// AWS's on-demand rotation quota (25 per key).
+pub(crate) fn rotation_quota(arn: &str) -> KmsError {
+    KmsError::LimitExceededException(format!(
+        "{arn} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations."
+    ))
 }

@@ -7,6 +7,7 @@ use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::ids::{AliasForms, KeyId};
 use crate::keys::backing::{BackingKey, Provenance};
+use crate::keys::import::ExpirationModel;
 use crate::keys::rotation::{validate_period, MAX_ON_DEMAND_ROTATIONS};
 use crate::keys::Origin;
 use crate::kms::{CallContext, Kms};
@@ -49,18 +50,55 @@ pub struct ListKeyRotationsRequest {
     pub limit: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_key_material: Option<String>,
 }
 
-/// One completed rotation.
+/// One key material of a key (AWS's `RotationsListEntry`).
 #[derive(Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 #[allow(missing_docs)]
 pub struct RotationEntry {
     pub key_id: String,
     pub key_material_id: String,
-    #[serde(with = "time::as_millis")]
-    pub rotation_date: Timestamp,
-    pub rotation_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_state: Option<&'static str>,
+    pub key_material_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<&'static str>,
+    #[serde(with = "time::as_millis::option", skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    #[serde(with = "time::as_millis::option", skip_serializing_if = "Option::is_none")]
+    pub rotation_date: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<&'static str>,
+}
+
+impl RotationEntry {
+    /// The entry for one material; `state` is CURRENT, NON_CURRENT or
+    /// PENDING_ROTATION. Rotation dates and types belong to materials that
+    /// became current by rotation; the import members to imported material.
+    fn of(arn: &str, b: &BackingKey, state: &'static str) -> RotationEntry {
+        let rotated = b.provenance != Provenance::Initial && state != "PENDING_ROTATION";
+        let imported = b.imported.as_ref();
+        RotationEntry {
+            key_id: arn.to_owned(),
+            key_material_id: b.material_id(),
+            key_material_description: imported.and_then(|i| i.description.clone()),
+            import_state: imported.map(|_| if b.present() { "IMPORTED" } else { "PENDING_IMPORT" }),
+            key_material_state: state,
+            expiration_model: imported.and_then(|i| i.expiration_model).map(ExpirationModel::name),
+            valid_to: imported.and_then(|i| i.valid_to),
+            rotation_date: rotated.then_some(b.created),
+            rotation_type: rotated.then_some(if b.provenance == Provenance::OnDemand {
+                "ON_DEMAND"
+            } else {
+                "AUTOMATIC"
+            }),
+        }
+    }
 }
 
 /// ListKeyRotations response.
@@ -75,17 +113,18 @@ pub struct ListKeyRotationsResponse {
 }
 
 impl Kms {
-    /// Rotation of imported material is the customer's job, as in AWS.
+    /// Keys the service rotates. Keys with imported material rotate only on
+    /// demand, to material the customer imported (and list their
+    /// materials); keys in a custom key store do not rotate.
     fn rotatable_key(&self, ctx: &CallContext, access: &Access<'_>, key_id: &str) -> Result<KeyId> {
         let op = access.op;
         let id = self.key_for(ctx, access, key_id, AliasForms::Rejected)?;
         if !op.read_only() {
             self.customer_managed(id, op)?;
         }
-        // Keys with imported material, or in a custom key store, cannot be
-        // rotated by the service.
         let origin = self.key(id)?.origin;
-        if origin != Origin::AwsKms {
+        let imported_ok = matches!(op, Op::RotateKeyOnDemand | Op::ListKeyRotations);
+        if origin == Origin::ExternalKeyStore || (origin == Origin::External && !imported_ok) {
             let what =
                 if origin == Origin::External { "has imported key material" } else { "is in a custom key store" };
             return Err(KmsError::UnsupportedOperationException(format!(
@@ -147,7 +186,8 @@ impl Kms {
     }
 
     /// RotateKeyOnDemand: a new backing key now; the automatic schedule
-    /// does not move. At most 25 per key.
+    /// does not move. A key with imported material rotates to the material
+    /// pending rotation. At most 25 per key.
     pub fn rotate_key_on_demand(
         &mut self,
         ctx: &CallContext,
@@ -155,41 +195,59 @@ impl Kms {
     ) -> Result<super::lifecycle::KeyArnResponse> {
         self.run(ctx, Op::RotateKeyOnDemand, super::params(&req), |kms| {
             let id = kms.rotatable_key(ctx, &Access::new(Op::RotateKeyOnDemand), &req.key_id)?;
+            let arn = kms.partition.key_arn(id);
+            let key = kms.key(id)?;
             // A key may be rotated on demand at most 25 times.
-            if kms.key(id)?.rotation.on_demand_count >= MAX_ON_DEMAND_ROTATIONS {
-                return Err(KmsError::LimitExceededException(format!(
-                    "{} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.",
-                    kms.partition.key_arn(id)
-                )));
+            if key.rotation.on_demand_count >= MAX_ON_DEMAND_ROTATIONS {
+                return Err(super::import::rotation_quota(&arn));
             }
-            let version = BackingKey::generate(Provenance::OnDemand, ctx.now)?;
-            let key = kms.key_mut(id)?;
-            key.material.push(version);
-            key.rotation.on_demand_count += 1;
-            Ok(super::lifecycle::KeyArnResponse { key_id: kms.partition.key_arn(id) })
+            if key.origin == Origin::External {
+                if !key.material.pending().is_some_and(BackingKey::present) {
+                    return Err(KmsError::KMSInvalidStateException(format!(
+                        "No available key material pending rotation for the key: {arn}."
+                    )));
+                }
+                kms.key_mut(id)?.material.promote_pending(ctx.now);
+            } else {
+                let version = BackingKey::generate(Provenance::OnDemand, ctx.now)?;
+                kms.key_mut(id)?.material.push(version);
+            }
+            kms.key_mut(id)?.rotation.on_demand_count += 1;
+            Ok(super::lifecycle::KeyArnResponse { key_id: arn })
         })
     }
 
-    /// ListKeyRotations: completed rotations, oldest first.
+    /// ListKeyRotations: completed rotations, oldest first; with
+    /// `IncludeKeyMaterial: ALL_KEY_MATERIAL` also the first material and
+    /// any material pending rotation.
     pub fn list_key_rotations(
         &mut self,
         ctx: &CallContext,
         req: ListKeyRotationsRequest,
     ) -> Result<ListKeyRotationsResponse> {
         self.run(ctx, Op::ListKeyRotations, super::params(&req), |kms| {
+            let all_material = match req.include_key_material.as_deref() {
+                None | Some("ROTATIONS_ONLY") => false,
+                Some("ALL_KEY_MATERIAL") => true,
+                Some(other) => {
+                    return Err(KmsError::validation(format!(
+                        "1 validation error detected: Value '{other}' at 'includeKeyMaterial' failed to satisfy constraint: Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]"
+                    )))
+                }
+            };
             let id = kms.rotatable_key(ctx, &Access::new(Op::ListKeyRotations), &req.key_id)?;
             let arn = kms.partition.key_arn(id);
-            let all: Vec<RotationEntry> = kms
-                .key(id)?
-                .material
-                .rotations()
-                .map(|b| RotationEntry {
-                    key_id: arn.clone(),
-                    key_material_id: b.material_id(),
-                    rotation_date: b.created,
-                    rotation_type: if b.provenance == Provenance::OnDemand { "ON_DEMAND" } else { "AUTOMATIC" },
-                })
+            let material = &kms.key(id)?.material;
+            let last = material.len().saturating_sub(1);
+            let mut all: Vec<RotationEntry> = material
+                .versions()
+                .enumerate()
+                .filter(|(_, b)| all_material || b.provenance != Provenance::Initial)
+                .map(|(i, b)| RotationEntry::of(&arn, b, if i == last { "CURRENT" } else { "NON_CURRENT" }))
                 .collect();
+            if all_material {
+                all.extend(material.pending().map(|b| RotationEntry::of(&arn, b, "PENDING_ROTATION")));
+            }
             let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;
             Ok(ListKeyRotationsResponse { rotations: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })

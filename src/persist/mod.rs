@@ -3,10 +3,11 @@
 //! trap, and durable stores seal and write it.
 //!
 //! ```text
-//! "KMSW" | version u8 = 2 | postcard(partition, state, custom key stores) | SHA-256 of all before
+//! "KMSW" | version u8 = 3 | postcard(partition, state, custom key stores) | SHA-256 of all before
 //! ```
 //!
-//! Version 1 (without custom key stores) is still read.
+//! Versions 2 (before key material ids) and 1 (also without custom key
+//! stores) are still read, through `legacy`; the next write is version 3.
 //!
 //! The buffer is sized exactly before serializing, so no reallocation
 //! leaves a stray copy of key material behind, and it zeroizes on drop.
@@ -20,8 +21,12 @@ use crate::kms::{Kms, State};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod legacy;
+
 const MAGIC: &[u8; 4] = b"KMSW";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
+/// The version before key material ids (kms-wasm 0.1.0).
+const VERSION_2: u8 = 2;
 /// The version before custom key stores.
 const VERSION_1: u8 = 1;
 const PREFIX_LEN: usize = 5;
@@ -42,9 +47,16 @@ struct Body {
 }
 
 #[derive(Deserialize)]
+struct BodyV2 {
+    partition: Partition,
+    state: legacy::StateV2,
+    key_stores: CustomKeyStores,
+}
+
+#[derive(Deserialize)]
 struct BodyV1 {
     partition: Partition,
-    state: State,
+    state: legacy::StateV2,
 }
 
 fn corrupt(why: &str) -> KmsError {
@@ -90,9 +102,13 @@ impl Kms {
         let undecodable = |_| corrupt("its contents cannot be decoded");
         let body: Body = match prefix.get(4) {
             Some(&VERSION) => postcard::from_bytes(payload).map_err(undecodable)?,
+            Some(&VERSION_2) => {
+                let old: BodyV2 = postcard::from_bytes(payload).map_err(undecodable)?;
+                Body { partition: old.partition, state: old.state.upgrade(), key_stores: old.key_stores }
+            }
             Some(&VERSION_1) => {
                 let old: BodyV1 = postcard::from_bytes(payload).map_err(undecodable)?;
-                Body { partition: old.partition, state: old.state, key_stores: CustomKeyStores::default() }
+                Body { partition: old.partition, state: old.state.upgrade(), key_stores: CustomKeyStores::default() }
             }
             _ => return Err(corrupt("it was written by an unknown format version")),
         };
