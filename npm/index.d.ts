@@ -54,6 +54,12 @@ export interface KeyMetadata {
   CustomKeyStoreId?: string;
   /** The external key of a key with Origin `EXTERNAL_KEY_STORE`. */
   XksKeyConfiguration?: { Id: string };
+  /**
+   * The key material encryption uses now (64 hex digits); changes with
+   * every rotation. Present for keys with Origin `AWS_KMS` or `EXTERNAL`
+   * (once material was imported).
+   */
+  CurrentKeyMaterialId?: string;
 }
 
 /** Members of the List operations' requests. */
@@ -173,13 +179,31 @@ export interface RotateKeyOnDemandResponse {
   KeyId: string;
 }
 
-export interface ListKeyRotationsRequest extends KeyIdRequest, PagedRequest {}
+export interface ListKeyRotationsRequest extends KeyIdRequest, PagedRequest {
+  /**
+   * `ROTATIONS_ONLY` (default): the materials rotations made current.
+   * `ALL_KEY_MATERIAL`: also the first material and any material pending
+   * rotation.
+   */
+  IncludeKeyMaterial?: 'ALL_KEY_MATERIAL' | 'ROTATIONS_ONLY';
+}
+/** One key material of a key. */
 export interface RotationsListEntry {
   /** The key ARN. */
   KeyId: string;
-  KeyMaterialId?: string;
-  RotationDate: Date;
-  RotationType: RotationType;
+  KeyMaterialId: string;
+  /** `CURRENT`, `NON_CURRENT`, or `PENDING_ROTATION` (imported, waiting for RotateKeyOnDemand). */
+  KeyMaterialState: 'CURRENT' | 'NON_CURRENT' | 'PENDING_ROTATION';
+  /** Imported material: the description given when it was imported. */
+  KeyMaterialDescription?: string;
+  /** Imported material: `IMPORTED`, or `PENDING_IMPORT` once deleted or expired. */
+  ImportState?: 'IMPORTED' | 'PENDING_IMPORT';
+  /** Imported material that is here. */
+  ExpirationModel?: ExpirationModelType;
+  ValidTo?: Date;
+  /** When a rotation made it current (absent for the first and pending material). */
+  RotationDate?: Date;
+  RotationType?: RotationType;
 }
 export interface ListKeyRotationsResponse extends PagedResponse {
   Rotations: RotationsListEntry[];
@@ -270,6 +294,8 @@ export interface DecryptResponse {
   KeyId: string;
   Plaintext: Uint8Array;
   EncryptionAlgorithm: EncryptionAlgorithmSpec;
+  /** The key material the ciphertext was made with. */
+  KeyMaterialId?: string;
 }
 
 export interface ReEncryptRequest {
@@ -291,6 +317,10 @@ export interface ReEncryptResponse {
   KeyId: string;
   SourceEncryptionAlgorithm: EncryptionAlgorithmSpec;
   DestinationEncryptionAlgorithm: EncryptionAlgorithmSpec;
+  /** The key material that had encrypted the blob. */
+  SourceKeyMaterialId?: string;
+  /** The key material that encrypted the new blob. */
+  DestinationKeyMaterialId?: string;
 }
 
 export interface GenerateDataKeyRequest extends KeyIdRequest {
@@ -309,6 +339,8 @@ export interface GenerateDataKeyResponse {
   Plaintext: Uint8Array;
   /** The key ARN. */
   KeyId: string;
+  /** The key material that encrypted the data key. */
+  KeyMaterialId?: string;
 }
 
 export interface GenerateDataKeyWithoutPlaintextRequest extends KeyIdRequest {
@@ -322,6 +354,8 @@ export interface GenerateDataKeyWithoutPlaintextResponse {
   CiphertextBlob: Uint8Array;
   /** The key ARN. */
   KeyId: string;
+  /** The key material that encrypted the data key. */
+  KeyMaterialId?: string;
 }
 
 export interface GenerateRandomRequest {
@@ -447,8 +481,15 @@ export interface ImportKeyMaterialRequest extends KeyIdRequest {
   EncryptedKeyMaterial: BinaryInput;
   ValidTo?: Date;
   ExpirationModel?: ExpirationModelType;
+  /**
+   * `NEW_KEY_MATERIAL` (the default for a key's first material) stages
+   * material for the next RotateKeyOnDemand; `EXISTING_KEY_MATERIAL` (the
+   * default afterwards) reimports material the key already has.
+   */
   ImportType?: 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL';
+  /** Up to 256 characters of `[a-zA-Z0-9:/_\s.-]`; kept across reimports that give none. */
   KeyMaterialDescription?: string;
+  /** With `EXISTING_KEY_MATERIAL`: the material the bytes must be (64 hex digits). */
   KeyMaterialId?: string;
 }
 export interface ImportKeyMaterialResponse {
@@ -457,6 +498,7 @@ export interface ImportKeyMaterialResponse {
 }
 
 export interface DeleteImportedKeyMaterialRequest extends KeyIdRequest {
+  /** The material to delete; the current one when omitted. */
   KeyMaterialId?: string;
 }
 export interface DeleteImportedKeyMaterialResponse {

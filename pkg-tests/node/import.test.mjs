@@ -43,7 +43,7 @@ describe('imported key material (node:crypto wrapping)', () => {
       assert.equal(meta.ExpirationModel, 'KEY_MATERIAL_EXPIRES');
       assert.equal(meta.ValidTo.getTime(), ValidTo.getTime());
       const { CiphertextBlob } = await kms.encrypt({ KeyId, Plaintext: utf8('under my own material'), EncryptionContext: { byok: 'yes' } });
-      await assert.rejects(kms.rotateKeyOnDemand({ KeyId }), { name: 'UnsupportedOperationException' });
+      await assert.rejects(kms.rotateKeyOnDemand({ KeyId }), { name: 'KMSInvalidStateException', message: `No available key material pending rotation for the key: ${KeyId}.` });
       await assert.rejects(kms.enableKeyRotation({ KeyId }), { name: 'UnsupportedOperationException' });
 
       // Reopen the store: the imported key is there.

@@ -109,8 +109,10 @@ export function isAwsError(err, name, msg) {
     throw new AssertionError(`${where(msg)}expected ${name}, got ${err.name}: ${err.message}`);
   }
   const m = err.message;
-  if (typeof m !== 'string' || m.trim().length === 0 || /\n/.test(m) || !/[.]$/.test(m.trim())) {
-    throw new AssertionError(`${where(msg)}${name} should carry a one-sentence message, got ${show(m)}`);
+  // One line. (AWS's own texts, which kms-wasm uses where it knows them, do
+  // not always end in a period: "A validTo date must be set if ...".)
+  if (typeof m !== 'string' || m.trim().length === 0 || /\n/.test(m)) {
+    throw new AssertionError(`${where(msg)}${name} should carry a one-line message, got ${show(m)}`);
   }
   return err;
 }
@@ -195,7 +197,7 @@ export async function observe(kms) {
       KeyMetadata,
       tags: await listAll((r) => kms.listResourceTags(r), { KeyId }, 'Tags'),
       rotation: await kms.getKeyRotationStatus({ KeyId }),
-      rotations: await listAll((r) => kms.listKeyRotations(r), { KeyId }, 'Rotations').catch((e) => `${e.name}`),
+      rotations: await listAll((r) => kms.listKeyRotations(r), { KeyId, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' }, 'Rotations').catch((e) => `${e.name}`),
     };
   }
   const sortBy = (k) => (a, b) => (a[k] < b[k] ? -1 : a[k] > b[k] ? 1 : 0);

@@ -190,7 +190,7 @@ const kmsMembers: { [K in Exclude<keyof Kms, symbol>]-?: (kms: Kms) => unknown }
   rotateKeyOnDemand: (kms) => kms.rotateKeyOnDemand({ KeyId: keyId }),
   async listKeyRotations(kms) {
     const { Rotations } = await kms.listKeyRotations({ KeyId: keyId, Limit: 10 });
-    return Rotations.filter((rotation) => rotation.RotationType === 'ON_DEMAND').map((rotation) => rotation.RotationDate.getTime());
+    return Rotations.filter((rotation) => rotation.RotationType === 'ON_DEMAND').map((rotation) => rotation.RotationDate?.getTime());
   },
 
   // ---- aliases and tags
