@@ -429,7 +429,7 @@ impl Kms {
         for id in due {
             let Some(key) = self.state.keys.get_mut(id) else { continue };
             let mut gone = Vec::new();
-            for version in key.material.versions_mut() {
+            for version in key.material.materials_mut() {
                 if let Some(at) = version.expires().filter(|t| *t <= now) {
                     version.drop_material();
                     gone.push((version.id, at));

@@ -3,8 +3,7 @@
 // createKms({ wasmUrl }). No Node globals, no top-level await.
 
 import * as coreGlue from '../pkg/kms_wasm_core.js';
-import { createEngineSet } from './engine.js';
-import { entryPoints, wasmLoader, wasmUrlSetter } from './entry.js';
+import { engineLoaders, entryPoints, wasmUrlSetter } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { webCryptoFrameCipher } from './envelope/webcrypto-cipher.js';
 
@@ -68,22 +67,14 @@ async function compileFrom(url, file) {
 // when a call first needs it (a fixed path, which bundlers split off).
 // Each `new URL('../pkg/…', import.meta.url)` stays written out: that exact
 // pattern is what bundlers look for to emit the file.
-const instantiate = (g, module) => g.default({ module_or_path: module });
-const core = wasmLoader({
-  glue: coreGlue,
-  defaultUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
-  file: 'kms_wasm_core_bg.wasm',
+const { core, full, engines } = engineLoaders({
+  coreGlue,
+  fullGlue: () => import('../pkg/kms_wasm_full.js'),
+  coreUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
+  fullUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
   compileFrom,
-  instantiate,
+  instantiate: (g, module) => g.default({ module_or_path: module }),
 });
-const full = wasmLoader({
-  glue: () => import('../pkg/kms_wasm_full.js'),
-  defaultUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
-  file: 'kms_wasm_full_bg.wasm',
-  compileFrom,
-  instantiate,
-});
-const engines = createEngineSet({ core: core.platform, full: full.platform });
 
 // Envelope encryption (AWS Encryption SDK message format); frames on WebCrypto
 // where there is crypto.subtle (secure contexts), in wasm otherwise.

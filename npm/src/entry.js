@@ -4,6 +4,7 @@
 
 import { createKmsWith, benchCipherWith, verifyAuditRecordsWith } from './client.js';
 import { KmsError } from './errors.js';
+import { createEngineSet } from './engine.js';
 
 /**
  * @param {ReturnType<typeof import('./engine.js').createEngines>} engines
@@ -58,7 +59,7 @@ export function alreadyLoaded(url) {
  * @param {(url: URL, file: string) => WebAssembly.Module | Promise<WebAssembly.Module>} spec.compileFrom
  * @param {(glue: any, module: WebAssembly.Module) => unknown} spec.instantiate
  */
-export function wasmLoader({ glue, defaultUrl, file, compileFrom, instantiate }) {
+function wasmLoader({ glue, defaultUrl, file, compileFrom, instantiate }) {
   let url = defaultUrl;
   /** @type {WebAssembly.Module | Promise<WebAssembly.Module> | null} */
   let compiled = null;
@@ -82,6 +83,20 @@ export function wasmLoader({ glue, defaultUrl, file, compileFrom, instantiate })
       instantiate,
     },
   };
+}
+
+/**
+ * Both engines' loaders and the engine set over them. The glue imports and
+ * the `new URL('../pkg/…', import.meta.url)` of each `.wasm` come from the
+ * entry, written out there: that exact pattern is what bundlers look for.
+ * @param {{ coreGlue: any, fullGlue: () => Promise<any>, coreUrl: URL, fullUrl: URL,
+ *   compileFrom: (url: URL, file: string) => WebAssembly.Module | Promise<WebAssembly.Module>,
+ *   instantiate: (glue: any, module: WebAssembly.Module) => unknown }} spec
+ */
+export function engineLoaders({ coreGlue, fullGlue, coreUrl, fullUrl, compileFrom, instantiate }) {
+  const core = wasmLoader({ glue: coreGlue, defaultUrl: coreUrl, file: 'kms_wasm_core_bg.wasm', compileFrom, instantiate });
+  const full = wasmLoader({ glue: fullGlue, defaultUrl: fullUrl, file: 'kms_wasm_full_bg.wasm', compileFrom, instantiate });
+  return { core, full, engines: createEngineSet({ core: core.platform, full: full.platform }) };
 }
 
 /**

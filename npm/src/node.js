@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as coreGlue from '../pkg/kms_wasm_core.js';
-import { createEngineSet } from './engine.js';
-import { entryPoints, wasmLoader, wasmUrlSetter } from './entry.js';
+import { engineLoaders, entryPoints, wasmUrlSetter } from './entry.js';
 import { createEnvelope } from './envelope/envelope.js';
 import { nodeFrameCipher } from './envelope/node-cipher.js';
 
@@ -45,22 +44,14 @@ function messageOf(e) {
 // when a call first needs it (a fixed path, which bundlers split off).
 // Each `new URL('../pkg/…', import.meta.url)` stays written out: that exact
 // pattern is what bundlers look for to emit the file.
-const instantiate = (g, module) => { g.initSync({ module }); };
-const core = wasmLoader({
-  glue: coreGlue,
-  defaultUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
-  file: 'kms_wasm_core_bg.wasm',
+const { core, full, engines } = engineLoaders({
+  coreGlue,
+  fullGlue: () => import('../pkg/kms_wasm_full.js'),
+  coreUrl: new URL('../pkg/kms_wasm_core_bg.wasm', import.meta.url),
+  fullUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
   compileFrom,
-  instantiate,
+  instantiate: (g, module) => { g.initSync({ module }); },
 });
-const full = wasmLoader({
-  glue: () => import('../pkg/kms_wasm_full.js'),
-  defaultUrl: new URL('../pkg/kms_wasm_full_bg.wasm', import.meta.url),
-  file: 'kms_wasm_full_bg.wasm',
-  compileFrom,
-  instantiate,
-});
-const engines = createEngineSet({ core: core.platform, full: full.platform });
 
 // Envelope encryption (AWS Encryption SDK message format); frames on node:crypto.
 export const { encryptMessage, decryptMessage, encryptStream, decryptStream } = createEnvelope(engines, nodeFrameCipher);

@@ -139,8 +139,8 @@ impl BackingKeys {
         self.versions.iter()
     }
 
-    /// Every version, to change them (expiry).
-    pub fn versions_mut(&mut self) -> impl Iterator<Item = &mut BackingKey> {
+    /// Every material, the pending one included, to change them (expiry).
+    pub fn materials_mut(&mut self) -> impl Iterator<Item = &mut BackingKey> {
         self.versions.iter_mut().chain(self.pending.as_mut())
     }
 

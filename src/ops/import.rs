@@ -343,21 +343,17 @@ impl Kms {
             let id = kms.external_key(ctx, &Access::new(Op::DeleteImportedKeyMaterial), &req.key_id)?;
             let arn = kms.partition.key_arn(id);
             let key = kms.key_mut(id)?;
-            let target = match named {
-                Some(m) if key.material.find_mut(&m).is_some() => Some(m),
-                Some(m) => {
-                    return Err(KmsError::NotFoundException(format!(
-                        "Key material {} is not associated with {arn}.",
-                        hex::encode(m)
-                    )))
-                }
-                None => key.material.current().map(|b| b.id),
-            };
+            let target = named.or_else(|| key.material.current().map(|b| b.id));
             if let Some(m) = target {
                 if key.material.pending().is_some_and(|p| p.id == m) {
                     key.material.set_pending(None);
                 } else if let Some(version) = key.material.find_mut(&m) {
                     version.drop_material();
+                } else {
+                    return Err(KmsError::NotFoundException(format!(
+                        "Key material {} is not associated with {arn}.",
+                        hex::encode(m)
+                    )));
                 }
             }
             key.settle_import_state();

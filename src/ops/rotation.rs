@@ -201,18 +201,25 @@ impl Kms {
             if key.rotation.on_demand_count >= MAX_ON_DEMAND_ROTATIONS {
                 return Err(super::import::rotation_quota(&arn));
             }
-            if key.origin == Origin::External {
+            // Imported keys rotate to the material pending rotation; the others to fresh material.
+            let fresh = if key.origin == Origin::External {
                 if !key.material.pending().is_some_and(BackingKey::present) {
                     return Err(KmsError::KMSInvalidStateException(format!(
                         "No available key material pending rotation for the key: {arn}."
                     )));
                 }
-                kms.key_mut(id)?.material.promote_pending(ctx.now);
+                None
             } else {
-                let version = BackingKey::generate(Provenance::OnDemand, ctx.now)?;
-                kms.key_mut(id)?.material.push(version);
+                Some(BackingKey::generate(Provenance::OnDemand, ctx.now)?)
+            };
+            let key = kms.key_mut(id)?;
+            match fresh {
+                Some(version) => key.material.push(version),
+                None => {
+                    key.material.promote_pending(ctx.now);
+                }
             }
-            kms.key_mut(id)?.rotation.on_demand_count += 1;
+            key.rotation.on_demand_count += 1;
             Ok(super::lifecycle::KeyArnResponse { key_id: arn })
         })
     }
