@@ -58,8 +58,8 @@ macro_rules! for_each_operation {
             RetireGrant => retire_grant, plain, core, write, [], [];
             RevokeGrant => revoke_grant, plain, core, write, [], [];
             GetParametersForImport => get_parameters_for_import, plain, full, write, [], [];
-            ImportKeyMaterial => import_key_material, plain, full, write, [], [ImportToken, EncryptedKeyMaterial];
-            DeleteImportedKeyMaterial => delete_imported_key_material, plain, core, write, [], [];
+            ImportKeyMaterial => import_key_material, plain, full, write, [audited_response], [ImportToken, EncryptedKeyMaterial];
+            DeleteImportedKeyMaterial => delete_imported_key_material, plain, core, write, [audited_response], [];
             CreateCustomKeyStore => create_custom_key_store, plain, core, write, [], [];
             DescribeCustomKeyStores => describe_custom_key_stores, plain, core, read, [], [];
             ConnectCustomKeyStore => connect_custom_key_store, plain, core, write, [], [];

@@ -185,6 +185,12 @@ fn imported_material_rotates_three_times_and_old_ciphertexts_follow_their_materi
     let log = f.kms.audit_log(Default::default()).unwrap();
     let expiry = log.iter().find(|r| r["eventName"] == "DeleteExpiredKeyMaterial").unwrap();
     assert_eq!(expiry["serviceEventDetails"]["keyMaterialId"], ids[2].as_str());
+    // ImportKeyMaterial and DeleteImportedKeyMaterial records name the key and material as their responses do.
+    let deleted = log.iter().rev().find(|r| r["eventName"] == "DeleteImportedKeyMaterial").unwrap();
+    assert_eq!(deleted["responseElements"]["keyMaterialId"], ids[1].as_str());
+    assert_eq!(deleted["responseElements"]["keyId"], key.as_str());
+    let imported = log.iter().rev().find(|r| r["eventName"] == "ImportKeyMaterial").unwrap();
+    assert_eq!(imported["responseElements"]["keyMaterialId"], ids[3].as_str());
     let expired = entry(&mut f, &ids[2]);
     assert_eq!(
         (expired.import_state, expired.expiration_model, expired.valid_to),
