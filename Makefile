@@ -25,7 +25,7 @@ pack: build
 ## test: dependency licences, Rust tests (full engine, then the core's own), the size budgets, a fuzz smoke run, then the packed package in Node, Chromium, TypeScript and bundlers
 test: build lint
 	bash scripts/deny.sh
-	KMS_WASM_MODEL_CASES=10000 cargo test
+	KMS_WASM_MODEL_CASES=10000 KMS_WASM_MATERIAL_MODEL_CASES=64 cargo test
 	cargo test --no-default-features --test engines
 	bash scripts/size-budget.sh
 	bash scripts/fuzz.sh --smoke
