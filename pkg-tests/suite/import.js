@@ -131,6 +131,8 @@ export default suite('imported key material', (test) => {
       ids.push(KeyMaterialId);
       blobs.push((await kms.encrypt({ KeyId, Plaintext: utf8(`under ${i}`) })).CiphertextBlob);
     }
+    const status = await kms.getKeyRotationStatus({ KeyId });
+    deepEqual([status.KeyId, status.KeyRotationEnabled, status.RotationPeriodInDays], [KeyId, false, undefined], 'imported keys rotate only on demand');
     const rotations = (await kms.listKeyRotations({ KeyId })).Rotations;
     deepEqual(rotations.map((r) => [r.KeyMaterialId, r.KeyMaterialState, r.RotationType]), [
       [ids[1], 'NON_CURRENT', 'ON_DEMAND'], [ids[2], 'NON_CURRENT', 'ON_DEMAND'], [ids[3], 'CURRENT', 'ON_DEMAND'],
