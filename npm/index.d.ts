@@ -939,6 +939,16 @@ export interface FileStoreOptions {
   passphrase?: string;
   /** Where the key file is when neither is given (default `PATH.key`, beside the store; created with mode 0600, refused when others may read it). */
   keyFile?: string;
+  /**
+   * Open a store whose state files were replaced by older copies (its audit
+   * log records later generations than both copies hold, more than an
+   * interrupted commit leaves). Without it such a store is refused with
+   * KMSInvalidStoreException and nothing is changed. With it the store opens
+   * at the older state, a warning is given (`console.warn`, `warnings`), the
+   * audit log is kept whole (the later changes are lost, their records stay)
+   * and the copies are rewritten so that the next open is clean. Default false.
+   */
+  acceptRollback?: boolean;
 }
 
 /** A store in the directory `path` (Node). */
@@ -1028,11 +1038,12 @@ export function memoryStore(initial?: Uint8Array): KmsStore;
 
 /**
  * A durable store in the directory `path` (Node only; in browsers it throws
- * ValidationException). Two generations of the state, each checksummed and
- * sealed under a 256-bit root key: `rootKey`, or derived from `passphrase`,
- * or (default) read from the key file `PATH.key`, created with mode 0600.
- * Commits are all-or-nothing (write, fsync, rename, fsync the directory);
- * processes sharing the store take turns through a lock file.
+ * ValidationException). Two mirrored copies of the state (both hold the
+ * current generation), each checksummed and sealed under a 256-bit root
+ * key: `rootKey`, or derived from `passphrase`, or (default) read from the
+ * key file `PATH.key`, created with mode 0600. Commits are all-or-nothing
+ * (write, fsync, rename, fsync the directory); processes sharing the store
+ * take turns through a lock file, released before each call resolves.
  */
 export function fileStore(path: string | URL, options?: FileStoreOptions): FileStore;
 
