@@ -80,6 +80,9 @@ class FileStore {
     this.auditPath = join(dir, 'audit.log');
     this.kind = 'file';
     this.shared = true;
+    // Audit records are written and the lock released before each call
+    // resolves: a process busy after a call must not hold up the others.
+    this.releaseAfterCall = true;
     this.form = 'sealed';
     this.auditPolicy = 'commit';
     this.warnings = [];
