@@ -939,16 +939,6 @@ export interface FileStoreOptions {
   passphrase?: string;
   /** Where the key file is when neither is given (default `PATH.key`, beside the store; created with mode 0600, refused when others may read it). */
   keyFile?: string;
-  /**
-   * Open a store whose state files were replaced by older copies (its audit
-   * log records later generations than both copies hold, more than an
-   * interrupted commit leaves). Without it such a store is refused with
-   * KMSInvalidStoreException and nothing is changed. With it the store opens
-   * at the older state, a warning is given (`console.warn`, `warnings`), the
-   * audit log is kept whole (the later changes are lost, their records stay)
-   * and the copies are rewritten so that the next open is clean. Default false.
-   */
-  acceptRollback?: boolean;
 }
 
 /** A store in the directory `path` (Node). */

@@ -14,8 +14,7 @@
 //   generation older than this process already saw) cannot come from a
 //   kill: the copies were replaced by older ones (a rollback), which would
 //   bring back deleted or disabled keys. It is refused with
-//   KMSInvalidStoreException and nothing is written, unless the store was
-//   made with `acceptRollback: true`.
+//   KMSInvalidStoreException and nothing is written.
 // - A damaged or missing copy costs nothing when the other holds the same
 //   generation. When the log shows a newer generation that no intact copy
 //   holds (a store of an earlier version that lost its newest copy), that
@@ -107,18 +106,16 @@ export async function scan(store) {
   const holds = other.missing || other.damaged || other.wrongKey || other.generation !== G
     ? `${best.file} holds generation ${G} and ${describe(other)}`
     : `${files[0]} and ${files[1]} hold generation ${G}`;
-  if (rollback && !store.acceptRollback) {
-    throw storeError(`The file store at ${store.dir} went back to an older state: ${holds}, but ${rollback}. A commit cut short leaves the state at most one audit frame behind the log, so the state files were replaced by older copies (a rollback, which would bring back deleted or disabled keys). Refusing to open it; nothing was changed. Put the newer state files back, or restore state.0, state.1 and audit.log together from one backup, or open it with fileStore(path, { acceptRollback: true }) to continue from this older state (the audit log is kept whole).`);
+  if (rollback) {
+    throw storeError(`The file store at ${store.dir} went back to an older state: ${holds}, but ${rollback}. A commit cut short leaves the state at most one audit frame behind the log, so the state files were replaced by older copies (a rollback, which would bring back deleted or disabled keys). Refusing to open it; nothing was changed. Put the newer state files back, or restore state.0, state.1 and audit.log together from one backup.`);
   }
-  // The generation the copies must carry from now on: past everything the
-  // log (or this process) has seen, so that the log and the state agree.
-  const target = Math.max(G, store.seq, rollback || !otherIntact ? newest : G);
+  // A lost copy that held a newer generation: the copies carry the newest
+  // generation of the log from now on, so that the log and the state agree.
+  const target = otherIntact ? G : newest;
   const bump = target > G;
 
   // 2. Report.
-  if (rollback) {
-    store.warnOnce(`rollback:${G}:${target}`, `The file store at ${store.dir} went back to an older state: ${holds}, but ${rollback}. acceptRollback was given: continuing from the state of generation ${G} as generation ${target}; the changes of the later generations are lost, their audit records are kept.`);
-  } else if (!otherIntact) {
+  if (!otherIntact) {
     const lost = newest > G
       ? `${store.auditPath} holds records of generation ${newest}, which no intact copy holds: the change committed as generation ${newest} is lost (its audit records are kept)`
       : `nothing is lost: ${best.file} holds generation ${G}, the newest commit recorded in ${store.auditPath}`;
@@ -132,7 +129,7 @@ export async function scan(store) {
   if (!log.exists && best.auditEnd > best.frame.length) {
     store.warnOnce(`audit-missing:${G}`, `${store.auditPath} is missing: the audit log of this store (${best.auditEnd} bytes at generation ${G}) is lost.`);
   }
-  const trustFrame = otherIntact && !rollback;
+  const trustFrame = otherIntact;
   if (trustFrame && best.frame.length > 0) repairFrame(store, best);
   if (trustFrame && store.auditEnd < best.auditEnd) {
     store.warnOnce(`audit-short:${G}`, `${store.auditPath} is shorter than generation ${G} recorded (${store.auditEnd} < ${best.auditEnd} bytes): audit records were lost or removed.`);

@@ -56,7 +56,7 @@ class FileStore {
     }
     const dir = resolve(path instanceof URL ? decodeURIComponent(path.pathname) : path);
     if (options === null || typeof options !== 'object') throw new KmsError('ValidationException', 'fileStore options must be an object.');
-    const { rootKey, passphrase, keyFile, acceptRollback } = options;
+    const { rootKey, passphrase, keyFile } = options;
     const given = [rootKey !== undefined, passphrase !== undefined].filter(Boolean).length;
     if (given > 1) throw new KmsError('ValidationException', 'fileStore takes a rootKey or a passphrase, not both.');
     if (rootKey !== undefined) {
@@ -72,10 +72,6 @@ class FileStore {
     this.keyFile = keyFile !== undefined ? resolve(String(keyFile)) : `${dir}.key`;
     // PATH.key belongs to this store alone: its presence shows the store was used.
     this.ownKeyFile = keyFile === undefined && rootKey === undefined && passphrase === undefined;
-    if (acceptRollback !== undefined && typeof acceptRollback !== 'boolean') {
-      throw new KmsError('ValidationException', 'fileStore acceptRollback must be true or false.');
-    }
-    this.acceptRollback = acceptRollback === true;
     this.statePaths = [join(dir, 'state.0'), join(dir, 'state.1')];
     this.auditPath = join(dir, 'audit.log');
     this.kind = 'file';
@@ -413,10 +409,9 @@ class FileStore {
  * 256-bit root key: `rootKey` (32 bytes), or derived from `passphrase`
  * (Argon2id, salt in the files' headers), or by default read from the key
  * file `PATH.key` (created with mode 0600; a key file readable by others is
- * refused). `keyFile` puts the key file elsewhere. `acceptRollback` opens a
- * store whose state files were replaced by older copies (refused otherwise).
+ * refused). `keyFile` puts the key file elsewhere.
  * @param {string | URL} path
- * @param {{ rootKey?: Uint8Array, passphrase?: string, keyFile?: string, acceptRollback?: boolean }} [options]
+ * @param {{ rootKey?: Uint8Array, passphrase?: string, keyFile?: string }} [options]
  */
 export function fileStore(path, options = {}) {
   return new FileStore(path, options);
