@@ -1070,11 +1070,12 @@ export function memoryStore(initial?: Uint8Array): KmsStore;
 
 /**
  * A durable store in the directory `path` (Node only; in browsers it throws
- * ValidationException). Two generations of the state, each checksummed and
- * sealed under a 256-bit root key: `rootKey`, or derived from `passphrase`,
- * or (default) read from the key file `PATH.key`, created with mode 0600.
- * Commits are all-or-nothing (write, fsync, rename, fsync the directory);
- * processes sharing the store take turns through a lock file.
+ * ValidationException). Two mirrored copies of the state (both hold the
+ * current generation), each checksummed and sealed under a 256-bit root
+ * key: `rootKey`, or derived from `passphrase`, or (default) read from the
+ * key file `PATH.key`, created with mode 0600. Commits are all-or-nothing
+ * (write, fsync, rename, fsync the directory); processes sharing the store
+ * take turns through a lock file, released before each call resolves.
  */
 export function fileStore(path: string | URL, options?: FileStoreOptions): FileStore;
 

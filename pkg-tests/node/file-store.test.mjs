@@ -174,15 +174,15 @@ describe('file store', () => {
     }
   });
 
-  test('flipping a byte of one copy is detected and reported; the other copy is used', async () => {
+  test('flipping a byte of one copy is detected and reported; the other copy (a mirror) is used, nothing is lost', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const pristine = join(dir, 'pristine');
       const made = await populated(pristine);
       const gens = [0, 1].map((slot) => readFileSync(join(pristine, `state.${slot}`)).readBigUInt64BE(8));
-      const current = gens[0] > gens[1] ? 0 : 1;
+      assert.equal(gens[0], gens[1], 'both copies hold the current generation');
       let n = 0;
-      for (const slot of [current, 1 - current]) {
+      for (const slot of [0, 1]) {
         const size = statSync(join(pristine, `state.${slot}`)).size;
         for (const at of [0, 5, 9, 20, 36, 44, 60, Math.floor(size / 2), size - 40, size - 1]) {
           const store = join(dir, `case-${n++}`);
@@ -194,15 +194,9 @@ describe('file store', () => {
           const s = fileStore(store, { rootKey: ROOT_KEY });
           const kms = await createKms({ store: s });
           assert.equal(s.warnings.length >= 1, true, `byte ${at} of state.${slot}: reported`);
-          assert.match(s.warnings.join('\n'), new RegExp(`state\\.${slot} is damaged`), `byte ${at} of state.${slot}: names the file`);
-          if (slot === current) {
-            // The previous generation: everything but the last commit (the encrypt after the rotation changed nothing; the rotation did).
-            assert.equal((await kms.describeKey({ KeyId: 'alias/first' })).KeyMetadata.Arn, made.a.Arn);
-            assert.equal(new TextDecoder().decode((await kms.decrypt({ CiphertextBlob: made.before })).Plaintext), 'before rotation');
-          } else {
-            await checkPopulated(kms, made);
-          }
-          // The next commit rewrites the damaged copy.
+          assert.match(s.warnings.join('\n'), new RegExp(`state\\.${slot} is damaged .*nothing is lost`), `byte ${at} of state.${slot}: names the file`);
+          await checkPopulated(kms, made); // the last commit (the rotation) included
+          // The damaged copy was rewritten at open; the next commit writes both anyway.
           await kms.tagResource({ KeyId: made.a.KeyId, Tags: [{ TagKey: 'after', TagValue: 'repair' }] });
           await kms.close();
           const again = fileStore(store, { rootKey: ROOT_KEY });

@@ -222,7 +222,7 @@ export class Core {
     if (!this.store.shared || !this.leased) return;
     try {
       const waiting = this.waiting();
-      if (waiting > 0 && waiting < FLUSH_RECORDS && Date.now() - this.leaseStart < LEASE_MS) {
+      if (waiting > 0 && waiting < FLUSH_RECORDS && Date.now() - this.leaseStart < LEASE_MS && !this.store.releaseAfterCall) {
         this.scheduleFlush();
         return;
       }

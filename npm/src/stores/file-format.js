@@ -18,12 +18,13 @@
 //   20 body length u32 | 24 body: nonce [12] || AES-256-GCM(audit key,
 //   aad = bytes 0..24, JSON array of the records) | then SHA-256 [32]
 // A frame belongs to the generation it was written with: a commit appends
-// its frame (tagged with the new generation) before the new state copy is
-// renamed into place, so on open a frame tagged with a generation newer
-// than the current state is the remnant of a commit that never happened,
-// and is cut off. The state copy also carries its commit's frame, so the
-// append needs no fsync of its own: if audit.log lost it (power loss), it
-// is written again from the copy on open.
+// its frame (tagged with the new generation) before the new state copies
+// are renamed into place, so on open the last frame, tagged one generation
+// newer than the copies, is the remnant of a commit that never happened,
+// and is cut off. More newer frames than that mean the copies were replaced
+// by older ones: refused (file-recovery.js). The state copies also carry
+// their commit's frame, so the append needs no fsync of its own: if
+// audit.log lost it (power loss), it is written again from a copy on open.
 //
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // File-system helpers of the file store: all-or-nothing writes, fsync of
 // directories, reads that treat a missing file as null.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
 export function fsyncDir(dir) {
   let fd;
@@ -36,6 +36,39 @@ export function writeAtomic(dir, file, bytes) {
     closeSync(fd);
   }
   renameSync(tmp, file);
+  fsyncDir(dir);
+}
+
+/**
+ * Writes the same `bytes` to every file of `files` (the state mirrors):
+ * each FILE.tmp written and fsynced first, then renamed over FILE one after
+ * the other, then one fsync of the directory. A failure while writing the
+ * temp files (a full disk) leaves every file as it was; a kill between two
+ * renames leaves some files old and some new, each of them whole.
+ */
+export function writeMirrored(dir, files, bytes) {
+  const tmps = files.map((f) => `${f}.tmp`);
+  try {
+    for (const tmp of tmps) {
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeAll(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (e) {
+    for (const tmp of tmps) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // not written
+      }
+    }
+    throw e;
+  }
+  files.forEach((file, i) => renameSync(tmps[i], file));
   fsyncDir(dir);
 }
 

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, openSync, 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { KmsError } from '../errors.js';
 import { writeAtomicMarker } from './file-io.js';
 
@@ -14,6 +15,10 @@ const LOCK_TIMEOUT_MS = 120_000;
 const FOREIGN_LOCK_STALE_MS = 60_000;
 /** After releasing with others waiting, leave them this long to take the lock. */
 const POLITE_MS = 50;
+/** How often a holder refreshes its lock file's mtime (the heartbeat). */
+const HEARTBEAT_MS = 1_000;
+/** A live holder on this host whose heartbeat is older than this is stalled. */
+const STALL_MS = 10_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,6 +32,49 @@ function alive(pid) {
 }
 
 // ---------------------------------------------------------------------------
+// The heartbeat
+// ---------------------------------------------------------------------------
+
+// A holder shows it is making progress by touching its lock file every
+// HEARTBEAT_MS. The touching runs on a thread of its own, so a holder busy
+// with long synchronous work (an RSA-4096 key, seconds in the wasm) keeps
+// beating, while a process that is stopped (SIGSTOP, Ctrl-Z) or frozen
+// stops. It touches a lock only while the file still holds its token.
+const HEARTBEAT_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { readFileSync, utimesSync } = require('node:fs');
+const held = new Map();
+parentPort.on('message', (m) => { if (m.token) held.set(m.path, m.token); else held.delete(m.path); });
+setInterval(() => {
+  const now = new Date();
+  for (const [path, token] of held) {
+    try {
+      if (readFileSync(path, 'utf8') === token) utimesSync(path, now, now);
+    } catch {
+      // released meanwhile
+    }
+  }
+}, ${HEARTBEAT_MS});
+`;
+
+/** The process's heartbeat thread (one for all its locks; it never keeps the process alive), or null. */
+let heart;
+function heartbeat() {
+  if (heart === undefined) {
+    try {
+      heart = new Worker(HEARTBEAT_SOURCE, { eval: true });
+      heart.unref();
+      heart.on('error', () => {
+        heart = null;
+      });
+    } catch {
+      heart = null; // no threads here: the lock says so (no "hb"), and is waited for as before
+    }
+  }
+  return heart;
+}
+
+// ---------------------------------------------------------------------------
 // The writer lock
 // ---------------------------------------------------------------------------
 
@@ -37,13 +85,20 @@ function alive(pid) {
  * breakers never remove a fresh lock. Waiters leave a marker; a process
  * releasing the lock while others wait gives them POLITE_MS to take it
  * before it competes again, so a busy process cannot starve the others.
+ *
+ * A holder alive but stalled (no heartbeat for STALL_MS: stopped with
+ * SIGSTOP or Ctrl-Z) is not broken — it could resume in the middle of a
+ * commit and two writers would be in — but the waiter fails at once with
+ * an error naming it, instead of waiting LOCK_TIMEOUT_MS.
  */
 export class FileLock {
   constructor(dir) {
     this.dir = dir;
     this.path = join(dir, 'lock');
     this.host = hostname();
-    this.token = `${process.pid} ${this.host} ${randomBytes(8).toString('hex')}`;
+    this.heart = heartbeat();
+    // "hb": this holder beats, so a waiter may judge it stalled (older versions do not).
+    this.token = `${process.pid} ${this.host} ${randomBytes(8).toString('hex')}${this.heart ? ' hb' : ''}`;
     this.held = false;
     this.politeUntil = 0;
   }
@@ -83,6 +138,11 @@ export class FileLock {
     if (!Number.isInteger(h.pid) || h.pid <= 0 || !h.host) return Date.now() - h.mtimeMs > 2_000;
     if (h.host === this.host) return !alive(h.pid);
     return Date.now() - h.mtimeMs > FOREIGN_LOCK_STALE_MS;
+  }
+
+  /** A live holder on this host that announced a heartbeat and stopped beating. */
+  stalled(h) {
+    return h.host === this.host && h.raw.endsWith(' hb') && h.raw !== this.token && Date.now() - h.mtimeMs > STALL_MS;
   }
 
   breakStale(h) {
@@ -142,6 +202,7 @@ export class FileLock {
         }
         if (this.tryCreate(this.path, this.token)) {
           this.held = true;
+          if (this.heart) this.heart.postMessage({ path: this.path, token: this.token });
           return;
         }
         if (!this.marker) {
@@ -152,6 +213,10 @@ export class FileLock {
         if (h && this.stale(h)) {
           this.breakStale(h);
           continue;
+        }
+        if (h && this.stalled(h)) {
+          const s = Math.round((Date.now() - h.mtimeMs) / 1000);
+          throw new KmsError('KMSInternalException', `The file store at ${this.dir} is locked by process ${h.pid} on ${h.host}, which is alive but has not refreshed the lock for ${s} s (it is stopped, e.g. by SIGSTOP or Ctrl-Z, or frozen); the call changed nothing. Resume that process (kill -CONT ${h.pid}) or end it: the lock of an ended process is broken at once. A live holder's lock is never broken, since it could resume and write.`);
         }
         if (Date.now() - start > LOCK_TIMEOUT_MS) {
           throw new KmsError('KMSInternalException', `The file store at ${this.dir} stayed locked by ${h ? `process ${h.pid} on ${h.host}` : 'another process'} for more than ${LOCK_TIMEOUT_MS / 1000} s; the call changed nothing.`);
@@ -174,6 +239,7 @@ export class FileLock {
   release() {
     if (!this.held) return;
     this.held = false;
+    if (this.heart) this.heart.postMessage({ path: this.path });
     const h = this.holder(this.path);
     if (h && h.raw === this.token) unlinkSync(this.path);
     if (this.othersWaiting()) this.politeUntil = Date.now() + POLITE_MS;

@@ -1,35 +1,48 @@
 // fileStore(path): a directory on a local file system (Node only).
 //
-//   PATH/state.0, PATH/state.1   two generations of the state; the one with
-//                                the higher valid generation is current, the
-//                                other is the previous generation (a second
-//                                copy). A commit writes the slot that does
-//                                not hold the current copy.
+//   PATH/state.0, PATH/state.1   two mirrored copies of the state: a commit
+//                                writes the new generation to both (each
+//                                through a temp file, fsynced and renamed;
+//                                then one fsync of the directory) and
+//                                resolves after both. So either copy alone
+//                                holds every acknowledged commit: one
+//                                damaged or deleted copy loses nothing, and
+//                                is rewritten from the other. A kill between
+//                                the two renames leaves one copy a
+//                                generation behind (not acknowledged yet);
+//                                the newer one is used and the older one
+//                                rewritten. (Stores of earlier versions kept
+//                                the current and the previous generation
+//                                here; they open, and get mirrored.)
 //   PATH/audit.log               append-only frames of audit records
-//   PATH/lock                    the writer lock ("PID HOST TOKEN")
+//   PATH/lock                    the writer lock ("PID HOST TOKEN [hb]")
 //   PATH/wait-PID-*              processes waiting for the lock (fairness)
 //   PATH.key                     the root key (32 bytes, mode 0600), unless
 //                                a rootKey or passphrase is given
 //
-// Commit: append the audit frame; write state.N.tmp, fsync, rename over
-// state.N, fsync the directory. A kill at any instant leaves the state
-// before or after the commit. Keys: HKDF-SHA-256 of the root key for the
-// key id, the header MAC and the audit frames (the wasm seals the body with
-// The format of the files is in file-format.js, the lock in file-lock.js.
+// Commit: append the audit frame, then write both copies. A kill at any
+// instant leaves the state before or after the commit. A new store gets
+// its first copies (generation 0, empty) when it is created, so a store
+// whose files are gone is told from a new one (file-recovery.js). Keys:
+// HKDF-SHA-256 of the root key for the key id, the header MAC and the audit
+// frames (the wasm seals the body with the root key itself).
+// The format of the files is in file-format.js, the lock in file-lock.js,
+// what opening does with damage, crashes and rollbacks in file-recovery.js.
 
 import {
-  closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, watch,
+  closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, watch,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { KmsError } from '../errors.js';
 import { asBytes } from '../convert.js';
 import { storeError, warn } from './spi.js';
-import { fsyncDir, readIfExists, writeAtomic, writeAll } from './file-io.js';
+import { fsyncDir, writeAtomic, writeAll, writeMirrored } from './file-io.js';
+import { scan } from './file-recovery.js';
 import { FileLock } from './file-lock.js';
 import {
   STATE_MAGIC, AUDIT_MAGIC, VERSION, STATE_HEADER, AUDIT_HEADER, DIGEST, MODE_KEY, MODE_PASSPHRASE, MAX_BODY,
-  sha256, subkey, u64, parseCopy, peekGeneration,
+  sha256, subkey, peekGeneration,
 } from './file-format.js';
 
 // ---------------------------------------------------------------------------
@@ -57,10 +70,15 @@ class FileStore {
     this.passphrase = passphrase;
     this.dir = dir;
     this.keyFile = keyFile !== undefined ? resolve(String(keyFile)) : `${dir}.key`;
+    // PATH.key belongs to this store alone: its presence shows the store was used.
+    this.ownKeyFile = keyFile === undefined && rootKey === undefined && passphrase === undefined;
     this.statePaths = [join(dir, 'state.0'), join(dir, 'state.1')];
     this.auditPath = join(dir, 'audit.log');
     this.kind = 'file';
     this.shared = true;
+    // Audit records are written and the lock released before each call
+    // resolves: a process busy after a call must not hold up the others.
+    this.releaseAfterCall = true;
     this.form = 'sealed';
     this.auditPolicy = 'commit';
     this.warnings = [];
@@ -97,7 +115,7 @@ class FileStore {
     this.mutex = new FileLock(this.dir);
     this.auditFd = undefined;
     this.seq = 0;
-    this.slot = -1; // the slot of the current copy (none yet)
+    this.current = null;
     this.auditEnd = 0;
     this.frames = [];
     this.records = 0;
@@ -180,192 +198,15 @@ class FileStore {
     return `${peekGeneration(this.statePaths[0])}|${peekGeneration(this.statePaths[1])}|${size}`;
   }
 
-  /**
-   * Reads both state copies and the audit log (from where the last scan
-   * ended), chooses the current copy, reports damage, cuts off the remnant
-   * of a commit that never happened. Under the lock.
-   */
-  async scan() {
-    const files = this.statePaths;
-    const copies = files.map((file, slot) => {
-      const bytes = readIfExists(file);
-      if (bytes === null) return { slot, file, missing: true };
-      return { slot, file, bytes, ...parseCopy(bytes) };
-    });
-    const present = copies.filter((c) => !c.missing);
-    const auditExists = existsSync(this.auditPath);
-    if (present.length === 0) {
-      if (auditExists || this.seq > 0) {
-        throw storeError(`The file store at ${this.dir} has lost its state: neither ${files[0]} nor ${files[1]} exists, but the store was in use (${auditExists ? 'audit.log exists' : `generation ${this.seq} was seen`}). Refusing to start empty over existing data; restore it from a backup.`);
-      }
-      await this.loadKey(false);
-      this.slot = -1;
-      this.seq = 0;
-      this.current = null;
-      this.fingerprint = this.fingerprintNow();
-      return;
-    }
-    const checked = present.filter((c) => !c.damaged);
-    if (checked.length === 0) {
-      throw storeError(`The file store at ${this.dir} cannot be opened: ${present.map((c) => `${c.file} is damaged (${c.damaged})`).join('; ')}${present.length < 2 ? `; ${copies.find((c) => c.missing).file} is missing` : ''}. No intact copy of the state is left, and the store will not start empty over it; restore it from a backup.`);
-    }
-    const first = checked.reduce((a, b) => (b.generation > a.generation ? b : a));
-    if (first.mode !== this.mode) {
-      throw storeError(first.mode === MODE_PASSPHRASE
-        ? `The file store at ${this.dir} is sealed under a passphrase: open it with fileStore(path, { passphrase }).`
-        : `The file store at ${this.dir} is sealed under a root key (a key file or rootKey), not a passphrase.`);
-    }
-    await this.loadKey(true, first.salt);
-    for (const c of checked) {
-      if (!timingSafeEqual(c.keyId, this.keyId)) c.wrongKey = true;
-      else if (!c.macOk(this.macKey)) c.damaged = 'its header or body was altered (the MAC does not match)';
-    }
-    const good = checked.filter((c) => !c.wrongKey && !c.damaged);
-    if (good.length === 0) {
-      if (checked.some((c) => c.wrongKey)) {
-        throw storeError(`The file store at ${this.dir} is sealed under another key: ${this.describeKey()} does not open ${checked.filter((c) => c.wrongKey).map((c) => c.file).join(' or ')} (the key or passphrase is wrong).`);
-      }
-      throw storeError(`The file store at ${this.dir} cannot be opened: ${present.map((c) => `${c.file} is damaged (${c.damaged ?? 'sealed under another key'})`).join('; ')}. No intact copy of the state is left; restore it from a backup.`);
-    }
-    const best = good.reduce((a, b) => (b.generation > a.generation ? b : a));
-    const other = copies[1 - best.slot];
-    let trustTail = true;
-    if (!other.missing && (other.damaged || other.wrongKey)) {
-      trustTail = false;
-      this.warnOnce(`${other.file}:${other.bytes.length}:${other.generation}`, `${other.file} is damaged (${other.damaged ?? 'it is sealed under another key'}); using ${best.file} (generation ${best.generation}). ${other.generation > best.generation || other.generation === undefined ? 'Changes committed after that generation may be lost. ' : ''}The next commit rewrites the damaged copy.`);
-    } else if (other.missing && best.generation > 1) {
-      trustTail = false;
-      this.warnOnce(`${other.file}:missing:${best.generation}`, `${other.file} (the previous generation) is missing; using ${best.file} (generation ${best.generation}). The next commit writes a second copy again.`);
-    }
-    if (this.seq > best.generation) {
-      this.warnOnce(`rollback:${best.generation}`, `The file store at ${this.dir} went back from generation ${this.seq} to ${best.generation} (a copy was lost or replaced).`);
-    }
-    this.seq = best.generation;
-    this.slot = best.slot;
-    this.current = best.body;
-    this.scanAudit(best, trustTail);
-    this.fingerprint = this.fingerprintNow();
+  /** Reads the copies and the log, chooses, repairs (file-recovery.js). Under the lock. */
+  scan() {
+    return scan(this);
   }
 
   /** Opens audit.log for reading and appending (created on first use). */
   auditHandle() {
     if (this.auditFd === undefined) this.auditFd = openSync(this.auditPath, 'a+', 0o600);
     return this.auditFd;
-  }
-
-  scanAudit(best, trustTail) {
-    if (!existsSync(this.auditPath)) {
-      this.frames = [];
-      this.records = 0;
-      this.auditEnd = 0;
-      if (best.auditEnd > best.frame.length) this.warnOnce(`audit-missing:${best.generation}`, `${this.auditPath} is missing: the audit log of this store (${best.auditEnd} bytes at generation ${best.generation}) is lost.`);
-      if (trustTail && best.frame.length > 0) this.repairFrame(best);
-      return;
-    }
-    let fd = this.auditHandle();
-    if (fstatSync(fd).ino !== statSync(this.auditPath).ino) {
-      // replaced (restoreBackup in another process): read it from the start
-      closeSync(fd);
-      this.auditFd = undefined;
-      fd = this.auditHandle();
-      this.frames = [];
-    }
-    const size = fstatSync(fd).size;
-    let from = this.auditEnd;
-    if (from > size || this.frames.length === 0) {
-      from = 0;
-      this.frames = [];
-      this.records = 0;
-    }
-    const buf = Buffer.alloc(size - from);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, from + got);
-      if (n === 0) break;
-      got += n;
-    }
-    const frameAt = (pos) => {
-      if (pos + AUDIT_HEADER + DIGEST > got) return { torn: true };
-      if (!buf.subarray(pos, pos + 4).equals(AUDIT_MAGIC) || buf[pos + 4] !== VERSION) return { bad: true };
-      const len = buf.readUInt32BE(pos + 20);
-      const total = AUDIT_HEADER + len + DIGEST;
-      if (pos + total > got) return { torn: true };
-      const end = pos + AUDIT_HEADER + len;
-      if (!sha256(buf.subarray(pos, end)).equals(buf.subarray(end, end + DIGEST))) return { bad: true, full: true };
-      return { frame: { offset: from + pos, total, tag: u64(buf, pos + 8), count: buf.readUInt32BE(pos + 16) } };
-    };
-    let pos = 0;
-    let cut = null;
-    while (pos < got) {
-      const f = frameAt(pos);
-      if (f.frame) {
-        if (f.frame.tag > this.seq && trustTail) {
-          cut = from + pos; // a commit that never happened: everything from here
-          break;
-        }
-        this.frames.push(f.frame);
-        this.records += f.frame.count;
-        pos += f.frame.total;
-        continue;
-      }
-      // Find the next intact frame, if any.
-      let next = -1;
-      for (let i = buf.indexOf(AUDIT_MAGIC, pos + 1); i !== -1; i = buf.indexOf(AUDIT_MAGIC, i + 1)) {
-        if (frameAt(i).frame) {
-          next = i;
-          break;
-        }
-      }
-      if (next === -1) {
-        if (!f.torn || f.full) {
-          this.warnOnce(`audit-tail:${from + pos}`, `${this.auditPath} is damaged at byte ${from + pos} (its last ${got - pos} bytes); the records there are lost.`);
-        }
-        cut = from + pos;
-        break;
-      }
-      this.warnOnce(`audit-mid:${from + pos}`, `${this.auditPath} is damaged between bytes ${from + pos} and ${from + next}; the records there are lost (verifyAuditLog() shows where the chain breaks).`);
-      pos = next;
-    }
-    this.auditEnd = cut ?? from + got;
-    if (cut !== null && cut < size) {
-      ftruncateSync(fd, cut);
-      fsyncSync(fd);
-    }
-    if (trustTail && best.frame.length > 0) this.repairFrame(best);
-    if (trustTail && this.auditEnd < best.auditEnd) {
-      this.warnOnce(`audit-short:${best.generation}`, `${this.auditPath} is shorter than generation ${best.generation} recorded (${this.auditEnd} < ${best.auditEnd} bytes): audit records were lost or removed.`);
-    }
-  }
-
-  /**
-   * The current copy's own audit frame must be in audit.log where the copy
-   * says (its append is not fsynced): after a power loss it is written again.
-   */
-  repairFrame(best) {
-    const at = best.auditEnd - best.frame.length;
-    let there;
-    for (let i = this.frames.length - 1; i >= 0 && this.frames[i].offset >= at; i--) {
-      if (this.frames[i].offset === at) there = this.frames[i];
-    }
-    if (there && there.total === best.frame.length) {
-      const b = Buffer.alloc(there.total);
-      readSync(this.auditHandle(), b, 0, there.total, at);
-      if (b.equals(best.frame)) return;
-    }
-    if (this.frames.some((f) => f.offset > at) || this.auditEnd > at) {
-      this.warnOnce(`frame-mismatch:${best.generation}`, `${this.auditPath} does not hold the audit records of generation ${best.generation} where its state copy says; they are appended again.`);
-    } else if (this.auditEnd < at) {
-      this.warnOnce(`frame-gap:${best.generation}`, `${this.auditPath} lost ${at - this.auditEnd} bytes of audit records before generation ${best.generation} (power loss?); the records of that generation are written again from its state copy.`);
-    }
-    const tag = u64(best.frame, 8);
-    const count = best.frame.readUInt32BE(16);
-    const fd = this.auditHandle();
-    if (fstatSync(fd).size !== this.auditEnd) ftruncateSync(fd, this.auditEnd);
-    writeAll(fd, best.frame);
-    fsyncSync(fd);
-    this.frames.push({ offset: this.auditEnd, total: best.frame.length, tag, count });
-    this.records += count;
-    this.auditEnd += best.frame.length;
   }
 
   async lock() {
@@ -384,7 +225,8 @@ class FileStore {
   }
 
   readState() {
-    return this.current ? new Uint8Array(this.current) : null;
+    // Generation 0 (a new store) holds no state yet.
+    return this.current && this.current.length > 0 ? new Uint8Array(this.current) : null;
   }
 
   /** Decrypts one frame's records. */
@@ -489,14 +331,16 @@ class FileStore {
         frame = this.frameBytes(generation, audit, count);
         this.appendFrame(generation, frame, count, false);
       }
-      const slot = this.slot === 0 ? 1 : 0;
-      const body = Buffer.from(state ?? this.current);
-      writeAtomic(this.dir, this.statePaths[slot], this.stateBytes(generation, body, frame));
+      const body = Buffer.from(state ?? this.current ?? Buffer.alloc(0));
+      // Both copies, acknowledged after both (see the top of this file).
+      writeMirrored(this.dir, this.statePaths, this.stateBytes(generation, body, frame));
       this.seq = generation;
-      this.slot = slot;
       this.current = body;
     } catch (e) {
       // Nothing was committed: forget the frame (the next write cuts it off).
+      // (Only a rename or the directory's fsync failing after the first copy
+      // was renamed can leave the new generation in one copy; the rescan
+      // below the next lock() then finds it.)
       if (!reset) {
         this.auditEnd = before.auditEnd;
         this.frames.length = before.frames;

@@ -15,6 +15,10 @@
 //                       memory);
 //            'sealed' — the client hands over `wasm.snapshotSealed(rootKey)`,
 //                       and `rootKey` (32 bytes) is set once open() resolved.
+//   releaseAfterCall  (optional, shared stores) true: no lease across
+//            calls — the client writes a call's audit records and releases
+//            the lock before the call resolves, so synchronous work after a
+//            call never keeps other processes waiting (the file store).
 //   auditPolicy  'commit' — the client persists audit records with every
 //                       commit and in batches between them (durable stores);
 //                'none'   — the store keeps no audit log (the memory store:

@@ -1,0 +1,394 @@
+// fileStore under the faults a fault-injection survey found: older state
+// files put back (a rollback), one copy damaged or deleted, the state and
+// the log deleted beside a key file, a lock held past the call, a holder
+// stopped inside the lock. Each is refused, recovered or reported — and a
+// refusal changes no file.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync, existsSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync,
+} from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKms, fileStore } from 'kms-wasm';
+import { tempDir, filesUnder } from './helpers.mjs';
+
+const ROOT_KEY = new Uint8Array(32).fill(7);
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'children', 'lock-holder-child.mjs');
+const generation = (file) => Number(readFileSync(file).readBigUInt64BE(8));
+const storeError = (pattern) => (e) => {
+  assert.equal(e.name, 'KMSInvalidStoreException', `${e.name}: ${e.message}`);
+  if (pattern) assert.match(e.message, pattern);
+  return true;
+};
+const open = async (store, options = { rootKey: ROOT_KEY }) => {
+  const s = fileStore(store, options);
+  return { s, kms: await createKms({ store: s }) };
+};
+const keyIds = async (kms) => (await kms.listKeys({})).Keys.map((k) => k.KeyId).sort();
+const sameFiles = (before, what) => {
+  const after = filesUnder(dirname(before[0].path));
+  assert.deepEqual(after.map((f) => f.path).sort(), before.map((f) => f.path).sort(), `${what}: no file added or removed`);
+  for (const f of before) assert.deepEqual(readFileSync(f.path), f.bytes, `${what}: ${f.path} untouched`);
+};
+/** Saves the two state copies of `store` as they are now. */
+const saveCopies = (store) => [0, 1].map((slot) => readFileSync(join(store, `state.${slot}`)));
+const putCopies = (store, copies) => copies.forEach((b, slot) => writeFileSync(join(store, `state.${slot}`), b));
+
+describe('file store faults', () => {
+  // ---- 1. rollback ----------------------------------------------------------
+
+  test('older state files put back over a store are refused, naming the files and generations; nothing changes', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const a = (await kms.createKey({ Description: 'a' })).KeyMetadata.KeyId;
+      const old = saveCopies(store);
+      const oldGen = generation(join(store, 'state.0'));
+      await kms.disableKey({ KeyId: a });
+      const b = (await kms.createKey({ Description: 'b' })).KeyMetadata.KeyId;
+      for (let i = 0; i < 3; i++) await kms.tagResource({ KeyId: b, Tags: [{ TagKey: 't', TagValue: `${i}` }] });
+      await kms.describeKey({ KeyId: a }); // read-only records too
+      await kms.close();
+      const newGen = generation(join(store, 'state.0'));
+      const newer = saveCopies(store);
+      const logSize = statSync(join(store, 'audit.log')).size;
+
+      putCopies(store, old);
+      const files = filesUnder(store);
+      const pattern = new RegExp(`went back to an older state: .*state\\.0 and .*state\\.1 hold generation ${oldGen}, but .*audit\\.log holds \\d+ audit frames of later generations \\(up to ${newGen}\\).*rollback.*nothing was changed.*restore state\\.0, state\\.1 and audit\\.log together from one backup`, 's');
+      await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(pattern));
+      await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(pattern), 'again: the log was not cut');
+      sameFiles(files, 'after the refusals');
+      assert.equal(statSync(join(store, 'audit.log')).size, logSize);
+
+      // Only one copy put back: the other holds everything; it is rewritten, nothing is lost.
+      writeFileSync(join(store, 'state.1'), newer[1]);
+      let s;
+      ({ s, kms } = await open(store));
+      assert.match(s.warnings.join('\n'), new RegExp(`state\\.0 holds generation ${oldGen}, older than .*state\\.1 \\(generation ${newGen}\\).*nothing is lost`));
+      assert.deepEqual(await keyIds(kms), [a, b].sort());
+      assert.equal((await kms.describeKey({ KeyId: a })).KeyMetadata.KeyState, 'Disabled');
+      await kms.close();
+      assert.deepEqual(readFileSync(join(store, 'state.0')), readFileSync(join(store, 'state.1')), 'mirrored again');
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('the way out the refusal names: state files and audit log restored together from one backup open cleanly', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      await kms.close();
+      const backup = ['state.0', 'state.1', 'audit.log'].map((n) => [n, readFileSync(join(store, n))]);
+      ({ kms } = await open(store));
+      await kms.disableKey({ KeyId: a });
+      await kms.createKey({});
+      await kms.close();
+      // The state files alone: refused.
+      for (const [n, bytes] of backup.slice(0, 2)) writeFileSync(join(store, n), bytes);
+      await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(/went back to an older state/));
+      // With the audit log of the same backup: a consistent older store.
+      for (const [n, bytes] of backup) writeFileSync(join(store, n), bytes);
+      let s;
+      ({ s, kms } = await open(store));
+      assert.deepEqual(s.warnings, []);
+      assert.deepEqual(await keyIds(kms), [a]);
+      assert.equal((await kms.describeKey({ KeyId: a })).KeyMetadata.KeyState, 'Enabled');
+      await kms.tagResource({ KeyId: a, Tags: [{ TagKey: 'after', TagValue: 'restore' }] });
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a KMS that is open refuses the state going back under it, and carries on once the files are back', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      const { kms } = await open(store);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      const old = saveCopies(store);
+      await kms.disableKey({ KeyId: a }); // one generation later: the log holds one newer frame, but this KMS saw it
+      const newer = saveCopies(store);
+      putCopies(store, old);
+      await assert.rejects(kms.describeKey({ KeyId: a }), storeError(/went back to an older state.*this process already saw generation/s));
+      await assert.rejects(kms.createKey({}), storeError(/went back/));
+      putCopies(store, newer);
+      assert.equal((await kms.describeKey({ KeyId: a })).KeyMetadata.KeyState, 'Disabled');
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  // ---- 2. mirrors -----------------------------------------------------------
+
+  test('both copies hold the last acknowledged commit: damaging either one loses nothing and it is rewritten', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      await kms.tagResource({ KeyId: a, Tags: [{ TagKey: 'last', TagValue: 'commit' }] });
+      await kms.close();
+      assert.equal(generation(join(store, 'state.0')), generation(join(store, 'state.1')), 'one generation in both');
+      const pristine = saveCopies(store);
+      for (const slot of [0, 1]) {
+        for (const at of [0, 9, 44, Math.floor(pristine[slot].length / 2), pristine[slot].length - 1]) {
+          putCopies(store, pristine);
+          const file = join(store, `state.${slot}`);
+          const bytes = Buffer.from(pristine[slot]);
+          bytes[at] ^= 0x40;
+          writeFileSync(file, bytes);
+          let s;
+          ({ s, kms } = await open(store));
+          const w = s.warnings.join('\n');
+          assert.match(w, new RegExp(`${file.replace(/[.]/g, '\\.')} is damaged .*nothing is lost.*is written again`), `byte ${at} of state.${slot}`);
+          assert.deepEqual((await kms.listResourceTags({ KeyId: a })).Tags, [{ TagKey: 'last', TagValue: 'commit' }], `byte ${at} of state.${slot}: the last commit is there`);
+          await kms.close();
+          assert.deepEqual(readFileSync(file), pristine[1 - slot], `byte ${at} of state.${slot}: rewritten from the other copy`);
+        }
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  // A store of earlier versions (the current and the previous generation) looks the same on disk.
+  test('a kill between the two renames (one copy a generation behind) opens silently at the newer one, and is mirrored', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      const before = saveCopies(store);
+      await kms.createAlias({ AliasName: 'alias/newest', TargetKeyId: a });
+      await kms.close();
+      for (const slot of [0, 1]) {
+        const after = saveCopies(store);
+        writeFileSync(join(store, `state.${slot}`), before[slot]); // that rename never happened
+        let s;
+        ({ s, kms } = await open(store));
+        assert.deepEqual(s.warnings, [], `state.${slot} behind: no warning`);
+        assert.equal((await kms.describeKey({ KeyId: 'alias/newest' })).KeyMetadata.KeyId, a);
+        await kms.close();
+        assert.deepEqual(saveCopies(store), after, `state.${slot} rewritten`);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  // ---- 3. truthful warnings ----------------------------------------------------
+
+  test('deleting a copy: the warning names that file and says nothing was lost', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      await kms.createAlias({ AliasName: 'alias/last', TargetKeyId: a });
+      await kms.close();
+      for (const slot of [0, 1]) {
+        const file = join(store, `state.${slot}`);
+        const other = join(store, `state.${1 - slot}`);
+        unlinkSync(file);
+        let s;
+        ({ s, kms } = await open(store));
+        assert.equal(s.warnings.length, 1, s.warnings.join('\n'));
+        assert.equal(s.warnings[0], `${file} is missing; using ${other} (generation ${generation(other)}): nothing is lost: ${other} holds generation ${generation(other)}, the newest commit recorded in ${join(store, 'audit.log')}. ${file} is written again.`);
+        assert.doesNotMatch(s.warnings[0], /previous generation/);
+        assert.equal((await kms.describeKey({ KeyId: 'alias/last' })).KeyMetadata.KeyId, a);
+        await kms.close();
+        assert.ok(existsSync(file), 'written again at open');
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a store of the earlier format that lost its newest copy: the warning names it and the generation lost; then it is clean', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      const previous = saveCopies(store);
+      await kms.tagResource({ KeyId: a, Tags: [{ TagKey: 'lost', TagValue: 'yes' }] });
+      await kms.close();
+      // The earlier format: state.0 the newest generation, state.1 the previous one. Then state.0 is deleted.
+      writeFileSync(join(store, 'state.1'), previous[1]);
+      const g = generation(join(store, 'state.0'));
+      unlinkSync(join(store, 'state.0'));
+      let s;
+      ({ s, kms } = await open(store));
+      assert.equal(s.warnings.length, 1, s.warnings.join('\n'));
+      assert.match(s.warnings[0], new RegExp(`^${join(store, 'state.0').replace(/[.]/g, '\\.')} is missing; using .*state\\.1 \\(generation ${g - 1}\\): .*audit\\.log holds records of generation ${g}, which no intact copy holds: the change committed as generation ${g} is lost \\(its audit records are kept\\)`));
+      assert.deepEqual((await kms.listResourceTags({ KeyId: a })).Tags, [], 'that change is gone');
+      assert.ok((await kms.auditLog()).some((r) => r.eventName === 'TagResource'), 'its record is kept');
+      await kms.close();
+      ({ s, kms } = await open(store));
+      assert.deepEqual(s.warnings, [], 'reported once; the store is consistent again');
+      await kms.createAlias({ AliasName: 'alias/after', TargetKeyId: a });
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  // ---- 4. deleted state beside a key file -----------------------------------------
+
+  test('a store whose state and audit log were deleted but whose key file remains is refused; new stores start empty', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store, {});
+      await kms.createKey({});
+      await kms.close();
+      for (const name of ['state.0', 'state.1', 'audit.log']) unlinkSync(join(store, name));
+      const before = readdirSync(store).sort();
+      const key = readFileSync(`${store}.key`);
+      await assert.rejects(createKms({ store: fileStore(store) }), storeError(/has lost its state: .*state\.0, .*state\.1 and .*audit\.log are missing, but its key file .*kms\.key exists.*Refusing to start empty/s));
+      assert.deepEqual(readdirSync(store).sort(), before, 'nothing written');
+      assert.deepEqual(readFileSync(`${store}.key`), key);
+
+      // A new store: the key file is made by this open, and the first copies with it.
+      const fresh = join(dir, 'fresh');
+      let s;
+      ({ s, kms } = await open(fresh, {}));
+      assert.deepEqual(s.warnings, []);
+      assert.deepEqual(await keyIds(kms), []);
+      await kms.close();
+      assert.ok(existsSync(join(fresh, 'state.0')) && existsSync(join(fresh, 'state.1')));
+      ({ s, kms } = await open(fresh, {}));
+      assert.deepEqual(s.warnings, [], 'a new store opened and closed without a change opens again');
+      await kms.close();
+
+      // A key file given with keyFile may serve several stores: it says nothing about this one.
+      const shared = join(dir, 'shared.key');
+      copyFileSync(`${store}.key`, shared);
+      ({ s, kms } = await open(join(dir, 'second'), { keyFile: shared }));
+      assert.deepEqual(await keyIds(kms), []);
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  // ---- 5. the lock ----------------------------------------------------------------
+
+  test('the lock is released before a call resolves, read-only calls included', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      const { kms } = await open(store);
+      assert.ok(!existsSync(join(store, 'lock')), 'after createKms');
+      const { KeyMetadata } = await kms.createKey({});
+      assert.ok(!existsSync(join(store, 'lock')), 'after a commit');
+      await kms.encrypt({ KeyId: KeyMetadata.KeyId, Plaintext: new Uint8Array([1]) });
+      assert.ok(!existsSync(join(store, 'lock')), 'after a read-only call');
+      await kms.close();
+      const { kms: again } = await open(store);
+      assert.equal((await again.auditLog()).filter((r) => r.eventName === 'Encrypt').length, 1, 'its record was written before the release');
+      await again.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  /** Starts the child; resolves `ready` when it is; `line(text)` resolves when it printed that line. */
+  function child(store, mode) {
+    const proc = spawn(process.execPath, [CHILD, store, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const waiting = [];
+    proc.stdout.on('data', (d) => {
+      out += d;
+      for (const w of waiting) if (out.split('\n').includes(w.text)) w.resolve();
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+    const line = (text) => new Promise((resolve, reject) => {
+      if (out.split('\n').includes(text)) return resolve();
+      waiting.push({ text, resolve });
+      exited.then(({ code, signal }) => reject(new Error(`the child ended (${code ?? signal}) before "${text}":\n${err}`)));
+    });
+    return { proc, line, exited, seen: (text) => out.split('\n').includes(text) };
+  }
+
+  test('a process busy with synchronous work after a read-only call does not keep others waiting', { timeout: 60_000 }, async () => {
+    const { dir, cleanup } = tempDir();
+    const store = join(dir, 'kms');
+    const { kms } = await open(store, { rootKey: new Uint8Array(32).fill(9) });
+    const holder = child(store, 'busy');
+    try {
+      await holder.line('ready');
+      holder.proc.stdin.write('go\n');
+      await holder.line('busy'); // its read-only call resolved; 8 s of synchronous work follow
+      const t0 = Date.now();
+      await kms.createKey({ Description: 'not kept waiting' });
+      const waited = Date.now() - t0;
+      assert.ok(waited < 4_000, `createKey waited ${waited} ms behind the other process's synchronous work`);
+      assert.equal(holder.seen('done'), false, 'the other process was still busy');
+    } finally {
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+      await kms.close();
+      cleanup();
+    }
+  });
+
+  test('a holder stopped inside the lock (SIGSTOP) makes a waiter fail fast with an error naming it', { timeout: 60_000 }, async () => {
+    const { dir, cleanup } = tempDir();
+    const store = join(dir, 'kms');
+    const { kms } = await open(store, { rootKey: new Uint8Array(32).fill(9) });
+    const holder = child(store, 'stop');
+    try {
+      await holder.line('ready');
+      holder.proc.stdin.write('go\n');
+      await holder.line('stopping');
+      // Wait until it is stopped indeed (Linux shows it; elsewhere give it a moment).
+      for (let i = 0; i < 50; i++) {
+        let state = 'T';
+        try {
+          state = /\) (\w)/.exec(readFileSync(`/proc/${holder.proc.pid}/stat`, 'utf8'))[1];
+        } catch {
+          // no /proc
+        }
+        if (state === 'T') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(existsSync(join(store, 'lock')), 'it holds the lock');
+      const t0 = Date.now();
+      await assert.rejects(kms.createKey({}), (e) => {
+        assert.equal(e.name, 'KMSInternalException', e.message);
+        assert.match(e.message, new RegExp(`locked by process ${holder.proc.pid} on .*alive but has not refreshed the lock.*stopped.*changed nothing.*kill -CONT ${holder.proc.pid}`));
+        return true;
+      });
+      const waited = Date.now() - t0;
+      assert.ok(waited < 30_000, `failed after ${waited} ms (the lock timeout is 120 s)`);
+      assert.ok(existsSync(join(store, 'lock')), 'a live holder\'s lock is not broken');
+      // Resumed, it finishes its call and releases the lock; the store is whole.
+      holder.proc.kill('SIGCONT');
+      await holder.line('resumed');
+      await holder.exited;
+      await kms.createKey({ Description: 'after the resume' });
+      assert.equal((await kms.listKeys({})).Keys.length, 2);
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+    } finally {
+      holder.proc.kill('SIGCONT');
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+      await kms.close();
+      cleanup();
+    }
+  });
+});
