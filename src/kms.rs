@@ -25,6 +25,7 @@ use crate::keys::backing::MaterialId;
 use crate::keys::due::DueIndex;
 use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
+use crate::ops::AuditView;
 use crate::policy::KeyPolicy;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -223,7 +224,7 @@ impl Kms {
 
     /// The one request path (see the module docs). `params` are the
     /// request's camelCase audit parameters.
-    pub(crate) fn run<R: Serialize>(
+    pub(crate) fn run<R: Serialize + AuditView>(
         &mut self,
         ctx: &CallContext,
         op: Operation,
@@ -244,7 +245,7 @@ impl Kms {
     /// The request path of operations that may wait for an external key
     /// manager: the same order, but the audit record is written when the
     /// operation ends, after its last external call, not when it pauses.
-    pub(crate) fn run_steps<R: Serialize + 'static>(
+    pub(crate) fn run_steps<R: Serialize + AuditView + 'static>(
         &mut self,
         ctx: &CallContext,
         op: Operation,
@@ -260,7 +261,7 @@ impl Kms {
         self.conclude(ctx.clone(), op, params, outcome)
     }
 
-    fn conclude<R: Serialize + 'static>(
+    fn conclude<R: Serialize + AuditView + 'static>(
         &mut self,
         ctx: CallContext,
         op: Operation,
@@ -293,7 +294,7 @@ impl Kms {
     }
 
     /// The end of every call: count a successful write, append the audit record.
-    fn record<R: Serialize>(
+    fn record<R: AuditView>(
         &mut self,
         ctx: &CallContext,
         op: Operation,
@@ -304,10 +305,7 @@ impl Kms {
             self.bump();
         }
         let resources = self.touched.take().into_iter().map(|id| self.partition.key_arn(id)).collect();
-        let response_elements = match outcome {
-            Ok(response) if op.audits_response() => crate::ops::audit_view(response),
-            _ => Value::Null,
-        };
+        let response_elements = outcome.map_or(Value::Null, AuditView::response_elements);
         // CloudTrail names the key material a cryptographic call used
         // (`additionalEventData.keyMaterialId` in its Encrypt, Decrypt and
         // GenerateDataKey entries); ReEncrypt's two as its response does.

@@ -23,14 +23,14 @@
 macro_rules! for_each_operation {
     ($m:ident) => {
         $m! {
-            CreateKey => create_key_steps, steps, core, write, [audited_response], [];
-            DescribeKey => describe_key, plain, core, read, [audited_response], [];
+            CreateKey => create_key_steps, steps, core, write, [], [];
+            DescribeKey => describe_key, plain, core, read, [], [];
             ListKeys => list_keys, plain, core, read, [], [];
             UpdateKeyDescription => update_key_description, plain, core, write, [], [];
             EnableKey => enable_key, plain, core, write, [], [];
             DisableKey => disable_key, plain, core, write, [], [];
-            ScheduleKeyDeletion => schedule_key_deletion, plain, core, write, [audited_response], [];
-            CancelKeyDeletion => cancel_key_deletion, plain, core, write, [audited_response], [];
+            ScheduleKeyDeletion => schedule_key_deletion, plain, core, write, [], [];
+            CancelKeyDeletion => cancel_key_deletion, plain, core, write, [], [];
             EnableKeyRotation => enable_key_rotation, plain, core, write, [], [];
             DisableKeyRotation => disable_key_rotation, plain, core, write, [], [];
             GetKeyRotationStatus => get_key_rotation_status, plain, core, read, [], [];
@@ -52,14 +52,14 @@ macro_rules! for_each_operation {
             PutKeyPolicy => put_key_policy, plain, core, write, [], [];
             GetKeyPolicy => get_key_policy, plain, core, read, [], [];
             ListKeyPolicies => list_key_policies, plain, core, read, [], [];
-            CreateGrant => create_grant, plain, core, write, [audited_response], [];
+            CreateGrant => create_grant, plain, core, write, [], [];
             ListGrants => list_grants, plain, core, read, [], [];
             ListRetirableGrants => list_retirable_grants, plain, core, read, [], [];
             RetireGrant => retire_grant, plain, core, write, [], [];
             RevokeGrant => revoke_grant, plain, core, write, [], [];
             GetParametersForImport => get_parameters_for_import, plain, full, write, [], [];
-            ImportKeyMaterial => import_key_material, plain, full, write, [audited_response], [ImportToken, EncryptedKeyMaterial];
-            DeleteImportedKeyMaterial => delete_imported_key_material, plain, core, write, [audited_response], [];
+            ImportKeyMaterial => import_key_material, plain, full, write, [], [ImportToken, EncryptedKeyMaterial];
+            DeleteImportedKeyMaterial => delete_imported_key_material, plain, core, write, [], [];
             CreateCustomKeyStore => create_custom_key_store, plain, core, write, [], [];
             DescribeCustomKeyStores => describe_custom_key_stores, plain, core, read, [], [];
             ConnectCustomKeyStore => connect_custom_key_store, plain, core, write, [], [];
@@ -208,13 +208,6 @@ impl Operation {
     /// pending deletion with the alarm AWS customers set up).
     pub fn is_cryptographic(self) -> bool {
         self.flags().contains(&"crypto")
-    }
-
-    /// Whether CloudTrail records the response (for the others it records
-    /// `responseElements: null`, as for Encrypt and Decrypt, whose responses
-    /// hold ciphertext or plaintext).
-    pub fn audits_response(self) -> bool {
-        self.flags().contains(&"audited_response")
     }
 }
 

@@ -187,3 +187,56 @@ fn usage_counts_key_months_versions_and_requests() {
         "ValidationException"
     );
 }
+
+/// Secrets a response hands to its caller (a data key, a plaintext, random
+/// bytes, a grant token) never reach the audit log: responses are recorded
+/// only through their `AuditView`, which names its members.
+#[test]
+fn audit_records_hold_no_secret_a_response_handed_out() {
+    let mut f = Fixture::new();
+    let key = f.key();
+    let ctx = f.ctx();
+    let grant = f
+        .kms
+        .create_grant(
+            &ctx,
+            kms_wasm::ops::grants::CreateGrantRequest {
+                key_id: key.clone(),
+                grantee_principal: "arn:aws:iam::111122223333:role/reader".into(),
+                operations: vec!["Decrypt".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let dk = f
+        .kms
+        .generate_data_key(
+            &ctx,
+            GenerateDataKeyRequest { key_id: key.clone(), key_spec: Some("AES_256".into()), ..Default::default() },
+        )
+        .unwrap();
+    let random = f
+        .kms
+        .generate_random(
+            &ctx,
+            kms_wasm::ops::data_keys::GenerateRandomRequest { number_of_bytes: Some(32), ..Default::default() },
+        )
+        .unwrap();
+    let plain = f.decrypt(&dk.ciphertext_blob, &[]).unwrap();
+    assert_eq!(plain, dk.plaintext.expose());
+    let log = f.kms.audit_log(AuditFilter::default()).unwrap();
+    let text = serde_json::to_string(&log).unwrap();
+    assert!(!text.contains(&grant.grant_token), "grant token in the audit log");
+    for secret in [dk.plaintext.expose(), random.plaintext.expose()] {
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        use base64ct::Encoding as _;
+        assert!(!text.contains(&hex) && !text.contains(&base64ct::Base64::encode_string(secret)));
+        let bytes = serde_json::to_string(&secret.to_vec()).unwrap();
+        assert!(!text.contains(bytes.trim_start_matches('[').trim_end_matches(']')), "secret bytes as numbers");
+    }
+    let of = |name: &str| log.iter().find(|r| r["eventName"] == name).unwrap().clone();
+    assert_eq!(of("CreateGrant")["responseElements"], serde_json::json!({ "grantId": grant.grant_id }));
+    for name in ["GenerateDataKey", "GenerateRandom", "Decrypt"] {
+        assert_eq!(of(name)["responseElements"], Value::Null, "{name}");
+    }
+}

@@ -85,14 +85,17 @@ impl fmt::Debug for AeadKey {
     }
 }
 
-/// Snapshots carry the raw material; the deserializer moves it straight into
-/// a zeroizing array.
-impl serde::Serialize for AeadKey {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.material.as_ref())
+/// Key material has no `Serialize`: only a field that names this function
+/// (`serialize_with`) writes it out — the versions of a key's material in
+/// snapshots, which are sealed before they leave memory.
+pub fn exposed_option<S: serde::Serializer>(key: &Option<AeadKey>, s: S) -> core::result::Result<S::Ok, S::Error> {
+    match key {
+        Some(k) => s.serialize_some(serde_bytes::Bytes::new(k.material.as_ref())),
+        None => s.serialize_none(),
     }
 }
 
+/// The deserializer moves the material straight into a zeroizing array.
 impl<'de> serde::Deserialize<'de> for AeadKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
         let bytes = Zeroizing::new(serde_bytes::ByteBuf::deserialize(d)?.into_vec());

@@ -2,9 +2,9 @@
 //! lives in the types here: they zeroize on drop, print as `[REDACTED]`, and
 //! are compared in constant time.
 
-mod aead;
+pub(crate) mod aead;
 pub mod kdf;
-mod secret;
+pub(crate) mod secret;
 
 pub use aead::{AeadKey, NONCE_LEN, TAG_LEN};
 pub use secret::{strict_bytes, SecretBytes};

@@ -1,7 +1,7 @@
 //! `SecretBytes`: plaintexts and data keys on their way in and out.
 
 use core::fmt;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serializer};
 use zeroize::Zeroizing;
 
 /// Bytes that must not outlive their use: plaintexts and data keys.
@@ -51,10 +51,14 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
-impl Serialize for SecretBytes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
+/// `SecretBytes` has no `Serialize`: a struct holding one cannot derive it
+/// unless the field says how it goes out — skipped (`skip_serializing`, as
+/// in every request's audit parameters), or handed over on purpose with
+/// `serialize_with = "crate::crypto::secret::exposed"` (the plaintext and
+/// data key a response returns to its caller, material in snapshots that
+/// are sealed before they leave memory).
+pub fn exposed<S: Serializer>(secret: &SecretBytes, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bytes(&secret.0)
 }
 
 impl<'de> Deserialize<'de> for SecretBytes {

@@ -53,6 +53,7 @@ pub struct BackingKey {
     pub id: MaterialId,
     /// The AES-256-GCM key; `None` while imported material is absent
     /// (deleted or expired; AWS's `ImportState: PENDING_IMPORT`).
+    #[serde(serialize_with = "crate::crypto::aead::exposed_option")]
     pub key: Option<AeadKey>,
     /// When it was made; for rotations, when it became current.
     pub created: Timestamp,

@@ -69,6 +69,7 @@ pub struct ImportParameters {
     token_id: [u8; 16],
     token_secret: [u8; 32],
     /// PKCS#8 DER of the RSA private key.
+    #[serde(serialize_with = "crate::crypto::secret::exposed")]
     private_key: SecretBytes,
     algorithm: WrappingAlgorithm,
     /// When the token and public key stop being valid.

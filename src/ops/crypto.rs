@@ -79,6 +79,7 @@ pub struct DecryptRequest {
 #[allow(missing_docs)]
 pub struct DecryptResponse {
     pub key_id: String,
+    #[serde(serialize_with = "crate::crypto::secret::exposed")]
     pub plaintext: SecretBytes,
     pub encryption_algorithm: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

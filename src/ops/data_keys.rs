@@ -46,6 +46,7 @@ pub struct GenerateDataKeyRequest {
 pub struct GenerateDataKeyResponse {
     #[serde(with = "serde_bytes")]
     pub ciphertext_blob: Vec<u8>,
+    #[serde(serialize_with = "crate::crypto::secret::exposed")]
     pub plaintext: SecretBytes,
     pub key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +91,7 @@ pub struct GenerateRandomRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
     /// The random bytes.
+    #[serde(serialize_with = "crate::crypto::secret::exposed")]
     pub plaintext: SecretBytes,
 }
 

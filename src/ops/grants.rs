@@ -43,6 +43,13 @@ pub struct CreateGrantResponse {
     pub grant_id: String,
 }
 
+/// CloudTrail records the grant id, never the grant token (a bearer credential).
+impl super::AuditView for CreateGrantResponse {
+    fn response_elements(&self) -> serde_json::Value {
+        serde_json::json!({ "grantId": self.grant_id })
+    }
+}
+
 /// ListGrants request.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "PascalCase"), default)]

@@ -94,14 +94,27 @@ pub(crate) fn params<T: Serialize>(request: &T) -> serde_json::Value {
     serde_json::to_value(request).unwrap_or(serde_json::Value::Null)
 }
 
-/// A response as CloudTrail's `responseElements`: camelCase members, and
-/// never anything secret.
-pub(crate) fn audit_view<T: Serialize>(response: &T) -> serde_json::Value {
+/// What CloudTrail records of a response, as its `responseElements`.
+/// Every response type says so: most record nothing (CloudTrail writes
+/// null, as for Encrypt and Decrypt, whose responses hold ciphertext or
+/// plaintext); the others build their members here, from fields that hold
+/// no secret. The audit log never sees a response serialized whole by a
+/// derive, so a secret a response hands to its caller (`exposed`) cannot
+/// reach it by accident.
+pub(crate) trait AuditView {
+    /// `responseElements`; null unless the type says otherwise.
+    fn response_elements(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+/// A response of secret-free members as `responseElements`: its
+/// serialization with the members in camelCase.
+pub(crate) fn camel_case_view<T: Serialize>(response: &T) -> serde_json::Value {
     fn camel(v: serde_json::Value) -> serde_json::Value {
         match v {
             serde_json::Value::Object(m) => serde_json::Value::Object(
                 m.into_iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "GrantToken" | "Plaintext" | "CiphertextBlob"))
                     .map(|(k, v)| {
                         let mut chars = k.chars();
                         let key = chars
@@ -118,6 +131,32 @@ pub(crate) fn audit_view<T: Serialize>(response: &T) -> serde_json::Value {
     }
     serde_json::to_value(response).map(camel).unwrap_or(serde_json::Value::Null)
 }
+
+/// Responses CloudTrail records as null.
+macro_rules! unaudited_responses {
+    ($($t:ty),* $(,)?) => { $(impl AuditView for $t {})* };
+}
+
+unaudited_responses!(
+    Empty,
+    aliases::ListAliasesResponse,
+    crypto::EncryptResponse,
+    crypto::DecryptResponse,
+    crypto::ReEncryptResponse,
+    custom_key_stores::CreateCustomKeyStoreResponse,
+    custom_key_stores::DescribeCustomKeyStoresResponse,
+    data_keys::GenerateDataKeyResponse,
+    data_keys::GenerateDataKeyWithoutPlaintextResponse,
+    data_keys::GenerateRandomResponse,
+    grants::ListGrantsResponse,
+    import::GetParametersForImportResponse,
+    lifecycle::ListKeysResponse,
+    policy::GetKeyPolicyResponse,
+    policy::ListKeyPoliciesResponse,
+    rotation::KeyRotationStatus,
+    rotation::ListKeyRotationsResponse,
+    tags::ListResourceTagsResponse,
+);
 
 #[cfg(test)]
 mod tests {
