@@ -1,4 +1,5 @@
-// Crash test: a child process makes mutating calls in a loop on a file
+// Crash tests: a child process makes mutating calls (or, in the second
+// test, read-only Encrypt calls) in a loop on a file
 // store and is killed with SIGKILL at random moments, CRASH_KILLS times
 // (default 50). After each kill the store opens (both copies pass their
 // checksums: no warning), every call that had resolved before the kill is
@@ -12,14 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { createKms, fileStore } from 'kms-wasm';
 import { tempDir, listAll } from './helpers.mjs';
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'children', 'crash-child.mjs');
+const CHILDREN = join(dirname(fileURLToPath(import.meta.url)), 'children');
+const CHILD = join(CHILDREN, 'crash-child.mjs');
+const READ_CHILD = join(CHILDREN, 'read-crash-child.mjs');
 const KILLS = Number(process.env.CRASH_KILLS || 50);
 const rootKey = new Uint8Array(32).fill(3);
 
 /** Runs the child until it printed `ready` and then for a random moment; kills it; returns its resolved calls. */
-function runAndKill(store, start, killAfterMs) {
+function runAndKill(store, start, killAfterMs, script = CHILD) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, store, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, store, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timer = null;
@@ -84,6 +87,38 @@ test(`a file store survives ${KILLS} SIGKILLs at random moments without losing a
     }
     assert.ok(calls > KILLS, `calls resolved before the kills: ${calls}`);
     console.log(`crash test: ${KILLS} kills, ${calls} resolved calls checked, ${aliases.size} aliases, ${keys.size} keys; ${midCommit} kills fell between a commit and its print, ${staleLocks} left a lock behind (broken on open), ${remnants} inside a commit (its audit frame cut off on open); ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    cleanup();
+  }
+});
+
+// Read-only calls: each acknowledged Encrypt has its audit record on disk
+// when its promise resolves (the file store writes a call's records before
+// releasing its lock, and releases it before the call resolves).
+test(`no acknowledged read-only call loses its audit record across ${KILLS} SIGKILLs`, async () => {
+  const { dir, cleanup } = tempDir('kms-wasm-read-crash-');
+  const store = join(dir, 'kms');
+  const acknowledged = [];
+  const t0 = Date.now();
+  try {
+    for (let i = 0; i < KILLS; i++) {
+      const lines = await runAndKill(store, i * 100_000, 20 + Math.floor(Math.random() * 230), READ_CHILD);
+      for (const line of lines) acknowledged.push(Number(line.split(' ')[1]));
+      const kms = await createKms({ store: fileStore(store, { rootKey }) });
+      try {
+        const recorded = new Set();
+        for (const r of await kms.auditLog()) {
+          if (r.eventName === 'Encrypt' && !r.errorCode) recorded.add(Number(r.requestParameters.encryptionContext.n));
+        }
+        const lost = acknowledged.filter((n) => !recorded.has(n));
+        assert.deepEqual(lost, [], `kill ${i + 1}: acknowledged Encrypt calls without an audit record`);
+        assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null }, `kill ${i + 1}: the audit log verifies`);
+      } finally {
+        await kms.close();
+      }
+    }
+    assert.ok(acknowledged.length > KILLS, `Encrypt calls acknowledged before the kills: ${acknowledged.length}`);
+    console.log(`read-only crash test: ${KILLS} kills, ${acknowledged.length} acknowledged Encrypt calls, none without its audit record; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     cleanup();
   }
