@@ -11,6 +11,7 @@
 //! are never serialized.
 
 use crate::ids::Partition;
+use crate::keys::backing::MaterialId;
 use crate::time::Timestamp;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -38,14 +39,48 @@ pub struct Record {
     pub request_parameters: Value,
     /// camelCase response elements, for operations CloudTrail records them for.
     pub response_elements: Value,
-    /// CloudTrail's `additionalEventData` (the key material used), or null.
-    pub additional_event_data: Value,
+    /// The key material the call used: CloudTrail's `additionalEventData`.
+    pub materials: MaterialsUsed,
     /// Key ARNs the call touched.
     pub resources: Vec<String>,
     /// AWS exception name and message, for failed calls.
     pub error: Option<(String, String)>,
     /// Extra details of service events.
     pub service_event_details: Value,
+}
+
+/// The key material a call used, kept as ids until the record is rendered
+/// (most records of read-only calls never are): none, one, or ReEncrypt's
+/// source and destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaterialsUsed([Option<MaterialId>; 2]);
+
+impl MaterialsUsed {
+    /// Notes one more material (a call uses at most two).
+    pub fn note(&mut self, id: MaterialId) {
+        if let Some(slot) = self.0.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(id);
+        }
+    }
+
+    /// The `i`th material noted.
+    pub fn get(&self, i: usize) -> Option<&MaterialId> {
+        self.0.get(i).and_then(Option::as_ref)
+    }
+
+    /// CloudTrail's `additionalEventData`: `keyMaterialId` (its Encrypt,
+    /// Decrypt and GenerateDataKey entries), or for ReEncrypt the source and
+    /// destination ids as its response names them.
+    fn additional_event_data(&self) -> Option<Value> {
+        match self.0 {
+            [Some(one), None] => Some(json!({ "keyMaterialId": hex::encode(one) })),
+            [Some(source), Some(destination)] => Some(json!({
+                "sourceKeyMaterialId": hex::encode(source),
+                "destinationKeyMaterialId": hex::encode(destination),
+            })),
+            _ => None,
+        }
+    }
 }
 
 /// The outcome of verifying a chain.
@@ -93,8 +128,8 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     m.insert("userAgent".into(), json!("kms-wasm"));
     m.insert("requestParameters".into(), r.request_parameters.clone());
     m.insert("responseElements".into(), r.response_elements.clone());
-    if !r.additional_event_data.is_null() {
-        m.insert("additionalEventData".into(), r.additional_event_data.clone());
+    if let Some(data) = r.materials.additional_event_data() {
+        m.insert("additionalEventData".into(), data);
     }
     if let Some((code, message)) = &r.error {
         m.insert("errorCode".into(), json!(code));
@@ -514,7 +549,7 @@ mod tests {
             read_only: false,
             request_parameters: json!({ "keyId": "k", "numberOfBytes": 32 }),
             response_elements: Value::Null,
-            additional_event_data: Value::Null,
+            materials: MaterialsUsed::default(),
             resources: vec!["arn:aws:kms:us-east-1:111122223333:key/k".into()],
             error: None,
             service_event_details: Value::Null,
@@ -606,7 +641,7 @@ mod persistence_tests {
             read_only: true,
             request_parameters: json!({ "keyId": "k" }),
             response_elements: Value::Null,
-            additional_event_data: Value::Null,
+            materials: MaterialsUsed::default(),
             resources: vec![],
             error: None,
             service_event_details: Value::Null,

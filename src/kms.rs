@@ -15,7 +15,7 @@
 
 use crate::access::{check_caller, Access};
 use crate::aliases::Alias;
-use crate::audit::{AuditLog, Record};
+use crate::audit::{AuditLog, MaterialsUsed, Record};
 use crate::custom_key_stores::CustomKeyStores;
 use crate::error::{KmsError, Result};
 use crate::events::Event;
@@ -113,7 +113,7 @@ pub struct Kms {
     touched: Cell<Vec<KeyId>>,
     /// Key material the current call used, in order (ReEncrypt: source,
     /// then destination), for its response and audit record.
-    materials_used: Cell<Vec<MaterialId>>,
+    materials_used: Cell<MaterialsUsed>,
     /// When each key next has time-driven work (derived, never persisted).
     due: DueIndex,
     /// Keys changed since the due-time index was last brought up to date.
@@ -148,7 +148,7 @@ impl Kms {
             audit: AuditLog::default(),
             events: Cell::new(Vec::new()),
             touched: Cell::new(Vec::new()),
-            materials_used: Cell::new(Vec::new()),
+            materials_used: Cell::new(MaterialsUsed::default()),
             due: DueIndex::default(),
             changed_keys: Vec::new(),
         }
@@ -209,17 +209,14 @@ impl Kms {
 
     /// Notes the key material a call used.
     pub(crate) fn note_material(&self, id: MaterialId) {
-        let mut all = self.materials_used.take();
-        all.push(id);
-        self.materials_used.set(all);
+        let mut used = self.materials_used.get();
+        used.note(id);
+        self.materials_used.set(used);
     }
 
     /// The `i`th key material the current call used, as AWS's `KeyMaterialId`.
     pub(crate) fn material_used(&self, i: usize) -> Option<String> {
-        let all = self.materials_used.take();
-        let id = all.get(i).map(hex::encode);
-        self.materials_used.set(all);
-        id
+        self.materials_used.get().get(i).map(hex::encode)
     }
 
     /// The one request path (see the module docs). `params` are the
@@ -236,7 +233,7 @@ impl Kms {
             return Err(KmsError::needs_full_engine(op.name()));
         }
         self.touched.set(Vec::new());
-        self.materials_used.set(Vec::new());
+        self.materials_used.set(MaterialsUsed::default());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
         self.record(ctx, op, params, outcome.as_ref());
         outcome
@@ -256,7 +253,7 @@ impl Kms {
             return Err(KmsError::needs_full_engine(op.name()));
         }
         self.touched.set(Vec::new());
-        self.materials_used.set(Vec::new());
+        self.materials_used.set(MaterialsUsed::default());
         let outcome = self.prepare(ctx).and_then(|()| body(self));
         self.conclude(ctx.clone(), op, params, outcome)
     }
@@ -306,18 +303,9 @@ impl Kms {
         }
         let resources = self.touched.take().into_iter().map(|id| self.partition.key_arn(id)).collect();
         let response_elements = outcome.map_or(Value::Null, AuditView::response_elements);
-        // CloudTrail names the key material a cryptographic call used
-        // (`additionalEventData.keyMaterialId` in its Encrypt, Decrypt and
-        // GenerateDataKey entries); ReEncrypt's two as its response does.
+        // The key material a successful call used (CloudTrail's additionalEventData).
         let materials = self.materials_used.take();
-        let additional_event_data = match (outcome.is_ok(), materials.as_slice()) {
-            (true, [one]) => serde_json::json!({ "keyMaterialId": hex::encode(one) }),
-            (true, [source, destination]) => serde_json::json!({
-                "sourceKeyMaterialId": hex::encode(source),
-                "destinationKeyMaterialId": hex::encode(destination),
-            }),
-            _ => Value::Null,
-        };
+        let materials = if outcome.is_ok() { materials } else { MaterialsUsed::default() };
         self.audit.append(
             Record {
                 event_id: crate::events::next_id(),
@@ -330,7 +318,7 @@ impl Kms {
                 read_only: op.read_only(),
                 request_parameters: params,
                 response_elements,
-                additional_event_data,
+                materials,
                 resources,
                 error: outcome.err().map(|e| (e.name().to_owned(), e.message().to_owned())),
                 service_event_details: Value::Null,
@@ -366,7 +354,7 @@ impl Kms {
                 read_only: false,
                 request_parameters: Value::Null,
                 response_elements: Value::Null,
-                additional_event_data: Value::Null,
+                materials: MaterialsUsed::default(),
                 resources: vec![self.partition.key_arn(key)],
                 error: None,
                 service_event_details: details,
