@@ -58,16 +58,39 @@ const CONTEXT_OPERATIONS: [&str; 9] = [
 const TOKEN_VERSION: u8 = 1;
 const TOKEN_LEN: usize = 1 + 16 + 32 + 32;
 
-/// AWS's `GrantConstraints`.
+/// AWS's `GrantConstraints`. Stored in snapshots (postcard, which needs
+/// every field written, so none is skipped here); requests, responses and
+/// audit records show only the member that is set (`as_aws`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Constraints {
     /// The request's context must be exactly this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub encryption_context_equals: Option<BTreeMap<String, String>>,
     /// The request's context must include these pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub encryption_context_subset: Option<BTreeMap<String, String>>,
+}
+
+/// Constraints as AWS writes them: only the members that are set.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AwsConstraints<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_context_equals: Option<&'a BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_context_subset: Option<&'a BTreeMap<String, String>>,
+}
+
+/// `serialize_with` for API members holding constraints (never for stored state).
+pub(crate) fn as_aws<S: serde::Serializer>(c: &Option<Constraints>, s: S) -> core::result::Result<S::Ok, S::Error> {
+    match c {
+        None => s.serialize_none(),
+        Some(c) => s.serialize_some(&AwsConstraints {
+            encryption_context_equals: c.encryption_context_equals.as_ref(),
+            encryption_context_subset: c.encryption_context_subset.as_ref(),
+        }),
+    }
 }
 
 /// Context keys compare case-insensitively, values case-sensitively (AWS).

@@ -55,3 +55,40 @@ fn snapshots_contain_no_key_material_in_debug_form() {
     let shown = format!("{:?}", f.kms);
     assert!(shown.contains("AeadKey([REDACTED])"));
 }
+
+/// Grants with one constraint member set survive a snapshot (postcard needs
+/// every field written: a skipped member shifted the rest, and the store
+/// could not be read again), and list as AWS writes them.
+#[test]
+fn grants_with_constraints_survive_a_snapshot() {
+    use kms_wasm::grants::Constraints;
+    use kms_wasm::ops::grants::{CreateGrantRequest, ListGrantsRequest};
+    let mut f = Fixture::new();
+    let key = f.key();
+    let ctx = f.ctx();
+    for (equals, subset) in [(Some(map(&[("a", "1")])), None), (None, Some(map(&[("b", "2")])))] {
+        let constraints = Some(Constraints { encryption_context_equals: equals, encryption_context_subset: subset });
+        f.kms
+            .create_grant(
+                &ctx,
+                CreateGrantRequest {
+                    key_id: key.clone(),
+                    grantee_principal: "arn:aws:iam::111122223333:role/reader".into(),
+                    operations: vec!["Decrypt".into()],
+                    constraints,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let snap = f.kms.snapshot().unwrap();
+    let mut g =
+        Fixture { kms: Kms::restore(Partition::new(ACCOUNT, REGION).unwrap(), snap.expose()).unwrap(), now: f.now };
+    assert_eq!(g.kms.snapshot().unwrap().expose(), snap.expose());
+    let ctx = g.ctx();
+    let grants = g.kms.list_grants(&ctx, ListGrantsRequest { key_id: key, ..Default::default() }).unwrap().grants;
+    let shown: Vec<serde_json::Value> =
+        grants.iter().map(|g| serde_json::to_value(g).unwrap()["Constraints"].clone()).collect();
+    assert!(shown.contains(&serde_json::json!({ "EncryptionContextEquals": { "a": "1" } })), "{shown:?}");
+    assert!(shown.contains(&serde_json::json!({ "EncryptionContextSubset": { "b": "2" } })), "{shown:?}");
+}

@@ -24,7 +24,7 @@ pub struct CreateGrantRequest {
     pub retiring_principal: Option<String>,
     #[serde(deserialize_with = "super::nullable")]
     pub operations: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::grants::as_aws")]
     pub constraints: Option<Constraints>,
     #[serde(skip_serializing, deserialize_with = "super::nullable")]
     pub grant_tokens: Vec<String>,
@@ -96,7 +96,7 @@ pub struct GrantListEntry {
     pub retiring_principal: Option<String>,
     pub issuing_account: String,
     pub operations: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::grants::as_aws")]
     pub constraints: Option<Constraints>,
 }
 
