@@ -220,6 +220,9 @@ describe('serve: SigV4 authentication', () => {
     r = await post(server.url, noDate, body);
     isAuthError(r, 'IncompleteSignatureException');
     assert.match(r.json.message, /requires existence of either a 'X-Amz-Date' or a 'Date' header/);
+    r = await post(server.url, { ...noDate, date: new Date().toUTCString() }, body);
+    isAuthError(r, 'IncompleteSignatureException');
+    assert.match(r.json.message, /X-Amz-Date header/);
 
     r = await post(server.url, { ...h, authorization: h.authorization.replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA512') }, body);
     isAuthError(r, 'IncompleteSignatureException');

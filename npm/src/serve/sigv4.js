@@ -28,7 +28,7 @@
 // |---|---|---|---|
 // | no `Authorization` header | MissingAuthenticationTokenException (403) | `Missing Authentication Token` | AWS Common Errors (MissingAuthenticationToken, HTTP 403); the text AWS JSON/REST services answer (API Gateway and JSON services: "Missing Authentication Token") |
 // | `Authorization` lacks Credential / SignedHeaders / Signature, or no `X-Amz-Date` | IncompleteSignatureException (400) | `Authorization header requires 'Credential' parameter. ... Authorization=<header>`, `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ...` | AWS's answers as users quote them (e.g. API Gateway, DynamoDB); AWS Common Errors: IncompleteSignature, HTTP 400 |
-// | another algorithm than AWS4-HMAC-SHA256, a malformed credential | IncompleteSignatureException (400) | ours, in AWS's style | ours |
+// | another algorithm than AWS4-HMAC-SHA256, a malformed credential or X-Amz-Date, a `Date` header without `X-Amz-Date` (AWS takes either; kms-wasm only X-Amz-Date, which every SDK sends) | IncompleteSignatureException (400) | ours, in AWS's style | ours |
 // | `host` not signed | IncompleteSignatureException (400) | `'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.` | AWS's answer as users quote it |
 // | `x-amz-date` not signed | IncompleteSignatureException (400) | `'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.` | ours, after the `host` text |
 // | an access key id not configured | UnrecognizedClientException (400) | `The security token included in the request is invalid.` | AWS KMS / AWS JSON 1.1 services (the AWS CLI's "An error occurred (UnrecognizedClientException) ... The security token included in the request is invalid.") |
@@ -182,6 +182,9 @@ export function createVerifier({ credentials, region, now = Date.now }) {
     const authorization = headerValue(headers, 'authorization');
     if (authorization === undefined || authorization === '') throw new AuthError('MissingAuthenticationTokenException', TEXTS.missing, 403);
     const amzDate = headerValue(headers, 'x-amz-date');
+    if ((amzDate === undefined || amzDate === '') && headerValue(headers, 'date') !== undefined) {
+      throw incomplete('kms-wasm serve takes the request date from the X-Amz-Date header (ISO 8601 basic), not from Date.');
+    }
     const auth = parseAuthorization(authorization, amzDate !== undefined && amzDate !== '');
     const [scopeDate, scopeRegion, scopeService, terminator] = auth.scope;
     const signed = parseAmzDate(amzDate);
