@@ -208,6 +208,8 @@ describe('serve: SigV4 authentication', () => {
     const missing = await post(server.url, kmsHeaders('CreateKey'), body);
     isAuthError(missing, 'MissingAuthenticationTokenException', 403);
     assert.equal(missing.json.message, 'Missing Authentication Token');
+    // authentication comes first: an unsigned request learns nothing of its operation or body
+    isAuthError(await post(server.url, kmsHeaders('NoSuchOperation'), 'not json'), 'MissingAuthenticationTokenException', 403);
 
     const h = await signedHeaders(server.url, { headers: kmsHeaders('CreateKey'), body }, { accessKeyId: 'AKIDROOT' });
     const noSignature = { ...h, authorization: h.authorization.replace(/, Signature=[0-9a-f]+$/, '') };

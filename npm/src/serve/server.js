@@ -278,6 +278,8 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     const blobs = [];
     try {
       const bytes = await readBody(req);
+      // Authenticated first: an unsigned caller learns nothing of the request's fate.
+      const view = await callerOf(req, bytes);
       const type = req.headers['content-type'];
       if (type !== undefined && !/^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(type)) {
         throw serialization(`The Content-Type must be ${CONTENT_TYPE}.`);
@@ -293,7 +295,6 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
         }
         throw new ProtocolError('UnknownOperationException', `The X-Amz-Target ${JSON.stringify(target.slice(0, 80))} is not an operation of AWS KMS (TrentService).`);
       }
-      const view = await callerOf(req, bytes);
       const input = fromWire(parseJson(bytes), blobs);
       const output = await view[lowerCamel(op)](input);
       const seen = [];
