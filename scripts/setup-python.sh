@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python test tooling of pkg-tests: a venv at pkg-tests/.venv with the
-# exact versions in pkg-tests/python-requirements.txt (boto3, moto[server]).
+# exact versions in pkg-tests/python-requirements.txt (boto3, moto[server],
+# awscli: the AWS CLI v1).
 # Idempotent: nothing is installed while the requirements file's hash is the
 # one recorded at the last successful install. Only PyPI (pip) is used.
 #
@@ -31,6 +32,6 @@ fi
 rm -f "$VENV/.requirements-hash"
 log "installing $(grep -cvE '^\s*(#|$)' "$REQS") pinned requirements into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQS"
-"$VENV/bin/python" -c 'import boto3, moto' # fail here, not in the tests, if an import is broken
+"$VENV/bin/python" -c 'import boto3, moto, awscli' # fail here, not in the tests, if an import is broken
 echo "$want" > "$VENV/.requirements-hash"
 log "ok"

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import esdk from '@aws-crypto/client-node';
 import { createKms, fileStore, kmsKeyring, encryptMessage, decryptMessage } from 'kms-wasm';
+import { sdkClient, credentialsConfig } from './serve-kms-wasm.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const BIN = [join(HERE, '..', 'node_modules', '.bin', 'kms-wasm'), join(process.cwd(), 'node_modules', '.bin', 'kms-wasm')]
@@ -172,6 +173,7 @@ describe('cli', { concurrency: 3 }, () => {
         [['describe-key', 'k', '--store'], /needs a value|argument missing/],
         [['--passphrase-env', 'KMS_WASM_CLI_TEST_UNSET', 'list-keys'], /KMS_WASM_CLI_TEST_UNSET/],
         [['serve', '--port', '70000'], /--port/],
+        [['serve', '--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
       ];
       const results = await Promise.all(cases.map(([args]) => cli(args)));
       results.forEach((r, i) => usageError(r, cases[i][1]));
@@ -539,16 +541,9 @@ describe('cli', { concurrency: 3 }, () => {
   });
 
   describe('cli serve', { concurrency: 1 }, () => {
-    test('cli serve --port 0: prints the URL, answers the AWS JSON protocol, stops on SIGTERM', async (t) => {
-      const dir = tempDir();
-      const cli = on(join(dir, 'store'));
-      const key = JSON.parse(ok(await cli(['create-key', '--json'])).out).KeyMetadata.KeyId;
-      if (!existsSync(join(PKG_DIR, 'src', 'serve', 'server.js'))) {
-        awsError(await cli(['serve', '--port', '0']), 'UnsupportedOperationException');
-        t.diagnostic('src/serve/server.js is not in the package: serve reports it');
-        return;
-      }
-      const child = spawn(BIN, ['--store', join(dir, 'store'), 'serve', '--port', '0'], { env: { ...process.env, HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    /** Starts `kms-wasm serve` with `args`; resolves to { child, url, err() } once it prints its URL. */
+    async function startServe(store, args) {
+      const child = spawn(BIN, ['--store', store, 'serve', '--port', '0', ...args], { env: { ...process.env, HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stderr.on('data', (b) => { err += b; });
@@ -558,11 +553,59 @@ describe('cli', { concurrency: 3 }, () => {
           if (out.includes('\n')) resolve(out.split('\n')[0]);
         });
         child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-        setTimeout(() => reject(new Error(`serve printed no URL: ${err}`)), 15_000);
+        setTimeout(() => reject(new Error(`serve printed no URL: ${err}`)), 30_000);
       });
+      return { child, url, err: () => err };
+    }
+
+    async function stop({ child, err }) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      assert.equal(code, 0, err());
+    }
+
+    test('cli serve --config with credentials: SigV4-signed SDK calls work, unsigned ones are refused; stops on SIGTERM', async (t) => {
+      const dir = tempDir();
+      const cli = on(join(dir, 'store'));
+      const key = JSON.parse(ok(await cli(['create-key', '--json'])).out).KeyMetadata.KeyId;
+      if (!existsSync(join(PKG_DIR, 'src', 'serve', 'server.js'))) {
+        awsError(await cli(['serve', '--port', '0']), 'UnsupportedOperationException');
+        t.diagnostic('src/serve/server.js is not in the package: serve reports it');
+        return;
+      }
+      const probe = await createKms();
+      const caller = probe.caller; // the account's root, as the store's KMS has it
+      await probe.close();
+      writeFileSync(join(dir, 'serve.json'), JSON.stringify(credentialsConfig({ AKIDCLI: caller })));
+      const served = await startServe(join(dir, 'store'), ['--config', join(dir, 'serve.json')]);
+      const client = sdkClient(served.url, { accessKeyId: 'AKIDCLI' });
       try {
-        assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-        const res = await fetch(url, {
+        assert.match(served.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.deepEqual((await client.listKeys({})).Keys.map((k) => k.KeyId), [key]);
+        const res = await fetch(served.url, {
+          method: 'POST',
+          headers: { 'X-Amz-Target': 'TrentService.ListKeys', 'Content-Type': 'application/x-amz-json-1.1' },
+          body: '{}',
+        });
+        assert.equal(res.status, 403);
+        assert.equal((await res.json()).__type, 'MissingAuthenticationTokenException');
+        assert.doesNotMatch(served.err(), /WARNING/);
+      } finally {
+        client.destroy();
+        await stop(served);
+      }
+    });
+
+    test('cli serve --insecure-no-auth: warns on stderr, answers unsigned requests', async () => {
+      const dir = tempDir();
+      const cli = on(join(dir, 'store'));
+      const key = JSON.parse(ok(await cli(['create-key', '--json'])).out).KeyMetadata.KeyId;
+      const served = await startServe(join(dir, 'store'), ['--insecure-no-auth']);
+      try {
+        assert.match(served.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.match(served.err(), /WARNING: --insecure-no-auth: request signatures are NOT checked/);
+        const res = await fetch(served.url, {
           method: 'POST',
           headers: { 'X-Amz-Target': 'TrentService.ListKeys', 'Content-Type': 'application/x-amz-json-1.1' },
           body: '{}',
@@ -571,10 +614,17 @@ describe('cli', { concurrency: 3 }, () => {
         const body = await res.json();
         assert.deepEqual(body.Keys.map((k) => k.KeyId), [key]);
       } finally {
-        child.kill('SIGTERM');
+        await stop(served);
       }
-      const [code] = await once(child, 'exit');
-      assert.equal(code, 0, err);
+    });
+
+    test('cli serve without credentials, or --insecure-no-auth on a non-loopback host: usage error (exit 2), nothing served', async () => {
+      const dir = tempDir();
+      const cli = on(join(dir, 'store'));
+      usageError(await cli(['serve', '--port', '0']), /no credentials configured.*--insecure-no-auth/);
+      usageError(await cli(['serve', '--port', '0', '--insecure-no-auth', '--host', '0.0.0.0']), /loopback addresses only/);
+      writeFileSync(join(dir, 'legacy.json'), JSON.stringify({ accessKeys: { AKID: 'arn:aws:iam::111122223333:user/a' } }));
+      usageError(await cli(['serve', '--port', '0', '--config', join(dir, 'legacy.json')]), /principal ARN without a secret/);
     });
   });
 

@@ -3,10 +3,13 @@
 // here with a module resolve hook). Everything is the package's, except
 // createKms: it makes a KMS with the same options (so a fake clock still
 // drives it), serves it with startServer on a free port of 127.0.0.1, and
-// returns the AWS SDK's aggregated `KMS` client pointed at that endpoint.
-// Every call of a test then goes JSON -> HTTP -> server -> KMS -> JSON.
+// returns the AWS SDK's aggregated `KMS` client pointed at that endpoint,
+// signing (SigV4) with a credential the server's config holds. Every call
+// of a test then goes JSON -> signed HTTP -> server -> KMS -> JSON.
 import { createKms as createLocalKms } from 'kms-wasm';
 import { KMS } from '@aws-sdk/client-kms';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac } from 'node:crypto';
 
 export * from 'kms-wasm';
 
@@ -19,17 +22,84 @@ export async function loadStartServer() {
   return (await import(url.href)).startServer;
 }
 
+/** The secret the tests give an access key id (in the server's config and the client's credentials). */
+export const secretOf = (accessKeyId) => `kms-wasm-test-secret-of-${accessKeyId}`;
+
+/**
+ * A server config whose access keys (id -> principal ARN) each have the
+ * secret `secretOf(id)`; `extra` (accountId, region) is merged in.
+ */
+export function credentialsConfig(principals, extra = {}) {
+  const accessKeys = {};
+  for (const [accessKeyId, principal] of Object.entries(principals)) {
+    accessKeys[accessKeyId] = { secretAccessKey: secretOf(accessKeyId), principal };
+  }
+  return { accessKeys, ...extra };
+}
+
 /**
  * The AWS SDK's KMS client for an endpoint (a URL, or an async function
- * giving one), with dummy credentials and no retries.
+ * giving one), signing with `accessKeyId` and its test secret (or the
+ * `secretAccessKey` / `sessionToken` given), with no retries. Other
+ * options go to the client (`requestHandler`, `systemClockOffset`, ...).
  */
-export function sdkClient(endpoint, { accessKeyId = 'AKIDEXAMPLE', region = 'us-east-1' } = {}) {
+export function sdkClient(endpoint, {
+  accessKeyId = 'AKIDEXAMPLE', secretAccessKey = secretOf(accessKeyId), sessionToken, region = 'us-east-1', ...options
+} = {}) {
   return new KMS({
     endpoint: typeof endpoint === 'function' ? async () => ({ url: new URL(await endpoint()) }) : endpoint,
     region,
-    credentials: { accessKeyId, secretAccessKey: 'not-checked' },
+    credentials: sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken },
     maxAttempts: 1, // a retried call may not be idempotent; the suite wants exactly one
+    ...options,
   });
+}
+
+/** SHA-256 / HMAC-SHA256 from node:crypto in the Hash interface of @smithy/signature-v4. */
+class Sha256 {
+  constructor(secret) {
+    this.secret = secret;
+    this.reset();
+  }
+
+  update(data) {
+    this.hash.update(typeof data === 'string' ? Buffer.from(data) : data);
+  }
+
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+
+  reset() {
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+}
+
+/**
+ * Headers for a request to `url` signed with SigV4 (service kms) as the
+ * SDKs sign it: `headers` are signed along with host and x-amz-date.
+ * `signingDate` (default now), `region` (default us-east-1),
+ * `accessKeyId`/`secretAccessKey` (default AKIDEXAMPLE and its test
+ * secret), `sessionToken`, `unsignable` (header names left out of the
+ * signature).
+ */
+export async function signedHeaders(url, { method = 'POST', path = '/', headers = {}, body = '' } = {}, {
+  accessKeyId = 'AKIDEXAMPLE', secretAccessKey = secretOf(accessKeyId), sessionToken, region = 'us-east-1', signingDate = new Date(), unsignable,
+} = {}) {
+  const u = new URL(url);
+  const signer = new SignatureV4({
+    credentials: sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken },
+    region,
+    service: 'kms',
+    sha256: Sha256,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign({
+    method, protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path, query: {}, headers: { host: u.host, ...headers }, body,
+  }, { signingDate, unsignableHeaders: unsignable ? new Set(unsignable) : undefined });
+  const out = { ...signed.headers };
+  delete out.host; // fetch sets it from the URL
+  return out;
 }
 
 /**
@@ -58,11 +128,12 @@ export async function createKms(options = {}) {
 }
 
 /**
- * The SDK client of a server in front of `kms`. With `caller`, the server's
- * config maps the client's access key id to that principal, so its calls
- * are that principal's: `withCaller` of the JS client, done the AWS way,
- * by credentials. Like the JS client's, the client's `withCaller(arn)` is
- * synchronous: its server starts on the first call.
+ * The SDK client of a server in front of `kms`. The server's config holds
+ * the client's credential, for the KMS's own caller or, with `caller`, for
+ * that principal, so its calls are that principal's: `withCaller` of the JS
+ * client, done the AWS way, by credentials. Like the JS client's, the
+ * client's `withCaller(arn)` is synchronous: its server starts on the first
+ * call.
  */
 function serveAs(kms, caller, region = 'us-east-1') {
   const accessKeyId = caller ? `AKIDCALLER${(keys += 1)}` : 'AKIDEXAMPLE';
@@ -71,7 +142,7 @@ function serveAs(kms, caller, region = 'us-east-1') {
   let starting;
   const url = () => {
     starting ??= loadStartServer()
-      .then((startServer) => startServer({ port: 0, kms, config: caller ? { accessKeys: { [accessKeyId]: caller } } : undefined }))
+      .then((startServer) => startServer({ port: 0, kms, config: credentialsConfig({ [accessKeyId]: caller ?? kms.caller }) }))
       .then((server) => {
         entry.server = server;
         return server.url;

@@ -1,7 +1,8 @@
 // `kms-wasm serve` (npm/src/serve/server.js): the AWS KMS JSON 1.1 protocol
 // on the wire (targets, errors, base64 blobs, epoch-second timestamps), the
-// access key -> principal mapping of the config with a key policy, the
+// credentials -> principal mapping of the config with a key policy, the
 // file store across a server restart, and the SDK's modeled exceptions.
+// Requests are signed (SigV4); serve-auth.test.mjs tests the refusals.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, statSync, existsSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { createKms, KmsError } from 'kms-wasm';
 import {
   NotFoundException, DisabledException, KMSServiceException,
 } from '@aws-sdk/client-kms';
-import { loadStartServer, sdkClient } from './serve-kms-wasm.mjs';
+import {
+  loadStartServer, sdkClient, credentialsConfig, signedHeaders,
+} from './serve-kms-wasm.mjs';
 import { tempDir, wrapOaep } from './helpers.mjs';
 
 const startServer = await loadStartServer();
@@ -23,15 +26,21 @@ const ROOT = `arn:aws:iam::${ACCOUNT}:root`;
 const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
 const BOB = `arn:aws:iam::${ACCOUNT}:user/bob`;
 
-/** One raw request: `op` as the target (null: no header), `body` as JSON text or a value to stringify. */
-async function raw(url, op, body = {}, { headers = {}, method = 'POST', path = '/' } = {}) {
-  const h = { 'content-type': 'application/x-amz-json-1.1', ...headers };
+/** The access key the raw requests sign with (the servers' configs hold it, for ROOT). */
+const WIRE = 'AKIDWIRE';
+const quiet = () => {};
+
+/**
+ * One raw request: `op` as the target (null: no header), `body` as JSON
+ * text or a value to stringify; signed (SigV4) with the WIRE access key,
+ * or as `sign` says (false: not signed).
+ */
+async function raw(url, op, body = {}, { headers = {}, method = 'POST', path = '/', sign = {} } = {}) {
+  let h = { 'content-type': 'application/x-amz-json-1.1', ...headers };
   if (op !== null) h['x-amz-target'] = op.includes('.') ? op : `TrentService.${op}`;
-  const res = await fetch(new URL(path, url), {
-    method,
-    headers: h,
-    body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  const payload = method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  if (sign) h = await signedHeaders(url, { method, path, headers: h, body: payload ?? '' }, { accessKeyId: WIRE, ...sign });
+  const res = await fetch(new URL(path, url), { method, headers: h, body: payload });
   const text = await res.text();
   let json;
   try {
@@ -49,7 +58,8 @@ function isWireError(r, type, status = 400) {
   assert.deepEqual(Object.keys(r.json).sort(), ['__type', 'message'], r.text);
   assert.equal(r.json.__type, type, r.text);
   assert.equal(r.headers.get('x-amzn-errortype'), type);
-  assert.match(r.json.message, /^[^\n]+\.$/, 'one sentence');
+  // One sentence; AWS's own "Missing Authentication Token" has no final period.
+  if (r.json.message !== 'Missing Authentication Token') assert.match(r.json.message, /^[^\n]+\.$/, 'one sentence');
 }
 
 describe('serve: the AWS JSON 1.1 protocol on the wire', () => {
@@ -58,7 +68,7 @@ describe('serve: the AWS JSON 1.1 protocol on the wire', () => {
   before(async () => {
     clock = Date.parse('2030-01-01T00:00:00.123Z');
     const kms = await createKms({ now: () => new Date(clock) });
-    server = await startServer({ port: 0, kms });
+    server = await startServer({ port: 0, kms, config: credentialsConfig({ [WIRE]: kms.caller, AKIDEXAMPLE: kms.caller }) });
   });
   after(() => server.close());
 
@@ -232,8 +242,8 @@ describe('serve: errors that are not AWS errors', () => {
   }
 
   test('KMSInternalException is HTTP 500; any other failure becomes a KMSInternalException that does not leak it', async () => {
-    const a = await startServer({ port: 0, kms: fakeKms(new KmsError('KMSInternalException', 'The KMS core failed.')) });
-    const b = await startServer({ port: 0, kms: fakeKms(new TypeError('secret internals at /some/path')) });
+    const a = await startServer({ port: 0, kms: fakeKms(new KmsError('KMSInternalException', 'The KMS core failed.')), insecureNoAuth: true, warn: quiet });
+    const b = await startServer({ port: 0, kms: fakeKms(new TypeError('secret internals at /some/path')), insecureNoAuth: true, warn: quiet });
     try {
       isWireError(await raw(a.url, 'ListKeys', {}), 'KMSInternalException', 500);
       const r = await raw(b.url, 'ListKeys', {});
@@ -248,18 +258,19 @@ describe('serve: errors that are not AWS errors', () => {
   });
 
   test('a port in use rejects startServer; kms and store together are refused', async () => {
-    const a = await startServer({ port: 0 });
+    const config = credentialsConfig({ [WIRE]: ROOT }, { accountId: ACCOUNT });
+    const a = await startServer({ port: 0, config });
     try {
-      await assert.rejects(startServer({ port: a.port }), { code: 'EADDRINUSE' });
+      await assert.rejects(startServer({ port: a.port, config }), { code: 'EADDRINUSE' });
       assert.equal((await raw(a.url, 'ListKeys', {})).status, 200);
-      await assert.rejects(startServer({ port: 0, kms: a.kms, store: '/tmp/x' }), /either kms or store/);
+      await assert.rejects(startServer({ port: 0, kms: a.kms, store: '/tmp/x', config }), /either kms or store/);
     } finally {
       await a.close();
     }
   });
 });
 
-describe('serve: access keys map to principals (config)', () => {
+describe('serve: credentials map to principals (config)', () => {
   let dir;
   let cleanup;
   let server;
@@ -269,11 +280,10 @@ describe('serve: access keys map to principals (config)', () => {
   before(async () => {
     ({ dir, cleanup } = tempDir('kms-wasm-serve-'));
     const config = join(dir, 'serve.json');
-    writeFileSync(config, JSON.stringify({
-      accessKeys: { AKIDROOT: ROOT, AKIDALICE: ALICE, AKIDBOB: BOB },
-      accountId: ACCOUNT,
-      region: 'eu-west-3',
-    }));
+    writeFileSync(config, JSON.stringify(credentialsConfig(
+      { AKIDROOT: ROOT, AKIDALICE: ALICE, AKIDBOB: BOB },
+      { accountId: ACCOUNT, region: 'eu-west-3' },
+    )));
     server = await startServer({ port: 0, config });
     root = sdkClient(server.url, { accessKeyId: 'AKIDROOT', region: 'eu-west-3' });
     alice = sdkClient(server.url, { accessKeyId: 'AKIDALICE', region: 'eu-west-3' });
@@ -311,7 +321,7 @@ describe('serve: access keys map to principals (config)', () => {
     assert.deepEqual([...new Set(log.map((r) => r.userIdentity.arn))].sort(), [ROOT, ALICE, BOB].sort());
   });
 
-  test('an access key not in the config: UnrecognizedClientException; no Authorization header: MissingAuthenticationTokenException', async () => {
+  test('an access key not in the config: UnrecognizedClientException; no Authorization header: MissingAuthenticationTokenException; a bad signature: InvalidSignatureException', async () => {
     const stranger = sdkClient(server.url, { accessKeyId: 'AKIDSTRANGER', region: 'eu-west-3' });
     try {
       const err = await stranger.listKeys({}).catch((e) => e);
@@ -319,11 +329,16 @@ describe('serve: access keys map to principals (config)', () => {
     } finally {
       stranger.destroy();
     }
-    isWireError(await raw(server.url, 'ListKeys', {}), 'MissingAuthenticationTokenException', 403);
+    isWireError(await raw(server.url, 'ListKeys', {}, { sign: false }), 'MissingAuthenticationTokenException', 403);
+    const amzDate = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
     const r = await raw(server.url, 'ListKeys', {}, {
-      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDALICE/20300101/eu-west-3/kms/aws4_request, SignedHeaders=host, Signature=00' },
+      sign: false,
+      headers: {
+        'x-amz-date': amzDate,
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIDALICE/${amzDate.slice(0, 8)}/eu-west-3/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+      },
     });
-    assert.equal(r.status, 200, 'the signature is not checked, only the access key id is read');
+    isWireError(r, 'InvalidSignatureException');
   });
 
   test('a bad config is refused at start: unknown member, not JSON, a principal that is not a string', async () => {
@@ -335,6 +350,8 @@ describe('serve: access keys map to principals (config)', () => {
     await assert.rejects(startServer({ port: 0, config: write('a.json', '{"accesKeys": {}}') }), /unknown config member\(s\) accesKeys/);
     await assert.rejects(startServer({ port: 0, config: write('b.json', '{"accessKeys": ') }), /not valid JSON/);
     await assert.rejects(startServer({ port: 0, config: write('c.json', '{"accessKeys": {"AKID": 7}}') }), /principal ARN/);
+    await assert.rejects(startServer({ port: 0, config: write('d.json', '{"accessKeys": {"AKID": {"principal": "arn:aws:iam::111122223333:user/x"}}}') }), /secretAccessKey must be a non-empty string/);
+    await assert.rejects(startServer({ port: 0, config: write('e.json', '{"accessKeys": {"AKID": {"principal": "p", "secretAccessKey": "s", "token": "t"}}}') }), /unknown member\(s\) token/);
     await assert.rejects(startServer({ port: 0, config: join(dir, 'missing.json') }), /cannot read the config file/);
   });
 });
@@ -344,7 +361,8 @@ describe('serve: a file store across a server restart', () => {
     const { dir, cleanup } = tempDir('kms-wasm-serve-store-');
     const store = join(dir, 'kms');
     try {
-      let server = await startServer({ port: 0, store });
+      const config = credentialsConfig({ AKIDEXAMPLE: ROOT }, { accountId: ACCOUNT });
+      let server = await startServer({ port: 0, store, config });
       let client = sdkClient(server.url);
       const { KeyMetadata } = await client.createKey({ Description: 'durable' });
       await client.createAlias({ AliasName: 'alias/durable', TargetKeyId: KeyMetadata.KeyId });
@@ -355,7 +373,7 @@ describe('serve: a file store across a server restart', () => {
       assert.ok(existsSync(`${store}.key`), 'the root key file beside the store');
       assert.equal(statSync(`${store}.key`).mode & 0o777, 0o600);
 
-      server = await startServer({ port: 0, store });
+      server = await startServer({ port: 0, store, config });
       client = sdkClient(server.url);
       try {
         const d = await client.describeKey({ KeyId: 'alias/durable' });

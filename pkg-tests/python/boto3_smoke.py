@@ -1,13 +1,15 @@
 """boto3 against `kms-wasm serve`: the AWS SDK for Python speaking the AWS
 KMS JSON protocol to kms-wasm, as it would to AWS KMS.
 
-    python boto3_smoke.py http://127.0.0.1:PORT
+    AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... python boto3_smoke.py http://127.0.0.1:PORT
 
-Prints one line per step and "boto3 smoke: ok" at the end; exits 1 on the
+Requests are signed (SigV4) with the credentials of the environment, which
+the server's config holds. Prints one line per step and "boto3 smoke: ok" at the end; exits 1 on the
 first failed check. Run by pkg-tests/node/serve-boto3.test.mjs.
 """
 
 import datetime
+import os
 import sys
 
 import boto3
@@ -22,15 +24,19 @@ def check(cond, what):
     print(f"ok - {what}", flush=True)
 
 
-def main(endpoint):
-    kms = boto3.client(
+def client(endpoint, secret):
+    return boto3.client(
         "kms",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="not-checked",
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
     )
+
+
+def main(endpoint):
+    kms = client(endpoint, os.environ["AWS_SECRET_ACCESS_KEY"])
 
     meta = kms.create_key(Description="boto3 smoke")["KeyMetadata"]
     key_id = meta["KeyId"]
@@ -77,6 +83,14 @@ def main(endpoint):
         check(code == "DisabledException", f"encrypt after disable_key: DisabledException (got {code})")
         check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, "HTTP 400")
         check(isinstance(e, kms.exceptions.DisabledException), "botocore's modeled DisabledException class")
+
+    try:
+        client(endpoint, "not-the-secret").list_keys()
+        check(False, "a wrong secret is refused")
+    except ClientError as e:
+        code = e.response["Error"]["Code"]
+        check(code == "InvalidSignatureException", f"a wrong secret: InvalidSignatureException (got {code})")
+        check(e.response["Error"]["Message"].startswith("The request signature we calculated does not match"), "AWS's text")
 
     print("boto3 smoke: ok", flush=True)
 

@@ -185,13 +185,26 @@ export const COMMANDS = {
     options: {
       port: { type: 'string', arg: 'PORT', help: 'the port (default 4599; 0: any free port)' },
       host: { type: 'string', arg: 'HOST', help: 'the address to listen on (default 127.0.0.1)' },
-      config: { type: 'string', arg: 'FILE', help: 'a JSON configuration file for the server' },
+      config: { type: 'string', arg: 'FILE', help: 'the JSON configuration: credentials (accessKeys), accountId, region' },
+      'tls-cert': { type: 'string', arg: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
+      'tls-key': { type: 'string', arg: 'FILE', help: 'the PEM private key of --tls-cert' },
+      'insecure-no-auth': { type: 'boolean', help: 'do not check request signatures (local tests only; loopback hosts only)' },
     },
     description: [
       'Serves the store to AWS SDKs and the AWS CLI (endpoint URL printed on stdout) until',
-      'interrupted (Ctrl-C or SIGTERM).',
+      'interrupted (Ctrl-C or SIGTERM). Every request must be signed (AWS Signature Version 4)',
+      'with a credential of the config, and is made by its principal:',
+      '  { "accessKeys": { "AKID": { "secretAccessKey": "...", "principal": "arn:aws:iam::111122223333:user/alice",',
+      '                             "sessionToken": "... (optional)" } },',
+      '    "accountId": "111122223333", "region": "us-east-1" }',
+      'Without credentials serve does not start, unless --insecure-no-auth (no checks: the',
+      'access key id alone names the caller, "AKID": "arn:..."; 127.0.0.1, ::1, localhost only).',
     ].join('\n'),
-    examples: ['kms-wasm serve --port 4599', 'aws kms list-keys --endpoint-url http://127.0.0.1:4599'],
+    examples: [
+      'kms-wasm serve --config serve.json --port 4599',
+      'AWS_ACCESS_KEY_ID=AKID AWS_SECRET_ACCESS_KEY=... aws kms list-keys --endpoint-url http://127.0.0.1:4599',
+      'kms-wasm serve --config serve.json --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',
+    ],
   },
 };
 

@@ -567,14 +567,22 @@ async function restore({ kms, path }, { positionals }, io, { passphrase }) {
 // serve
 // ---------------------------------------------------------------------------
 
-async function serve(opened, { values }, io, { port, config, server }) {
+async function serve(opened, { values }, io, { port, config, server, tls }) {
   // The server opens the store itself (with the config's accountId and region) and closes it.
   let running;
   try {
-    running = await server.startServer({ host: values.host ?? '127.0.0.1', port, store: opened.store, config });
+    running = await server.startServer({
+      host: values.host ?? '127.0.0.1',
+      port,
+      store: opened.store,
+      config,
+      tls,
+      insecureNoAuth: values['insecure-no-auth'] === true,
+      warn: (text) => io.stderr.write(`${text}\n`),
+    });
   } catch (e) {
-    // The server's refusals of its configuration are plain Errors naming it.
-    if (e && e.constructor === Error && /^kms-wasm serve: .*config/.test(e.message)) {
+    // The server's refusals of its configuration (credentials, host, TLS) are plain Errors naming it.
+    if (e && e.constructor === Error && /^kms-wasm serve: /.test(e.message)) {
       throw new UsageError(e.message.replace(/^kms-wasm serve: /, ''), 'serve');
     }
     throw e;
@@ -641,6 +649,13 @@ const PREPARE = {
         throw new UsageError(`the config file ${values.config} is not JSON: ${e.message.split('\n')[0]}`, command);
       }
     }
+    if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+      throw new UsageError('--tls-cert and --tls-key go together', command);
+    }
+    let tls;
+    if (values['tls-cert'] !== undefined) {
+      tls = { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) };
+    }
     let server;
     try {
       server = await import('../serve/server.js');
@@ -650,7 +665,7 @@ const PREPARE = {
       }
       throw e;
     }
-    return { port, config, server };
+    return { port, config, server, tls };
   },
 };
 

@@ -13,34 +13,40 @@
 // (CiphertextBlob, Plaintext, ...) are base64 strings and timestamps are
 // epoch seconds (with milliseconds as a fraction).
 //
-// Requests are NOT authenticated: the SigV4 signature is not checked, so
-// any client that can reach the port can use every key. That is why the
-// server binds 127.0.0.1 by default; do not expose it. The access key id
-// of the `Authorization` header (`Credential=AKID/...`) only says who the
-// caller is, through the optional config:
+// Requests are authenticated as AWS does it: each must carry a Signature
+// Version 4 made with a credential of the config (sigv4.js verifies it;
+// config.js reads the config), and is made by that credential's principal
+// (a `kms.withCaller(arn)` view), so key policies and grants are exercised
+// and the audit log names it:
 //
-//   { "accessKeys": { "AKID": "arn:aws:iam::111122223333:user/alice" },
+//   { "accessKeys": { "AKID": { "secretAccessKey": "...", "principal": "arn:aws:iam::111122223333:user/alice",
+//                               "sessionToken": "... (optional)" } },
 //     "accountId": "111122223333", "region": "us-east-1" }
 //
-// With `accessKeys`, each call is made by the principal its access key
-// maps to (a `kms.withCaller(arn)` view), so key policies and grants are
-// exercised; a request with an unlisted access key or none is refused
-// (UnrecognizedClientException / MissingAuthenticationTokenException).
-// Without `accessKeys`, every call is made by the KMS's caller (the
-// account's root by default). `accountId` and `region` are those of the
-// KMS the server creates.
+// A request that is not signed, or not right, gets AWS's exception
+// (MissingAuthenticationTokenException, IncompleteSignatureException,
+// UnrecognizedClientException, InvalidSignatureException) and never reaches
+// the KMS. Without credentials the server does not start, unless
+// `insecureNoAuth` (--insecure-no-auth): then nothing is checked, the access
+// key id alone names the caller (`"AKID": "arn:..."` accepted) or, without
+// `accessKeys`, every call is the KMS's caller; the server warns on stderr
+// and listens on loopback addresses only. `tls: { cert, key }` (PEM;
+// --tls-cert/--tls-key) serves HTTPS. `accountId` and `region` are those of
+// the KMS the server creates; with `region`, the signature's scope must name
+// it.
 //
 // Calls go through the KMS client's queue (one at a time, each committed
 // to the store before it answers), so concurrent requests are safe. Plaintexts
 // and data keys pass through JS strings (JSON, base64), which cannot be wiped;
 // the byte arrays the server handles are overwritten when it is done with them.
 
-import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createKms, fileStore } from '../node.js';
 import { OPERATIONS, OTHER_KMS_OPERATIONS as OTHER_KMS_OPERATION_NAMES, REQUEST_BLOBS, REQUEST_TIMESTAMPS } from '../api.js';
 import { KmsError } from '../errors.js';
+import { loadConfig, accessKeyOf, authSetup, createServerFor, AuthError } from './config.js';
+
+export { loadConfig, accessKeyOf };
 
 const TARGET_PREFIX = 'TrentService.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -80,65 +86,6 @@ const serialization = (message) => new ProtocolError('SerializationException', m
 
 function lowerCamel(name) {
   return name.charAt(0).toLowerCase() + name.slice(1);
-}
-
-// ---- configuration ---------------------------------------------------------
-
-/**
- * The server's config: a path (string or URL) to a JSON file, an object, or nothing.
- * @returns {{ accessKeys: Map<string, string> | null, accountId?: string, region?: string }}
- */
-export function loadConfig(config) {
-  if (config === undefined || config === null) return { accessKeys: null };
-  let raw = config;
-  if (typeof config === 'string' || config instanceof URL) {
-    let text;
-    try {
-      text = readFileSync(config, 'utf8');
-    } catch (e) {
-      throw new Error(`kms-wasm serve: cannot read the config file ${config} (${e.code ?? e.message}).`);
-    }
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`kms-wasm serve: the config file ${config} is not valid JSON (${e.message}).`);
-    }
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new Error('kms-wasm serve: the config must be a JSON object { "accessKeys": { "AKID": "principal ARN" }, "accountId": "...", "region": "..." }.');
-  }
-  const known = new Set(['accessKeys', 'accountId', 'region']);
-  const unknown = Object.keys(raw).filter((k) => !known.has(k));
-  if (unknown.length) {
-    throw new Error(`kms-wasm serve: unknown config member(s) ${unknown.join(', ')}; the config takes accessKeys, accountId and region.`);
-  }
-  const out = { accessKeys: null };
-  for (const k of ['accountId', 'region']) {
-    if (raw[k] === undefined) continue;
-    if (typeof raw[k] !== 'string' || raw[k] === '') throw new Error(`kms-wasm serve: config ${k} must be a non-empty string.`);
-    out[k] = raw[k];
-  }
-  if (raw.accessKeys !== undefined) {
-    const keys = raw.accessKeys;
-    if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
-      throw new Error('kms-wasm serve: config accessKeys must map access key ids to principal ARNs.');
-    }
-    out.accessKeys = new Map();
-    for (const [akid, arn] of Object.entries(keys)) {
-      if (typeof arn !== 'string' || arn === '') {
-        throw new Error(`kms-wasm serve: config accessKeys.${akid} must be a principal ARN (a non-empty string).`);
-      }
-      out.accessKeys.set(akid, arn);
-    }
-  }
-  return out;
-}
-
-/** The access key id of a SigV4 `Authorization` header, or undefined. */
-export function accessKeyOf(authorization) {
-  if (typeof authorization !== 'string') return undefined;
-  const m = /Credential=([^/,\s]+)\//.exec(authorization);
-  return m ? m[1] : undefined;
 }
 
 // ---- conversions -----------------------------------------------------------
@@ -282,10 +229,13 @@ function statusOf(e) {
  * existing KMS to serve instead (then `store` must not be given, and the
  * config's accountId/region do not apply). `config`: see the top of this
  * file (a path to a JSON file, or the object). `port` 0 picks a free port.
+ * `insecureNoAuth`: no signature checks (loopback only, warns through `warn`,
+ * stderr by default). `tls`: `{ cert, key }` (PEM) to serve HTTPS.
  * @returns {Promise<{ url: string, host: string, port: number, kms: object, close(): Promise<void> }>}
  */
-export async function startServer({ host = '127.0.0.1', port = 4599, store, kms, config } = {}) {
+export async function startServer({ host = '127.0.0.1', port = 4599, store, kms, config, insecureNoAuth = false, tls, warn } = {}) {
   const cfg = loadConfig(config);
+  const authenticate = authSetup(cfg, { host, insecureNoAuth, tls, warn });
   if (kms && store !== undefined) throw new Error('kms-wasm serve: give either kms or store, not both.');
   let owned = false;
   if (!kms) {
@@ -298,18 +248,19 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     owned = true;
   }
   const views = new Map();
-  const viewOf = (akid) => {
-    if (!cfg.accessKeys) return kms;
-    if (akid === undefined) {
-      throw new ProtocolError('MissingAuthenticationTokenException', 'The request has no AWS SigV4 Authorization header naming an access key.', 403);
-    }
-    const arn = cfg.accessKeys.get(akid);
-    if (arn === undefined) {
-      throw new ProtocolError('UnrecognizedClientException', 'The access key id of the request is not in the server config.');
-    }
-    let view = views.get(akid);
-    if (!view) views.set(akid, (view = kms.withCaller(arn)));
+  const viewOf = (principal) => {
+    if (principal === null || principal === kms.caller) return kms;
+    let view = views.get(principal);
+    if (!view) views.set(principal, (view = kms.withCaller(principal)));
     return view;
+  };
+  /** The KMS view of the request's verified caller; an AWS error when it is not authenticated. */
+  const callerOf = async (req, bytes) => {
+    try {
+      return viewOf(await authenticate(req, bytes));
+    } catch (e) {
+      throw e instanceof AuthError ? new ProtocolError(e.name, e.message, e.status) : e;
+    }
   };
 
   let inFlight = 0;
@@ -327,6 +278,8 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     const blobs = [];
     try {
       const bytes = await readBody(req);
+      // Authenticated first: an unsigned caller learns nothing of the request's fate.
+      const view = await callerOf(req, bytes);
       const type = req.headers['content-type'];
       if (type !== undefined && !/^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(type)) {
         throw serialization(`The Content-Type must be ${CONTENT_TYPE}.`);
@@ -342,7 +295,6 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
         }
         throw new ProtocolError('UnknownOperationException', `The X-Amz-Target ${JSON.stringify(target.slice(0, 80))} is not an operation of AWS KMS (TrentService).`);
       }
-      const view = viewOf(accessKeyOf(req.headers.authorization));
       const input = fromWire(parseJson(bytes), blobs);
       const output = await view[lowerCamel(op)](input);
       const seen = [];
@@ -361,7 +313,7 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServerFor(tls, (req, res) => {
     inFlight += 1;
     res.on('close', () => {
       inFlight -= 1;
@@ -389,7 +341,7 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     throw e;
   }
   const address = server.address();
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let closing = null;
   return {
