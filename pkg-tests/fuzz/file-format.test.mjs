@@ -384,7 +384,11 @@ function mutateAudit(steps) {
 }
 
 const auditProperty = (shortFrames) => () => fc.asyncProperty(
-  fc.array(auditMutation(shortFrames), { minLength: 1, maxLength: 3 }),
+  shortFrames
+    // at least one frame rebuilt with a 0-15-byte body
+    ? fc.tuple(fc.array(auditMutation(true), { maxLength: 2 }), fc.nat(), fc.integer({ min: 0, max: 15 }))
+      .map(([steps, i, len]) => [...steps, { kind: 'rebuild', i, offset: 20, value: len }])
+    : fc.array(auditMutation(false), { minLength: 1, maxLength: 3 }),
   async (steps) => {
     const log = mutateAudit(steps);
     const r = await openStore({ 'state.0': COPIES[0], 'state.1': COPIES[1], 'audit.log': log });
