@@ -29,9 +29,12 @@ const randomSeed = () => (Math.random() * 0x7fffffff) | 0;
  * fresh) as fuzz tests named `name`.
  * @param {string} name
  * @param {(fc: typeof import('fast-check')) => any} build
- * @param {{ smoke?: number, weight?: number, timeout?: number, skip?: string }} [options]
+ * `shrink: false` for properties over shared state (a server's KMS): the first
+ * failing input is then reported as it was, since a shrunk replay runs
+ * against the state the failure left.
+ * @param {{ smoke?: number, weight?: number, timeout?: number, skip?: string, shrink?: boolean }} [options]
  */
-export function fuzz(name, build, { smoke = 50, weight = 1, timeout = 600_000, skip } = {}) {
+export function fuzz(name, build, { smoke = 50, weight = 1, timeout = 600_000, skip, shrink = true } = {}) {
   const runs = [];
   if (GIVEN_SEED !== undefined) {
     runs.push({ label: `seed ${GIVEN_SEED}`, seed: GIVEN_SEED, numRuns: LONG_RUNS ? Math.max(1, Math.ceil(LONG_RUNS * weight)) : smoke });
@@ -44,7 +47,7 @@ export function fuzz(name, build, { smoke = 50, weight = 1, timeout = 600_000, s
   for (const r of runs) {
     test(`fuzz: ${name} (${r.label})`, { timeout, skip }, async (t) => {
       const started = Date.now();
-      const params = { seed: r.seed, numRuns: r.numRuns, endOnFailure: false };
+      const params = { seed: r.seed, numRuns: r.numRuns, endOnFailure: !shrink };
       if (GIVEN_PATH) params.path = GIVEN_PATH;
       const details = await fc.check(build(fc), params);
       const ms = Date.now() - started;
