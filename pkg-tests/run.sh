@@ -150,7 +150,7 @@ for c in "${COUNT_FILES[@]}"; do
   passed=$(( passed + $(count "$WORK/$c-counts.json" passed) ))
   failed=$(( failed + $(count "$WORK/$c-counts.json" failed) ))
 done
-skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
+skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/fuzz-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a runner failed without counting a test (it crashed or found nothing)
 fi
