@@ -104,6 +104,14 @@ function observed(v) {
   return out;
 }
 
+/** Whether toWasmRequest meets a string or member name with a lone surrogate in `v` (it walks what it converts). */
+const hasIllFormed = (v) => {
+  if (typeof v === 'string') return !v.isWellFormed();
+  if (v === null || typeof v !== 'object' || v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return false;
+  if (Array.isArray(v)) return v.some(hasIllFormed);
+  return Object.keys(v).some((k) => v[k] !== null && v[k] !== undefined && (!k.isWellFormed() || hasIllFormed(v[k])));
+};
+
 const depthOf = (v) => {
   if (v === null || typeof v !== 'object' || v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return 0;
   const kids = Array.isArray(v) ? v : Object.keys(v).map((k) => v[k]).filter((x) => x !== null && x !== undefined);
@@ -121,10 +129,12 @@ fuzz('convert: toWasmRequest of any request tree converts as documented or says 
       assert.ok(isValidation(e), `threw ${e && e.stack}`);
       // Only for a blob member that is not binary (null/undefined ones are dropped).
       const badBlob = Object.keys(request).some((k) => BINARY_MEMBERS.has(k) && request[k] != null && asBytes(request[k]) === undefined);
-      assert.ok(badBlob || depthOf(request) > 32, `ValidationException without a reason: ${e.message}`);
-      assert.match(e.message, /binary data|nested too deeply/);
+      assert.ok(badBlob || depthOf(request) > 32 || hasIllFormed(request), `ValidationException without a reason: ${e.message}`);
+      assert.match(e.message, /binary data|nested too deeply|not well-formed Unicode/);
+      assert.ok(e.message.isWellFormed(), 'the message itself is well-formed');
       return;
     }
+    assert.ok(!hasIllFormed(request), 'a lone surrogate reached the wasm');
     assert.deepEqual(observed(out), expected(request));
     for (const k of Object.keys(out)) if (BINARY_MEMBERS.has(k)) assert.ok(out[k] instanceof Uint8Array, `${k} is binary`);
   },
@@ -198,5 +208,29 @@ fuzz('convert: fromWasmResponse turns timestamp members into Dates at any depth 
     if (typeof clock === 'number') assert.ok(Object.is(clockMillis(clock), clock));
     else if (clock instanceof Date) assert.ok(Object.is(clockMillis(clock), clock.getTime()));
     else assert.throws(() => clockMillis(clock), (e) => isValidation(e) && /clock/.test(e.message));
+  },
+));
+
+fuzz('convert: a lone surrogate in any string or member name is a ValidationException; well-formed strings pass unchanged', () => fc.property(
+  fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 12 }),
+  fc.constantFrom('\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uDC00\uD800', 'a\uD800b'),
+  fc.nat(20), fc.constantFrom('value', 'contextKey', 'contextValue', 'nested', 'array', 'member'),
+  (left, right, lone, cut, where) => {
+    const good = left + right;
+    const points = [...left]; // cut between code points, never inside a pair
+    const at = cut % (points.length + 1);
+    const bad = points.slice(0, at).join('') + lone + points.slice(at).join('') + right;
+    const place = (s) => {
+      switch (where) {
+        case 'value': return { KeyId: s };
+        case 'contextKey': return { KeyId: 'k', EncryptionContext: { [s]: 'v' } };
+        case 'contextValue': return { KeyId: 'k', EncryptionContext: { a: s } };
+        case 'nested': return { Policy: { Statement: [{ Sid: s }] } };
+        case 'array': return { GrantTokens: ['t', s] };
+        default: return { [s]: 'x' };
+      }
+    };
+    assert.deepEqual(toWasmRequest(place(good)), place(good));
+    assert.throws(() => toWasmRequest(place(bad)), (e) => isValidation(e) && /not well-formed Unicode/.test(e.message) && e.message.isWellFormed());
   },
 ));
