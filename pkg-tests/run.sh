@@ -11,6 +11,9 @@
 #   PKG_TESTS_SKIP_BROWSER=1  run Node only
 #   PKG_TESTS_GREP     run only the tests whose names contain this text
 #   PKG_TESTS_WORK     the scratch folder (default: pkg-tests/.work), so two runs can go at once
+#   PKG_TESTS_ONLY=fuzz  run only the fast-check properties of fuzz/ (scripts/fuzz.sh uses it)
+#   JS_FUZZ_RUNS       runs per property in fuzz/ (default: a smoke run, fixed seed plus a random one)
+#   JS_FUZZ_SEED, JS_FUZZ_PATH  replay a failing property (its failure prints them)
 #   CI=true            a missing Chromium is a failure, not a skip
 #
 # Prints one line per test and ends with "N passed, N failed"; exits
@@ -69,23 +72,43 @@ done
 
 # 3. Node.
 status=0
-COUNT_FILES=(node browser browser-engines browser-idb demo types bundlers)
+COUNT_FILES=(node fuzz browser browser-engines browser-idb demo types bundlers)
 for c in "${COUNT_FILES[@]}"; do rm -f "$WORK/$c-counts.json"; done
-say "Node $(node --version): node --test"
-mapfile -t node_files < <(cd "$APP" && ls node/*.test.mjs)
+only=${PKG_TESTS_ONLY:-}
+[ -z "$only" ] || [ "$only" = fuzz ] || die "PKG_TESTS_ONLY takes 'fuzz' (got '$only')"
 name_pattern=()
 [ -n "${PKG_TESTS_GREP:-}" ] && name_pattern=(--test-name-pattern "$PKG_TESTS_GREP")
+if [ -z "$only" ]; then
+  say "Node $(node --version): node --test"
+  mapfile -t node_files < <(cd "$APP" && ls node/*.test.mjs)
+  (cd "$APP" && node --test "${name_pattern[@]}" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=./node/count-reporter.mjs --test-reporter-destination="$WORK/node-counts.json" \
+    "${node_files[@]}") || status=1
+fi
+
+# 3b. Property-based fuzzing (fast-check) of the JS parsers: serve requests on
+#     the wire, the file store's format, the JS <-> wasm conversions. A smoke
+#     run here (a fixed seed and a random one); JS_FUZZ_RUNS for long runs.
+say "fuzz: fast-check properties of the JS parsers (${JS_FUZZ_RUNS:+$JS_FUZZ_RUNS runs × weight per property}${JS_FUZZ_RUNS:-smoke: fixed and random seed})"
+mapfile -t fuzz_files < <(cd "$APP" && ls fuzz/*.test.mjs)
 (cd "$APP" && node --test "${name_pattern[@]}" \
   --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=./node/count-reporter.mjs --test-reporter-destination="$WORK/node-counts.json" \
-  "${node_files[@]}") || status=1
+  --test-reporter=./node/count-reporter.mjs --test-reporter-destination="$WORK/fuzz-counts.json" \
+  "${fuzz_files[@]}") || status=1
 
 # 4. The declarations, type-checked with TypeScript 5 and 7 (types/check.sh).
-say "TypeScript: index.d.ts with TypeScript 5 and 7"
-PKG_TESTS_WORK="$WORK" TYPES_COUNTS="$WORK/types-counts.json" "$HERE/types/check.sh" "$tarball" || status=1
+if [ -n "$only" ]; then
+  say "TypeScript run skipped (PKG_TESTS_ONLY=$only)"
+else
+  say "TypeScript: index.d.ts with TypeScript 5 and 7"
+  PKG_TESTS_WORK="$WORK" TYPES_COUNTS="$WORK/types-counts.json" "$HERE/types/check.sh" "$tarball" || status=1
+fi
 
 # 5. Chromium, through playwright-core and Debian's browser (never a downloaded one).
-if [ "${PKG_TESTS_SKIP_BROWSER:-}" = 1 ]; then
+if [ -n "$only" ]; then
+  say "browser run skipped (PKG_TESTS_ONLY=$only)"
+elif [ "${PKG_TESTS_SKIP_BROWSER:-}" = 1 ]; then
   say "browser run skipped (PKG_TESTS_SKIP_BROWSER=1)"
 elif [ ! -x "$CHROMIUM" ]; then
   if [ "${CI:-}" = true ]; then
@@ -108,7 +131,9 @@ fi
 
 # 6. Bundlers: Vite (build, dev server), webpack 5, esbuild, Rollup, an import
 #    map, and require() in Node (bundlers/run.sh; browser cases need Chromium).
-if [ "${PKG_TESTS_SKIP_BUNDLERS:-}" = 1 ]; then
+if [ -n "$only" ]; then
+  say "bundler run skipped (PKG_TESTS_ONLY=$only)"
+elif [ "${PKG_TESTS_SKIP_BUNDLERS:-}" = 1 ]; then
   say "bundler run skipped (PKG_TESTS_SKIP_BUNDLERS=1)"
 else
   say "bundlers: Vite (build, dev server), webpack 5, esbuild, Rollup, import map; require() in Node"
@@ -125,7 +150,7 @@ for c in "${COUNT_FILES[@]}"; do
   passed=$(( passed + $(count "$WORK/$c-counts.json" passed) ))
   failed=$(( failed + $(count "$WORK/$c-counts.json" failed) ))
 done
-skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
+skipped=$(( $(count "$WORK/node-counts.json" skipped) + $(count "$WORK/fuzz-counts.json" skipped) + $(count "$WORK/browser-counts.json" skipped) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a runner failed without counting a test (it crashed or found nothing)
 fi

@@ -1,6 +1,9 @@
 // Conversions at the JS ↔ wasm boundary. Requests: Dates become milliseconds,
 // any binary (Buffer, typed array, DataView, ArrayBuffer) becomes a plain
-// Uint8Array view, null/undefined members are dropped (as the AWS SDK does).
+// Uint8Array view, null/undefined members are dropped (as the AWS SDK does),
+// a string (or member name) with a lone UTF-16 surrogate is a
+// ValidationException: it has no UTF-8 form, and the wasm would get U+FFFD in
+// its place, so '\uD800' and '\uDFFF' would be one encryption context.
 // Responses: timestamp members become Dates.
 
 import { KmsError } from './errors.js';
@@ -43,20 +46,45 @@ function isDate(v) {
   return v instanceof Date || toString.call(v) === '[object Date]';
 }
 
-function convertIn(v, depth) {
+/** Whether `s` is well-formed UTF-16 (no lone surrogate): String#isWellFormed where the engine has it. */
+const isWellFormed = typeof String.prototype.isWellFormed === 'function'
+  ? (s) => s.isWellFormed()
+  : (s) => {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0xdc00 && c <= 0xdfff) return false;
+      if (c >= 0xd800 && c <= 0xdbff) {
+        const d = s.charCodeAt(i + 1);
+        if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+        i += 1;
+      }
+    }
+    return true;
+  };
+
+function illFormed(member) {
+  return new KmsError('ValidationException', `1 validation error detected: ${member === undefined ? 'a value of the request' : `the value at ${JSON.stringify(member)}`} is not well-formed Unicode (it has a lone UTF-16 surrogate).`);
+}
+
+function convertIn(v, depth, member) {
   if (depth > MAX_DEPTH) throw new KmsError('ValidationException', 'The request is nested too deeply.');
+  if (typeof v === 'string') {
+    if (!isWellFormed(v)) throw illFormed(member);
+    return v;
+  }
   if (v === null || typeof v !== 'object') return v;
   if (isDate(v)) return v.getTime();
   const bytes = asBytes(v);
   if (bytes) return bytes;
-  if (Array.isArray(v)) return v.map((x) => convertIn(x, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => convertIn(x, depth + 1, member));
   const out = {};
   for (const key of Object.keys(v)) {
     const x = v[key];
     if (x === undefined || x === null) continue;
+    if (!isWellFormed(key)) throw illFormed(member);
     // defineProperty, not assignment: a member named `__proto__` (JSON.parse
     // makes such own properties) must stay a member, e.g. of an encryption context.
-    Object.defineProperty(out, key, { value: convertIn(x, depth + 1), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, { value: convertIn(x, depth + 1, member ?? key), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

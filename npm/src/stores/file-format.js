@@ -64,6 +64,7 @@ export function parseCopy(bytes) {
   }
   if (!bytes.subarray(0, 4).equals(STATE_MAGIC)) return { damaged: 'it is not a kms-wasm state file' };
   if (bytes[4] !== VERSION) return { damaged: `it has an unknown format version ${bytes[4]}` };
+  if (bytes[5] !== MODE_KEY && bytes[5] !== MODE_PASSPHRASE) return { damaged: `it has an unknown key mode ${bytes[5]}` };
   const bodyLen = bytes.readUInt32BE(48);
   const frameLen = bytes.readUInt32BE(52);
   const signedLen = STATE_HEADER + bodyLen + frameLen;
