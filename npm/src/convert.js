@@ -76,7 +76,14 @@ function convertIn(v, depth, member) {
   if (isDate(v)) return v.getTime();
   const bytes = asBytes(v);
   if (bytes) return bytes;
-  if (Array.isArray(v)) return v.map((x) => convertIn(x, depth + 1, member));
+  if (Array.isArray(v)) {
+    // A list holds no null (AWS's JSON protocol has none); the wasm's map
+    // decoding would trap on one where a map is given as a list.
+    if (v.some((x) => x === null || x === undefined)) {
+      throw new KmsError('ValidationException', `1 validation error detected: ${member === undefined ? 'a list of the request' : `the value at ${JSON.stringify(member)}`} has a null element.`);
+    }
+    return v.map((x) => convertIn(x, depth + 1, member));
+  }
   const out = {};
   for (const key of Object.keys(v)) {
     const x = v[key];

@@ -112,6 +112,13 @@ const hasIllFormed = (v) => {
   return Object.keys(v).some((k) => v[k] !== null && v[k] !== undefined && (!k.isWellFormed() || hasIllFormed(v[k])));
 };
 
+/** Whether toWasmRequest meets a list with a null or undefined element in `v` (members that are null are dropped, not walked). */
+const hasNullInList = (v) => {
+  if (v === null || typeof v !== 'object' || v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return false;
+  if (Array.isArray(v)) return v.some((x) => x === null || x === undefined || hasNullInList(x));
+  return Object.keys(v).some((k) => v[k] !== null && v[k] !== undefined && hasNullInList(v[k]));
+};
+
 const depthOf = (v) => {
   if (v === null || typeof v !== 'object' || v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return 0;
   const kids = Array.isArray(v) ? v : Object.keys(v).map((k) => v[k]).filter((x) => x !== null && x !== undefined);
@@ -129,12 +136,13 @@ fuzz('convert: toWasmRequest of any request tree converts as documented or says 
       assert.ok(isValidation(e), `threw ${e && e.stack}`);
       // Only for a blob member that is not binary (null/undefined ones are dropped).
       const badBlob = Object.keys(request).some((k) => BINARY_MEMBERS.has(k) && request[k] != null && asBytes(request[k]) === undefined);
-      assert.ok(badBlob || depthOf(request) > 32 || hasIllFormed(request), `ValidationException without a reason: ${e.message}`);
-      assert.match(e.message, /binary data|nested too deeply|not well-formed Unicode/);
+      assert.ok(badBlob || depthOf(request) > 32 || hasIllFormed(request) || hasNullInList(request), `ValidationException without a reason: ${e.message}`);
+      assert.match(e.message, /binary data|nested too deeply|not well-formed Unicode|null element/);
       assert.ok(e.message.isWellFormed(), 'the message itself is well-formed');
       return;
     }
     assert.ok(!hasIllFormed(request), 'a lone surrogate reached the wasm');
+    assert.ok(!hasNullInList(request), 'a list with a null element reached the wasm');
     assert.deepEqual(observed(out), expected(request));
     for (const k of Object.keys(out)) if (BINARY_MEMBERS.has(k)) assert.ok(out[k] instanceof Uint8Array, `${k} is binary`);
   },
@@ -162,7 +170,8 @@ fuzz('convert: binary of every kind becomes a view of the same bytes (no copy), 
 fuzz('convert: a non-binary blob member, a non-object request or one nested past 32 levels is a ValidationException', () => fc.property(
   fc.oneof(
     fc.tuple(fc.constantFrom(...BLOBS), fc.oneof(fc.string(), fc.array(fc.integer({ min: 0, max: 255 })), fc.double(), fc.boolean(), fc.object(), fc.bigInt(), oddDate))
-      .map(([k, v]) => ({ request: { [k]: v }, why: /binary data/ })),
+      // (a list with a null element inside a non-binary value is refused for that first)
+      .map(([k, v]) => ({ request: { [k]: v }, why: /binary data|null element/ })),
     fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.array(fc.anything()), oddDate, binary.map((b) => b.value), fc.bigInt())
       .map((request) => ({ request, why: /must be an object/ })),
     fc.tuple(fc.integer({ min: 33, max: 3000 }), fc.boolean()).map(([depth, arrays]) => {

@@ -340,7 +340,7 @@ const stateProperty = (forgedMode) => () => fc.asyncProperty(
 
 fuzz('file store: opened over mutated state copies, it takes the newest intact one or refuses naming the store', stateProperty(false), { smoke: 12, weight: 0.3 });
 
-// KNOWN FAILING (found by the property above in a long run, seed 1503452493
+// WAS FAILING, fixed in file-recovery.js (a copy whose mode byte is not the store's is damage when the other copy has it; found by the property above in a long run, seed 1503452493
 // at run 1228: state.1 with byte 5 set to 0 and its SHA-256 fixed; the fix is in FileStore.scan in npm/src/stores/file.js, outside
 // this change): a copy forged to claim the other key mode (byte 5, with its
 // SHA-256 recomputed) that is the newest SHA-valid copy makes the store
@@ -350,9 +350,9 @@ fuzz('file store: opened over mutated state copies, it takes the newest intact o
 // before any MAC is checked, and refuses rather than falling back to an
 // older copy of the right mode. (A mode that is neither 1 nor 2 is now
 // reported by parseCopy as damage, "it has an unknown key mode N", the small
-// part of the fix that belongs to file-format.js.) Unskip this once fixed.
+// part of the fix that belongs to file-format.js.)
 fuzz('file store: a copy forged to claim the passphrase mode does not stop a store whose other copy is intact', stateProperty(true), {
-  smoke: 12, weight: 0.3, skip: 'known failing: FileStore.scan trusts the key mode of an unverified copy (see the comment)',
+  smoke: 12, weight: 0.3,
 });
 
 // audit.log, as frames (layout in file-format.js).
@@ -447,7 +447,7 @@ const auditProperty = (shortFrames) => () => fc.asyncProperty(
 
 fuzz('file store: opened over a mutated audit.log, it opens at its state and the audit calls answer or fail with a KmsError', auditProperty(false), { smoke: 12, weight: 0.3 });
 
-// KNOWN FAILING (found by this property; the fix is in npm/src/stores/file.js,
+// WAS FAILING, fixed in file.js (readFrame refuses a body shorter than nonce + tag; found by this property;
 // outside this change): an audit frame whose body length field is 0-15 (not
 // 4, 8 or 12), with a valid SHA-256, makes FileStore.readFrame call
 // createDecipheriv / setAuthTag with an empty IV or a 1-15-byte tag outside
@@ -459,9 +459,9 @@ fuzz('file store: opened over a mutated audit.log, it opens at its state and the
 // [{"kind":"rebuild","i":0,"offset":20,"value":0}] (the first frame rebuilt
 // with body length 0). The fix: in readFrame, refuse `end - AUDIT_HEADER < 28`
 // with the storeError of an unopenable frame (or move the frame parsing into
-// file-format.js). Unskip this once fixed.
+// file-format.js).
 fuzz('file store: audit frames with bodies shorter than nonce + tag (valid SHA-256) are refused naming audit.log', auditProperty(true), {
-  smoke: 12, weight: 0.3, skip: 'known failing: FileStore.readFrame lets a TypeError out for a forged frame with a 0-15-byte body (see the comment)',
+  smoke: 12, weight: 0.3,
 });
 
 assert.ok(existsSync(storeDir));

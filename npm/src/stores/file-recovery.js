@@ -61,21 +61,29 @@ export async function scan(store) {
   if (checked.length === 0) {
     throw storeError(`The file store at ${store.dir} cannot be opened: ${present.map((c) => `${c.file} is damaged (${c.damaged})`).join('; ')}${present.length < 2 ? `; ${copies.find((c) => c.missing).file} is missing` : ''}. No intact copy of the state is left, and the store will not start empty over it; restore it from a backup.`);
   }
-  const first = checked.reduce((a, b) => (b.generation > a.generation ? b : a));
-  if (first.mode !== store.mode) {
+  // The mode byte is not verified until the MAC is: a copy whose mode is not
+  // the store's is refused only when no copy has the store's mode (else it
+  // is a damaged copy, and the other one serves).
+  const sameMode = checked.filter((c) => c.mode === store.mode);
+  if (sameMode.length === 0) {
+    const first = checked.reduce((a, b) => (b.generation > a.generation ? b : a));
     throw storeError(first.mode === MODE_PASSPHRASE
       ? `The file store at ${store.dir} is sealed under a passphrase: open it with fileStore(path, { passphrase }).`
       : `The file store at ${store.dir} is sealed under a root key (a key file or rootKey), not a passphrase.`);
   }
-  await store.loadKey(true, first.salt);
   for (const c of checked) {
+    if (c.mode !== store.mode) c.damaged = 'its key mode was altered (the other copy holds the store\'s)';
+  }
+  const first = sameMode.reduce((a, b) => (b.generation > a.generation ? b : a));
+  await store.loadKey(true, first.salt);
+  for (const c of sameMode) {
     if (!timingSafeEqual(c.keyId, store.keyId)) c.wrongKey = true;
     else if (!c.macOk(store.macKey)) c.damaged = 'its header or body was altered (the MAC does not match)';
   }
-  const good = checked.filter((c) => !c.wrongKey && !c.damaged);
+  const good = sameMode.filter((c) => !c.wrongKey && !c.damaged);
   if (good.length === 0) {
-    if (checked.some((c) => c.wrongKey)) {
-      throw storeError(`The file store at ${store.dir} is sealed under another key: ${store.describeKey()} does not open ${checked.filter((c) => c.wrongKey).map((c) => c.file).join(' or ')} (the key or passphrase is wrong).`);
+    if (sameMode.some((c) => c.wrongKey)) {
+      throw storeError(`The file store at ${store.dir} is sealed under another key: ${store.describeKey()} does not open ${sameMode.filter((c) => c.wrongKey).map((c) => c.file).join(' or ')} (the key or passphrase is wrong).`);
     }
     throw storeError(`The file store at ${store.dir} cannot be opened: ${present.map((c) => `${c.file} is damaged (${c.damaged ?? 'sealed under another key'})`).join('; ')}. No intact copy of the state is left; restore it from a backup.`);
   }

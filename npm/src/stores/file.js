@@ -239,14 +239,17 @@ class FileStore {
       throw storeError(`${this.auditPath} changed under the KMS at byte ${f.offset} (its checksum no longer matches).`);
     }
     const body = b.subarray(AUDIT_HEADER, end);
-    const d = createDecipheriv('aes-256-gcm', this.auditKey, body.subarray(0, 12));
-    d.setAAD(b.subarray(0, AUDIT_HEADER));
-    d.setAuthTag(body.subarray(body.length - 16));
+    const damaged = (e) => storeError(`The audit frame at byte ${f.offset} of ${this.auditPath} cannot be opened (altered, or sealed under another key).`, e);
+    // A sealed body is at least a 12-byte nonce and a 16-byte tag.
+    if (body.length < 28) throw damaged();
     let text;
     try {
+      const d = createDecipheriv('aes-256-gcm', this.auditKey, body.subarray(0, 12));
+      d.setAAD(b.subarray(0, AUDIT_HEADER));
+      d.setAuthTag(body.subarray(body.length - 16));
       text = Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]).toString('utf8');
     } catch (e) {
-      throw storeError(`The audit frame at byte ${f.offset} of ${this.auditPath} cannot be opened (altered, or sealed under another key).`, e);
+      throw damaged(e);
     }
     return JSON.parse(text);
   }
