@@ -12,6 +12,15 @@ use core::fmt;
 /// it for an answer.
 pub const NEEDS_FULL_ENGINE: &str = "KmsWasmNeedsFullEngine";
 
+/// A caller's text as an error message quotes it: control characters
+/// (newlines included) escaped, so every message stays one line.
+pub(crate) fn quoted(input: &str) -> String {
+    if !input.chars().any(char::is_control) {
+        return input.to_owned();
+    }
+    input.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 /// A failed KMS call. The variant is the AWS exception name; the string is
 /// a one-sentence message for humans.
 #[derive(Clone, PartialEq, Eq)]
@@ -201,3 +210,12 @@ impl std::error::Error for KmsError {}
 
 /// The result of every fallible operation.
 pub type Result<T, E = KmsError> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod quoting_tests {
+    #[test]
+    fn quoted_input_stays_on_one_line() {
+        assert_eq!(super::quoted("alias/x"), "alias/x");
+        assert_eq!(super::quoted("a\nb\tc\u{7}"), "a\\nb\\tc\\u{7}");
+    }
+}

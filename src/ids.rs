@@ -112,7 +112,7 @@ impl Partition {
         if input.is_empty() || input.len() > 2048 {
             return Err(KmsError::validation("KeyId must be between 1 and 2048 characters long."));
         }
-        let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{input}'."));
+        let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{}'.", crate::error::quoted(input)));
         let local = match input.strip_prefix("arn:") {
             // An ARN of another account or region names no key we have.
             Some(_) => self

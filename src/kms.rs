@@ -501,10 +501,14 @@ impl Kms {
     pub(crate) fn resolve(&self, input: &str, forms: AliasForms) -> Result<(KeyId, Option<String>)> {
         match self.partition.parse_key_ref(input, forms)? {
             KeyRef::Key(id) if self.state.keys.contains_key(&id) => Ok((id, None)),
-            KeyRef::Key(_) => Err(KmsError::NotFoundException(format!("Key '{input}' does not exist."))),
+            KeyRef::Key(_) => {
+                Err(KmsError::NotFoundException(format!("Key '{}' does not exist.", crate::error::quoted(input))))
+            }
             KeyRef::Alias(name) => match self.state.aliases.get(&name) {
                 Some(a) => Ok((a.target, Some(name))),
-                None => Err(KmsError::NotFoundException(format!("Alias '{name}' is not found."))),
+                None => {
+                    Err(KmsError::NotFoundException(format!("Alias '{}' is not found.", crate::error::quoted(&name))))
+                }
             },
         }
     }

@@ -147,7 +147,8 @@ impl Kms {
     fn check_name_free(&self, name: &str) -> Result<()> {
         if self.key_stores.stores.values().any(|s| s.name == name) {
             return Err(KmsError::CustomKeyStoreNameInUseException(format!(
-                "Another custom key store is named '{name}'."
+                "Another custom key store is named '{}'.",
+                crate::error::quoted(name)
             )));
         }
         Ok(())
@@ -222,7 +223,8 @@ impl Kms {
                     let found = kms.key_stores.stores.values().filter(|s| s.name == *name).collect::<Vec<_>>();
                     if found.is_empty() {
                         return Err(KmsError::CustomKeyStoreNotFoundException(format!(
-                            "No custom key store is named '{name}'."
+                            "No custom key store is named '{}'.",
+                            crate::error::quoted(name)
                         )));
                     }
                     found
