@@ -1,0 +1,24 @@
+// A `kms-wasm serve` server in its own process, so that its memory (RSS) can
+// be measured apart from the clients attacking it (serve-limits.test.mjs,
+// bench/serve-soak.mjs).
+//   node serve-child.mjs '{"limits": {...}}'     (startServer options as JSON; port 0 by default)
+// The server module is the installed package's (`kms-wasm` resolved by name),
+// or the file named by KMS_WASM_SERVER. Talks over the IPC channel:
+//   -> { url }                          once listening
+//   <- 'stats'  -> { rss, heapUsed, external, arrayBuffers, limits }
+//   <- 'close'  -> the server closes, then the process exits
+const file = process.env.KMS_WASM_SERVER
+  ? new URL(`file://${process.env.KMS_WASM_SERVER}`)
+  : new URL('./serve/server.js', import.meta.resolve('kms-wasm'));
+const { startServer } = await import(file.href);
+const server = await startServer({ port: 0, ...JSON.parse(process.argv[2] ?? '{}') });
+process.on('message', async (m) => {
+  if (m === 'stats') {
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    process.send({ rss, heapUsed, external, arrayBuffers, limits: server.limits() });
+  } else if (m === 'close') {
+    await server.close();
+    process.disconnect();
+  }
+});
+process.send({ url: server.url });
