@@ -102,6 +102,7 @@ export function createLimits(given, { error }) {
   const reserve = Math.max(0, Math.min(Math.floor(limits.maxInFlightBytes / 4), limits.maxInFlightBytes - limits.maxBodyBytes));
   const largeLimit = limits.maxInFlightBytes - reserve;
   const counters = {
+    connections: 0,
     inFlightBytes: 0,
     peakInFlightBytes: 0,
     bodies: 0,
@@ -264,7 +265,7 @@ export function createLimits(given, { error }) {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       status = 408;
       name = 'RequestTimeoutException';
-      text = `The request did not arrive within ${(limits.headersTimeoutMs + limits.bodyTimeoutMs) / 1000} s (its headers within ${limits.headersTimeoutMs / 1000} s).`;
+      text = `The request did not arrive in time (headers within ${limits.headersTimeoutMs / 1000} s, the whole request within ${(limits.headersTimeoutMs + limits.bodyTimeoutMs) / 1000} s).`;
       counters.cutBodies += 1;
     } else if (err.code === 'HPE_HEADER_OVERFLOW') {
       status = 431;
@@ -294,6 +295,12 @@ export function createLimits(given, { error }) {
       server.headersTimeout = limits.headersTimeoutMs;
       server.requestTimeout = limits.headersTimeoutMs + limits.bodyTimeoutMs;
       server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      server.on('connection', (socket) => {
+        counters.connections += 1;
+        socket.once('close', () => {
+          counters.connections -= 1;
+        });
+      });
       server.on('drop', () => {
         counters.refusedConnections += 1;
       });
