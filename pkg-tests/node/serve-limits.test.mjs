@@ -274,6 +274,34 @@ describe('serve limits: hostile clients', { concurrency: 1 }, () => {
   });
 });
 
+describe('serve limits: the soak, small', () => {
+  test('bench/serve-soak.mjs at SOAK_SCALE=0.05: parked bodies, trickles and a flood, the honest SDK client never fails', async (t) => {
+    const soak = fileURLToPath(new URL('../bench/serve-soak.mjs', import.meta.url));
+    const env = { ...process.env, SOAK_SCALE: '0.05', SOAK_SECONDS: '2', SOAK_SETTLE: '1', SOAK_STRICT: '0' };
+    delete env.KMS_WASM_SERVER; // the installed package's server
+    const { code, out, err } = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [soak], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      let e = '';
+      child.stdout.on('data', (d) => {
+        o += d;
+      });
+      child.stderr.on('data', (d) => {
+        e += d;
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve({ code: c, out: o, err: e });
+      });
+    });
+    assert.equal(code, 0, `${out}\n${err}`);
+    for (const s of ['parked:', 'trickle:', 'flood:']) assert.ok(out.includes(s), out);
+    assert.match(out, /met +no honest call failed \(0\)/, out);
+    t.diagnostic(out.split('\n').filter((l) => /RSS:|ms, max|expectations|met/.test(l)).join(' | '));
+  });
+});
+
 describe('serve limits: options', () => {
   let startServer;
   before(async () => {

@@ -23,12 +23,16 @@
 //                               (node:http `keepAliveTimeout`)
 //
 // A request body is taken from the budget when its headers arrive: its whole
-// Content-Length (one buffer of that size, so a body sent one byte per packet
-// costs no more than its bytes), or, for a chunked body, as its buffer grows.
-// It goes back, and the buffer is zeroed and dropped, when the response is
-// sent or the connection closes, whichever comes first; nothing is kept per
-// connection. Refused and cut requests are answered with `Connection: close`
-// and the socket is destroyed a second later if the client has not gone.
+// Content-Length, or, for a chunked body, its bytes as they come. It is
+// copied into one resizable ArrayBuffer (so a body sent one byte per packet
+// costs no more than its bytes) that grows as the bytes arrive; when the
+// response is sent or the connection closes, whichever comes first, the
+// buffer is zeroed and resized to 0, which gives its pages back to the
+// system at once (a resizable ArrayBuffer is reserved address space, not
+// malloc memory, so no allocator keeps it), and the bytes go back to the
+// budget. Nothing is kept per connection. Refused and cut requests are
+// answered with `Connection: close`, their bodies are not read further, and
+// the socket is destroyed a second later if the client has not gone.
 //
 // The headers timeout counts from the first byte of a request, not from the
 // end of the previous one (node >= 18), so it does not race the keep-alive
@@ -160,7 +164,8 @@ export function createLimits(given, { error }) {
     return new Promise((resolve, reject) => {
       const header = req.headers['content-length'];
       const declared = header === undefined ? undefined : Number(header);
-      let buf = null;
+      /** The body: a resizable ArrayBuffer (at most the declared length or maxBodyBytes), grown as bytes arrive. */
+      let store = null;
       let charged = 0;
       let done = false;
       const body = {
@@ -179,9 +184,10 @@ export function createLimits(given, { error }) {
 
       const release = () => {
         active.delete(body);
-        if (buf) {
-          buf.fill(0, 0, body.size);
-          buf = null;
+        if (store) {
+          new Uint8Array(store).fill(0);
+          store.resize(0); // the pages go back to the system now, not at the next GC
+          store = null;
         }
         if (charged) {
           counters.inFlightBytes -= charged;
@@ -195,8 +201,13 @@ export function createLimits(given, { error }) {
         if (done) return;
         done = true;
         release();
-        if (close) closeAfter(req, res);
-        else req.resume(); // read and drop the rest; the connection stays usable
+        if (close) {
+          // Read no more of it: the connection closes once the answer is out.
+          req.pause();
+          closeAfter(req, res);
+        } else {
+          req.resume(); // read and drop the rest; the connection stays usable
+        }
         reject(e);
       }
       const tooLarge = () => {
@@ -213,7 +224,6 @@ export function createLimits(given, { error }) {
         if (declared > 0) {
           if (!take(declared, declared > SMALL_BODY)) return refuse();
           charged = declared;
-          buf = Buffer.allocUnsafeSlow(declared);
         }
       }
       counters.bodies += 1;
@@ -223,26 +233,21 @@ export function createLimits(given, { error }) {
         if (done) return;
         const size = body.size + chunk.length;
         if (size > limits.maxBodyBytes) return tooLarge();
-        if (!buf || size > buf.length) {
-          // A chunked body (no Content-Length): the buffer doubles, each step taken from the budget.
-          const capacity = Math.min(limits.maxBodyBytes, Math.max(16 * KiB, size, (buf ? buf.length : 0) * 2));
-          if (!take(capacity - charged, capacity > SMALL_BODY)) return refuse();
-          charged = capacity;
-          const grown = Buffer.allocUnsafeSlow(capacity);
-          if (buf) {
-            buf.copy(grown, 0, 0, body.size);
-            buf.fill(0, 0, body.size);
-          }
-          buf = grown;
+        if (size > charged) {
+          // A chunked body (no Content-Length): its bytes are taken from the budget as they come.
+          if (!take(size - charged, size > SMALL_BODY)) return refuse();
+          charged = size;
         }
-        chunk.copy(buf, body.size);
+        store ??= new ArrayBuffer(0, { maxByteLength: declared ?? limits.maxBodyBytes });
+        store.resize(size);
+        new Uint8Array(store).set(chunk, body.size);
         body.size = size;
       });
       req.on('end', () => {
         if (done) return;
         done = true;
         active.delete(body);
-        resolve(buf ? buf.subarray(0, body.size) : Buffer.alloc(0));
+        resolve(store ? Buffer.from(store, 0, body.size) : Buffer.alloc(0));
       });
       req.on('error', (e) => fail(e, true));
       req.on('close', () => {

@@ -5,7 +5,7 @@
 // The server module is the installed package's (`kms-wasm` resolved by name),
 // or the file named by KMS_WASM_SERVER. Talks over the IPC channel:
 //   -> { url }                          once listening
-//   <- 'stats'  -> { rss, heapUsed, external, arrayBuffers, limits }
+//   <- 'stats'  -> { rss, heapTotal, heapUsed, external, arrayBuffers, limits }
 //   <- 'close'  -> the server closes, then the process exits
 const file = process.env.KMS_WASM_SERVER
   ? new URL(`file://${process.env.KMS_WASM_SERVER}`)
@@ -14,8 +14,8 @@ const { startServer } = await import(file.href);
 const server = await startServer({ port: 0, ...JSON.parse(process.argv[2] ?? '{}') });
 process.on('message', async (m) => {
   if (m === 'stats') {
-    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-    process.send({ rss, heapUsed, external, arrayBuffers, limits: server.limits() });
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    process.send({ rss, heapTotal, heapUsed, external, arrayBuffers, limits: server.limits() });
   } else if (m === 'close') {
     await server.close();
     process.disconnect();
