@@ -252,7 +252,7 @@ function statusOf(e) {
  * config's accountId/region do not apply). `config`: see the top of this
  * file (a path to a JSON file, or the object). `port` 0 picks a free port.
  * `limits`: connections, request bytes and timeouts (limits.js, DEFAULT_LIMITS).
- * @returns {Promise<{ url: string, host: string, port: number, kms: object, close(): Promise<void> }>}
+ * @returns {Promise<{ url: string, host: string, port: number, kms: object, limits(): object, close(): Promise<void> }>}
  */
 export async function startServer({ host = '127.0.0.1', port = 4599, store, kms, config, limits: limitOptions } = {}) {
   const cfg = loadConfig(config);
