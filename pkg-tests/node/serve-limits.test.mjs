@@ -325,6 +325,19 @@ describe('serve limits: options', () => {
       assert.equal(r.status, 413);
       assert.equal(awsError(r.text).type, 'SerializationException');
       assert.equal(server.limits().tooLargeBodies, 1);
+      // A chunked body (no Content-Length) is taken from the budget as it comes: within the limit it is served, over it 413.
+      const chunked = (parts) => rawClient(server.port, (s) => {
+        s.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: TrentService.ListKeys\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n');
+        for (const p of parts) s.write(`${p.length.toString(16)}\r\n${p}\r\n`);
+        s.write('0\r\n\r\n');
+      });
+      const ok = await chunked(['{', '}']).result;
+      assert.equal(ok.status, 200, ok.text.slice(0, 200));
+      const over = chunked(['{"Pad": "', 'x'.repeat(600), 'x'.repeat(600), '"}']);
+      over.socket.setTimeout(2000, () => over.socket.destroy());
+      const o = await over.result;
+      assert.equal(o.status, 413, o.text.slice(0, 200));
+      assert.equal(server.limits().inFlightBytes, 0);
     } finally {
       await server.close();
     }

@@ -7,8 +7,10 @@
 //   -> { url }                          once listening
 //   <- 'stats'  -> { rss, heapTotal, heapUsed, external, arrayBuffers, limits }
 //   <- 'close'  -> the server closes, then the process exits
+import { pathToFileURL } from 'node:url';
+
 const file = process.env.KMS_WASM_SERVER
-  ? new URL(`file://${process.env.KMS_WASM_SERVER}`)
+  ? pathToFileURL(process.env.KMS_WASM_SERVER)
   : new URL('./serve/server.js', import.meta.resolve('kms-wasm'));
 const { startServer } = await import(file.href);
 const server = await startServer({ port: 0, ...JSON.parse(process.argv[2] ?? '{}') });
@@ -17,8 +19,13 @@ process.on('message', async (m) => {
     const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
     process.send({ rss, heapTotal, heapUsed, external, arrayBuffers, limits: server.limits() });
   } else if (m === 'close') {
+    process.removeAllListeners('disconnect');
     await server.close();
     process.disconnect();
   }
+});
+// The parent went away without a 'close' (it crashed or was killed): go too.
+process.on('disconnect', () => {
+  server.close().finally(() => process.exit(0));
 });
 process.send({ url: server.url });

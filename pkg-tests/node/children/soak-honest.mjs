@@ -4,9 +4,11 @@
 //   node soak-honest.mjs SDK_ENTRY URL
 // IPC: <- { phase } starts measuring a phase (ends the previous one);
 //      <- 'stop' -> { phases: { name: { ok, errors, errorNames, p50, p99, max } (ok: calls that succeeded; latencies in ms) } }
+import { pathToFileURL } from 'node:url';
+
 const [sdkEntry, url] = process.argv.slice(2);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const { KMS } = await import(sdkEntry.startsWith('file:') ? sdkEntry : `file://${sdkEntry}`);
+const { KMS } = await import(pathToFileURL(sdkEntry).href);
 const client = new KMS({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDHONEST', secretAccessKey: 'not-checked' } });
 
 const { KeyMetadata } = await client.createKey({ Description: 'soak' });
@@ -28,6 +30,9 @@ process.on('message', (m) => {
   } else if (m && m.phase) {
     current = phases[m.phase] = { latencies: [], errors: 0, errorNames: {} };
   }
+});
+process.on('disconnect', () => {
+  running = false;
 });
 process.send({ ready: true });
 
@@ -56,4 +61,4 @@ while (running) {
 client.destroy();
 const out = {};
 for (const [name, p] of Object.entries(phases)) out[name] = summary(p);
-process.send({ phases: out }, () => process.disconnect());
+if (process.connected) process.send({ phases: out }, () => process.disconnect());
