@@ -128,7 +128,7 @@ export function createLimits(given, { error }) {
   };
 
   const tick = () => {
-    const now = Date.now();
+    const now = performance.now();
     for (const body of active) {
       const elapsed = now - body.start;
       if (elapsed > limits.bodyTimeoutMs) {
@@ -169,7 +169,7 @@ export function createLimits(given, { error }) {
       let charged = 0;
       let done = false;
       const body = {
-        start: Date.now(),
+        start: performance.now(),
         size: 0,
         windowStart: 0,
         sizeAtWindow: 0,
