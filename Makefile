@@ -6,7 +6,7 @@ SHELL := bash
 VERSION := $(shell node -p "require('./npm/package.json').version")
 TARBALL := npm/kms-wasm-$(VERSION).tgz
 
-.PHONY: setup build pack test lint deny fuzz fuzz-smoke size bench demo quickstart clean
+.PHONY: setup build pack test lint deny fuzz fuzz-smoke size bench soak demo quickstart clean
 
 ## setup: toolchain and dev tooling (idempotent, fast when present)
 setup:
@@ -55,6 +55,10 @@ lint:
 ## bench: throughput and latency of the packed package
 bench: build
 	node pkg-tests/bench/bench.mjs
+
+## soak: kms-wasm serve under hostile clients (1,000 parked bodies, 1,000 trickles, a flood) while an honest SDK client calls; RSS, p99, errors (pkg-tests/bench/serve-soak.mjs; SOAK_SCALE, SOAK_SECONDS). Needs npm/pkg built and pkg-tests/run.sh run once (for @aws-sdk/client-kms)
+soak:
+	node pkg-tests/bench/serve-soak.mjs
 
 ## demo: the web demo (www/) at http://127.0.0.1:8080/ (PORT=9000 make demo for another port), until Ctrl-C
 demo: pack

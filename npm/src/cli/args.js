@@ -189,6 +189,13 @@ export const COMMANDS = {
       'tls-cert': { type: 'string', arg: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
       'tls-key': { type: 'string', arg: 'FILE', help: 'the PEM private key of --tls-cert' },
       'insecure-no-auth': { type: 'boolean', help: 'do not check request signatures (local tests only; loopback hosts only)' },
+      'max-connections': { type: 'string', arg: 'N', help: 'open connections at once; more are closed at once (default 256)' },
+      'max-inflight-bytes': { type: 'string', arg: 'SIZE', help: 'request bytes held in memory, all connections together; a body that does not fit gets 503 (default 64MiB)' },
+      'max-body-bytes': { type: 'string', arg: 'SIZE', help: 'one request body; a larger one gets 413 (default 1MiB)' },
+      'headers-timeout': { type: 'string', arg: 'SECONDS', help: 'time for the request line and headers (default 10)' },
+      'body-timeout': { type: 'string', arg: 'SECONDS', help: 'time for the body, after the headers (default 10)' },
+      'min-body-rate': { type: 'string', arg: 'SIZE', help: 'bytes a second a body still arriving after 2 s must keep up, 0: no check (default 1KiB)' },
+      'keep-alive-timeout': { type: 'string', arg: 'SECONDS', help: 'an idle kept-alive connection is closed after this (default 5)' },
     },
     description: [
       'Serves the store to AWS SDKs and the AWS CLI (endpoint URL printed on stdout) until',
@@ -199,6 +206,8 @@ export const COMMANDS = {
       '    "accountId": "111122223333", "region": "us-east-1" }',
       'Without credentials serve does not start, unless --insecure-no-auth (no checks: the',
       'access key id alone names the caller, "AKID": "arn:..."; 127.0.0.1, ::1, localhost only).',
+      'Connections, request bytes in memory and the time a client may take are bounded (the',
+      'limit options); refusals are AWS errors (408, 413, 503). SIZE is bytes, or with KiB or MiB.',
     ].join('\n'),
     examples: [
       'kms-wasm serve --config serve.json --port 4599',

@@ -567,7 +567,37 @@ async function restore({ kms, path }, { positionals }, io, { passphrase }) {
 // serve
 // ---------------------------------------------------------------------------
 
-async function serve(opened, { values }, io, { port, config, server, tls }) {
+/** The serve limits given on the command line (startServer's `limits`; absent ones keep their defaults). */
+function serveLimits(values, command) {
+  const size = (name) => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const m = /^(\d+)\s*(|b|k|kib|m|mib)$/i.exec(v);
+    const n = m ? Number(m[1]) * { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 * 1024, mib: 1024 * 1024 }[m[2].toLowerCase()] : NaN;
+    if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} needs a size in bytes (or with KiB / MiB), got '${v}'`, command);
+    return n;
+  };
+  const seconds = (name) => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`--${name} needs a number of seconds above 0, got '${v}'`, command);
+    return Math.max(1, Math.round(Number(v) * 1000));
+  };
+  const limits = {
+    maxConnections: integer(values['max-connections'], 'max-connections', command),
+    maxInFlightBytes: size('max-inflight-bytes'),
+    maxBodyBytes: size('max-body-bytes'),
+    headersTimeoutMs: seconds('headers-timeout'),
+    bodyTimeoutMs: seconds('body-timeout'),
+    minBodyRate: size('min-body-rate'),
+    keepAliveTimeoutMs: seconds('keep-alive-timeout'),
+  };
+  for (const [k, v] of Object.entries(limits)) if (v === undefined) delete limits[k];
+  if (limits.maxConnections === 0) throw new UsageError('--max-connections must be at least 1', command);
+  return limits;
+}
+
+async function serve(opened, { values }, io, { port, config, server, tls, limits }) {
   // The server opens the store itself (with the config's accountId and region) and closes it.
   let running;
   try {
@@ -577,11 +607,12 @@ async function serve(opened, { values }, io, { port, config, server, tls }) {
       store: opened.store,
       config,
       tls,
+      limits,
       insecureNoAuth: values['insecure-no-auth'] === true,
       warn: (text) => io.stderr.write(`${text}\n`),
     });
   } catch (e) {
-    // The server's refusals of its configuration (credentials, host, TLS) are plain Errors naming it.
+    // The server's refusals of its configuration (credentials, host, TLS, limits) are plain Errors naming it.
     if (e && e.constructor === Error && /^kms-wasm serve: /.test(e.message)) {
       throw new UsageError(e.message.replace(/^kms-wasm serve: /, ''), 'serve');
     }
@@ -665,7 +696,7 @@ const PREPARE = {
       }
       throw e;
     }
-    return { port, config, server, tls };
+    return { port, config, server, tls, limits: serveLimits(values, command) };
   },
 };
 

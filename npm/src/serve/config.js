@@ -167,8 +167,8 @@ function legacyAuthenticate(cfg) {
 export { AuthError };
 
 /** An HTTP server, or HTTPS with `tls: { cert, key }` (PEM), with `listener` for its requests. */
-export function createServerFor(tls, listener) {
-  if (!tls) return createHttpServer(listener);
+export function createServerFor(tls, options, listener) {
+  if (!tls) return createHttpServer(options, listener);
   const { cert, key, ...rest } = tls;
-  return createHttpsServer({ ...rest, cert, key }, listener);
+  return createHttpsServer({ ...options, ...rest, cert, key }, listener);
 }

@@ -39,6 +39,9 @@
 // to the store before it answers), so concurrent requests are safe. Plaintexts
 // and data keys pass through JS strings (JSON, base64), which cannot be wiped;
 // the byte arrays the server handles are overwritten when it is done with them.
+//
+// Connections, request bytes in memory and the time a client may take are
+// bounded (limits.js: `limits` of startServer, `serve --max-connections` ...).
 
 import { randomUUID } from 'node:crypto';
 import { createKms, fileStore } from '../node.js';
@@ -47,15 +50,12 @@ import { KmsError } from '../errors.js';
 import { loadConfig, accessKeyOf, authSetup, createServerFor, AuthError } from './config.js';
 
 export { loadConfig, accessKeyOf };
+import { createLimits } from './limits.js';
 
 const TARGET_PREFIX = 'TrentService.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
-/** The largest request body accepted (AWS KMS requests are a few KiB at most). */
-const MAX_BODY = 1024 * 1024;
 /** How long close() waits for requests in flight before cutting their connections (ms). */
 const CLOSE_GRACE_MS = 5000;
-/** How long an idle kept-alive connection stays open (ms). */
-const KEEP_ALIVE_MS = 30_000;
 
 /** AWS KMS operations the package does not implement: UnsupportedOperationException rather than an unknown operation. */
 const OTHER_KMS_OPERATIONS = new Set(OTHER_KMS_OPERATION_NAMES);
@@ -171,37 +171,6 @@ function sendError(res, name, message, status) {
   send(res, status, { __type: name, message }, { 'x-amzn-ErrorType': name });
 }
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        done = true;
-        reject(new ProtocolError('SerializationException', `The request body exceeds ${MAX_BODY} bytes.`, 413));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (e) => {
-      if (!done) reject(e);
-    });
-    req.on('close', () => {
-      // The client went away before the end of its request: nothing to answer.
-      if (!done && !req.complete) reject(new ProtocolError('SerializationException', 'The request body was cut short.'));
-    });
-  });
-}
-
 function parseJson(bytes) {
   const text = bytes.toString('utf8');
   if (text.trim() === '') return {};
@@ -231,11 +200,13 @@ function statusOf(e) {
  * file (a path to a JSON file, or the object). `port` 0 picks a free port.
  * `insecureNoAuth`: no signature checks (loopback only, warns through `warn`,
  * stderr by default). `tls`: `{ cert, key }` (PEM) to serve HTTPS.
- * @returns {Promise<{ url: string, host: string, port: number, kms: object, close(): Promise<void> }>}
+ * `limits`: connections, request bytes and timeouts (limits.js, DEFAULT_LIMITS).
+ * @returns {Promise<{ url: string, host: string, port: number, kms: object, limits(): object, close(): Promise<void> }>}
  */
-export async function startServer({ host = '127.0.0.1', port = 4599, store, kms, config, insecureNoAuth = false, tls, warn } = {}) {
+export async function startServer({ host = '127.0.0.1', port = 4599, store, kms, config, insecureNoAuth = false, tls, warn, limits: limitOptions } = {}) {
   const cfg = loadConfig(config);
   const authenticate = authSetup(cfg, { host, insecureNoAuth, tls, warn });
+  const limits = createLimits(limitOptions, { error: (name, message, status) => new ProtocolError(name, message, status) });
   if (kms && store !== undefined) throw new Error('kms-wasm serve: give either kms or store, not both.');
   let owned = false;
   if (!kms) {
@@ -277,7 +248,7 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     }
     const blobs = [];
     try {
-      const bytes = await readBody(req);
+      const bytes = await limits.readBody(req, res);
       // Authenticated first: an unsigned caller learns nothing of the request's fate.
       const view = await callerOf(req, bytes);
       const type = req.headers['content-type'];
@@ -313,7 +284,7 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     }
   };
 
-  const server = createServerFor(tls, (req, res) => {
+  const server = createServerFor(tls, limits.serverOptions, (req, res) => {
     inFlight += 1;
     res.on('close', () => {
       inFlight -= 1;
@@ -325,9 +296,8 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     });
   });
 
-  // Longer than the idle timeout of SDK connection pools, so that a kept-alive
-  // connection is not closed just as a client reuses it.
-  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // Connection cap, header/body/keep-alive timeouts, AWS-shaped refusals (limits.js).
+  limits.attach(server);
   try {
     await new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -349,6 +319,8 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     host: address.address,
     port: address.port,
     kms,
+    /** The limits in force and what they have refused or cut so far. */
+    limits: () => limits.stats(),
     /** Stops accepting requests, lets those in flight finish, then closes the KMS (and its store) if the server made it. */
     close() {
       if (closing) return closing;
