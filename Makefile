@@ -56,10 +56,10 @@ lint:
 bench: build
 	node pkg-tests/bench/bench.mjs
 
-## soak: kms-wasm serve under hostile clients (1,000 parked bodies, 1,000 trickles, a flood) while an honest SDK client calls; RSS, p99, errors (pkg-tests/bench/serve-soak.mjs; SOAK_SCALE, SOAK_SECONDS). Needs npm/pkg built and pkg-tests/run.sh run once (for @aws-sdk/client-kms)
+## soak: kms-wasm serve under hostile clients (1,000 parked bodies, 1,000 trickles, a flood) while an honest SDK client calls; RSS, p99, errors (pkg-tests/bench/serve-soak.mjs; SOAK_SCALE, SOAK_SECONDS); first the file-store crash tests at 200 SIGKILLs (which also installs the test app the soak's SDK client comes from)
 soak: build
-	node pkg-tests/bench/serve-soak.mjs
 	CRASH_KILLS=200 PKG_TESTS_SKIP_BROWSER=1 PKG_TESTS_SKIP_BUNDLERS=1 PKG_TESTS_GREP=SIGKILL bash pkg-tests/run.sh
+	node pkg-tests/bench/serve-soak.mjs
 
 ## demo: the web demo (www/) at http://127.0.0.1:8080/ (PORT=9000 make demo for another port), until Ctrl-C
 demo: pack
