@@ -778,6 +778,12 @@ export type AsyncDisposeMember = SymbolConstructor extends { readonly asyncDispo
  * `Symbol.asyncDispose` is declared, `await using kms = await createKms()`
  * closes it at the end of the scope (see {@link AsyncDisposeMember}).
  */
+/** What `send` takes: an @aws-sdk/client-kms command object (structurally; the SDK is not a dependency). */
+export interface KmsCommand {
+  readonly input?: object;
+  readonly schema?: unknown;
+}
+
 export interface Kms extends AsyncDisposeMember {
   createKey: OptionalOperation<CreateKeyRequest, CreateKeyResponse>;
   describeKey: Operation<DescribeKeyRequest, DescribeKeyResponse>;
@@ -904,6 +910,15 @@ export interface Kms extends AsyncDisposeMember {
    */
   restoreBackup(backup: Uint8Array, options: BackupOptions): Promise<void>;
 
+  /**
+   * The AWS SDK's command form: `await kms.send(new EncryptCommand(input))`
+   * answers as `kms.encrypt(input)`. @aws-sdk/client-kms commands are
+   * recognized by their schema (it survives minifiers), or by class name for
+   * SDK releases without one. A command that is not an AWS KMS operation
+   * kms-wasm answers rejects with `UnsupportedOperationException`.
+   */
+  send<Output = unknown>(command: KmsCommand): Promise<Output>;
+  send(command: KmsCommand, callback: (err: unknown, data?: unknown) => void): void;
   /**
    * Releases the wasm instance's KMS and closes the store, after the calls
    * already made (audit records still waiting are written first). Later

@@ -10,6 +10,7 @@ import { adopt } from './engine.js';
 import { OPERATIONS } from './api.js';
 import { Core, isFatal } from './client/core.js';
 import { isExternalKeyStore } from './client/external.js';
+import { commandOperation } from './client/command.js';
 
 /** Every AWS operation kms-wasm implements, by AWS name (generated from the Rust operations table). */
 export { OPERATIONS };
@@ -198,6 +199,21 @@ export class Kms {
       promise = this[CORE].call('CreateCustomKeyStore', this[CONTEXT], rest, store);
     }
     return withCallback(promise, optionsOrCallback, callback);
+  }
+
+  /**
+   * The AWS SDK's command form: `await kms.send(new EncryptCommand(input))`
+   * answers as `kms.encrypt(input)` (see client/command.js for how the
+   * operation is recognized). Takes a callback like the methods.
+   */
+  send(command, optionsOrCallback, callback) {
+    let op;
+    try {
+      op = commandOperation(command);
+    } catch (e) {
+      return withCallback(Promise.reject(e), optionsOrCallback, callback);
+    }
+    return this[lowerCamel(op)](command.input ?? {}, optionsOrCallback, callback);
   }
 
   /** Frees the wasm instance's KMS and closes the store; later calls reject. */

@@ -32,6 +32,8 @@ const SERVICES = 'needs kms.forService (JS-only: calls through an AWS service)';
 
 /** Tests of those suites that cannot run over the AWS protocol, and why. */
 const NOT_OVER_HTTP = {
+  'client: send takes the AWS SDK command form (recognized by its schema) and refuses what is not a KMS command, changing nothing':
+    "tests kms-wasm's own send with plain command-shaped objects; over HTTP the SDK's send takes only its own commands (node/sdk-send.test.mjs tests kms-wasm's send with them)",
   'errors: ValidationException: encrypt: a string as Plaintext; nothing changes': JS_TYPES,
   'errors: ValidationException: encrypt: a number as Plaintext; nothing changes': JS_TYPES,
   'errors: ValidationException: encrypt: an array of numbers as Plaintext; nothing changes': JS_TYPES,

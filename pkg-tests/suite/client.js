@@ -22,6 +22,22 @@ export default suite('client', (test) => {
     ok(keyArnRe().test(KeyMetadata.Arn), 'default account 111122223333 and region us-east-1');
   });
 
+  test('send takes the AWS SDK command form (recognized by its schema) and refuses what is not a KMS command, changing nothing', async () => {
+    const kms = await createKms();
+    // What @aws-sdk/client-kms's commands carry (the SDK itself is tested with send in node/sdk-send.test.mjs).
+    const command = (op, input) => ({ schema: [9, 'com.amazonaws.kms', op], input });
+    const { KeyMetadata } = await kms.send(command('CreateKey', { Description: 'sent' }));
+    equal(KeyMetadata.Description, 'sent');
+    const { CiphertextBlob } = await kms.send(command('Encrypt', { KeyId: KeyMetadata.Arn, Plaintext: utf8('x') }));
+    deepEqual(await kms.send(command('Decrypt', { CiphertextBlob })), await kms.decrypt({ CiphertextBlob }));
+    const before = await observe(kms);
+    await rejects(kms.send(command('Sign', { KeyId: KeyMetadata.Arn })), 'UnsupportedOperationException');
+    await rejects(kms.send({ schema: [9, 'com.amazonaws.s3', 'ListBuckets'], input: {} }), 'UnsupportedOperationException');
+    await rejects(kms.send(command('DisableKey', { KeyId: 'alias/none' })), 'NotFoundException');
+    await rejects(kms.send(null), 'ValidationException');
+    deepEqual(await observe(kms), before, 'refused commands changed nothing');
+  });
+
   test('createKms rejects an invalid accountId or region with ValidationException', async () => {
     await rejects(() => createKms({ accountId: '12' }), 'ValidationException', 'accountId 12');
     await rejects(() => createKms({ accountId: 'abcdefghijkl' }), 'ValidationException', 'accountId of letters');

@@ -404,6 +404,14 @@ const kmsMembers: { [K in Exclude<keyof Kms, symbol>]-?: (kms: Kms) => unknown }
     await fresh.restoreBackup(await kms.exportBackup({ passphrase: 'pass' }), { passphrase: 'pass' });
     return fresh;
   },
+  async send(kms) {
+    // An @aws-sdk/client-kms command, structurally (the SDK is not a dependency of the package).
+    const out = await kms.send<{ Keys: { KeyId: string }[] }>({ schema: [9, 'com.amazonaws.kms', 'ListKeys'], input: { Limit: 10 } });
+    kms.send({ schema: [9, 'com.amazonaws.kms', 'ListKeys'], input: {} }, (err, data) => void [err, data]);
+    // @ts-expect-error -- send takes a command object, not an operation name
+    await kms.send('ListKeys');
+    return out.Keys.map((k) => k.KeyId);
+  },
   close: (kms) => kms.close(),
   __trapForTesting: (kms) => kms.__trapForTesting().catch((error: unknown) => error instanceof KmsError && error.name === 'KMSInternalException'),
   __recoveries: (kms) => kms.__recoveries + 1,
