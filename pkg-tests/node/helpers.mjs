@@ -7,6 +7,18 @@ import { join } from 'node:path';
 import { publicEncrypt, createPublicKey, constants, randomBytes, createCipheriv } from 'node:crypto';
 
 /** A fresh temp directory; removed by the returned cleanup. */
+/** An HTTP answer as the serve tests read it: { status, headers, text, json } (json undefined when the body is not JSON). */
+export async function answerOf(res) {
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
 export function tempDir(prefix = 'kms-wasm-store-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -18,7 +18,7 @@ import { createKms } from 'kms-wasm';
 import {
   loadStartServer, sdkClient, credentialsConfig, signedHeaders, secretOf,
 } from './serve-kms-wasm.mjs';
-import { tempDir } from './helpers.mjs';
+import { answerOf, tempDir } from './helpers.mjs';
 
 const startServer = await loadStartServer();
 const utf8 = (s) => new TextEncoder().encode(s);
@@ -35,15 +35,7 @@ const INVALID_TOKEN = 'The security token included in the request is invalid.';
 
 /** A request to `url` with these headers and body; the answer as { status, headers, json, text }. */
 async function post(url, headers, body) {
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return answerOf(await fetch(url, { method: 'POST', headers, body }));
 }
 
 /** Headers of a signed KMS call `op` with `body` (text), signed as `as` says. */

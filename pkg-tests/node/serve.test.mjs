@@ -14,7 +14,7 @@ import {
 import {
   loadStartServer, sdkClient, credentialsConfig, signedHeaders,
 } from './serve-kms-wasm.mjs';
-import { tempDir, wrapOaep } from './helpers.mjs';
+import { answerOf, tempDir, wrapOaep } from './helpers.mjs';
 
 const startServer = await loadStartServer();
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
@@ -40,15 +40,7 @@ async function raw(url, op, body = {}, { headers = {}, method = 'POST', path = '
   if (op !== null) h['x-amz-target'] = op.includes('.') ? op : `TrentService.${op}`;
   const payload = method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   if (sign) h = await signedHeaders(url, { method, path, headers: h, body: payload ?? '' }, { accessKeyId: WIRE, ...sign });
-  const res = await fetch(new URL(path, url), { method, headers: h, body: payload });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return answerOf(await fetch(new URL(path, url), { method, headers: h, body: payload }));
 }
 
 /** An AWS JSON error: HTTP status, `{ __type, message }` and nothing else, a one-sentence message, the error type header. */

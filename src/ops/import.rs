@@ -96,19 +96,6 @@ pub struct DeleteImportedKeyMaterialResponse {
     pub key_material_id: Option<String>,
 }
 
-// CloudTrail records the key and the material an import or deletion touched.
-impl super::AuditView for ImportKeyMaterialResponse {
-    fn response_elements(&self) -> serde_json::Value {
-        super::camel_case_view(self)
-    }
-}
-
-impl super::AuditView for DeleteImportedKeyMaterialResponse {
-    fn response_elements(&self) -> serde_json::Value {
-        super::camel_case_view(self)
-    }
-}
-
 /// `ImportType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ImportType {

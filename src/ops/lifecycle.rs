@@ -149,25 +149,6 @@ pub struct KeyArnResponse {
     pub key_id: String,
 }
 
-// Responses of key ids, states and dates only: recorded as they are.
-impl super::AuditView for KeyMetadataResponse {
-    fn response_elements(&self) -> serde_json::Value {
-        super::camel_case_view(self)
-    }
-}
-
-impl super::AuditView for ScheduleKeyDeletionResponse {
-    fn response_elements(&self) -> serde_json::Value {
-        super::camel_case_view(self)
-    }
-}
-
-impl super::AuditView for KeyArnResponse {
-    fn response_elements(&self) -> serde_json::Value {
-        super::camel_case_view(self)
-    }
-}
-
 /// Why an external key failed the creation probe, as AWS names it.
 fn probe_error(external: &ExternalKey, failure: ExternalFailure) -> KmsError {
     let (store, key) = (&external.store_id, &external.xks_key_id);

@@ -137,6 +137,28 @@ macro_rules! unaudited_responses {
     ($($t:ty),* $(,)?) => { $(impl AuditView for $t {})* };
 }
 
+/// Responses of ids, states and dates only, recorded as they are: CreateKey
+/// and DescribeKey, ScheduleKeyDeletion, CancelKeyDeletion and
+/// RotateKeyOnDemand, ImportKeyMaterial and DeleteImportedKeyMaterial (the
+/// key and the material they touched).
+macro_rules! audited_as_they_are {
+    ($($t:ty),* $(,)?) => {
+        $(impl AuditView for $t {
+            fn response_elements(&self) -> serde_json::Value {
+                camel_case_view(self)
+            }
+        })*
+    };
+}
+
+audited_as_they_are!(
+    lifecycle::KeyMetadataResponse,
+    lifecycle::ScheduleKeyDeletionResponse,
+    lifecycle::KeyArnResponse,
+    import::ImportKeyMaterialResponse,
+    import::DeleteImportedKeyMaterialResponse,
+);
+
 unaudited_responses!(
     Empty,
     aliases::ListAliasesResponse,

@@ -25,16 +25,21 @@ export function readIfExists(file) {
   }
 }
 
-/** Writes `bytes` to `file` all-or-nothing: FILE.tmp, fsync, rename, fsync the directory. */
-export function writeAtomic(dir, file, bytes) {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+/** Writes `bytes` to a new `file` (mode 0600) and fsyncs it. */
+function writeSynced(file, bytes) {
+  const fd = openSync(file, 'w', 0o600);
   try {
     writeAll(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes `bytes` to `file` all-or-nothing: FILE.tmp, fsync, rename, fsync the directory. */
+export function writeAtomic(dir, file, bytes) {
+  const tmp = `${file}.tmp`;
+  writeSynced(tmp, bytes);
   renameSync(tmp, file);
   fsyncDir(dir);
 }
@@ -49,15 +54,7 @@ export function writeAtomic(dir, file, bytes) {
 export function writeMirrored(dir, files, bytes) {
   const tmps = files.map((f) => `${f}.tmp`);
   try {
-    for (const tmp of tmps) {
-      const fd = openSync(tmp, 'w', 0o600);
-      try {
-        writeAll(fd, bytes);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }
+    for (const tmp of tmps) writeSynced(tmp, bytes);
   } catch (e) {
     for (const tmp of tmps) {
       try {
