@@ -15,6 +15,7 @@ use crate::error::{KmsError, Result};
 use crate::external::ExternalKeyManager;
 use crate::ids::KeyId;
 use crate::time::Timestamp;
+use crate::tracked::Tracked;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -80,9 +81,9 @@ enum Attachment {
 #[derive(Default, Serialize, Deserialize)]
 pub struct CustomKeyStores {
     /// The stores, by id.
-    pub stores: BTreeMap<String, CustomKeyStore>,
+    pub stores: Tracked<String, CustomKeyStore>,
     /// The external key of each KMS key that lives in a store.
-    pub keys: BTreeMap<KeyId, ExternalKey>,
+    pub keys: Tracked<KeyId, ExternalKey>,
     /// Attached managers, by store id: a fact of this session, never stored.
     #[serde(skip)]
     attached: BTreeMap<String, Attachment>,
@@ -99,6 +100,13 @@ impl core::fmt::Debug for CustomKeyStores {
 }
 
 impl CustomKeyStores {
+    /// Takes the stores and keys of `other` (read from a store), keeping
+    /// the managers attached in this session.
+    pub(crate) fn replace_records(&mut self, other: CustomKeyStores) {
+        self.stores = other.stores;
+        self.keys = other.keys;
+    }
+
     /// The store with this id.
     pub fn get(&self, id: &str) -> Result<&CustomKeyStore> {
         self.stores.get(id).ok_or_else(|| not_found(id))

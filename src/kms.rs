@@ -28,6 +28,7 @@ use crate::operation::Operation;
 use crate::ops::AuditView;
 use crate::policy::KeyPolicy;
 use crate::time::Timestamp;
+use crate::tracked::Tracked;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::Cell;
@@ -86,16 +87,16 @@ pub struct DeletedKey {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct State {
     /// The keys, by id.
-    pub keys: BTreeMap<KeyId, Key>,
+    pub keys: Tracked<KeyId, Key>,
     /// Aliases, by name (`alias/...`).
-    pub aliases: BTreeMap<String, Alias>,
+    pub aliases: Tracked<String, Alias>,
     /// Deleted keys: so their ciphertexts report `NotFoundException` rather
     /// than looking like garbage, and so usage can bill their lifetime.
-    pub deleted: BTreeMap<KeyId, DeletedKey>,
+    pub deleted: Tracked<KeyId, DeletedKey>,
     /// The latest time any call was made at; the clock is applied from here.
     pub clock: Option<Timestamp>,
     /// Private endpoints, by `vpce-...` id.
-    pub endpoints: BTreeMap<String, Endpoint>,
+    pub endpoints: Tracked<String, Endpoint>,
 }
 
 /// A key management service with AWS KMS semantics.

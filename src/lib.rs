@@ -34,6 +34,7 @@ pub mod ops;
 pub mod persist;
 pub mod policy;
 pub mod time;
+pub(crate) mod tracked;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod bindings;

@@ -25,7 +25,9 @@
 //!   `WasmKms.restoreBackup(accountId, region, grantPropagationMs, backup,
 //!   passphrase)`, `WasmKms.deriveKey(passphrase, salt16)` (Argon2id),
 //!   `auditSince(index)` / `auditNextIndex()` (incremental audit
-//!   persistence) and `loadAudit(records)`.
+//!   persistence) and `loadAudit(records)`; record-level persistence:
+//!   `takeChanges(rootKey?, generation)`, `allRecords(rootKey?, generation)`,
+//!   `applyRecords(rootKey?, body)` → generation, `hasChanges()`.
 
 use crate::error::KmsError;
 use crate::external::{ExternalCall, ExternalFailure, Resume, Step};
@@ -372,6 +374,36 @@ impl WasmKms {
         Ok(snap.expose().to_vec())
     }
 
+    /// The records written since the last take (and the clock), as one
+    /// body tagged `generation`, sealed under `rootKey` when given
+    /// (record-level persistence: `persist::records`).
+    #[wasm_bindgen(js_name = takeChanges)]
+    pub fn take_changes(&mut self, root_key: Option<Vec<u8>>, generation: f64) -> Result<Vec<u8>, JsValue> {
+        let body = self.kms.take_changes(root_key.as_deref(), generation_of(generation)?).map_err(to_js_error)?;
+        Ok(body.expose().to_vec())
+    }
+
+    /// Every record, as a full body (a store's base).
+    #[wasm_bindgen(js_name = allRecords)]
+    pub fn all_records(&mut self, root_key: Option<Vec<u8>>, generation: f64) -> Result<Vec<u8>, JsValue> {
+        let body = self.kms.all_records(root_key.as_deref(), generation_of(generation)?).map_err(to_js_error)?;
+        Ok(body.expose().to_vec())
+    }
+
+    /// Applies a body a store kept (all or nothing); returns its generation.
+    #[wasm_bindgen(js_name = applyRecords)]
+    pub fn apply_records(&mut self, root_key: Option<Vec<u8>>, body: &[u8]) -> Result<f64, JsValue> {
+        let g = self.kms.apply_records(root_key.as_deref(), body).map_err(to_js_error)?;
+        #[allow(clippy::cast_precision_loss)]
+        Ok((g & ((1u64 << 53) - 1)) as f64)
+    }
+
+    /// Whether any record was written since the last take.
+    #[wasm_bindgen(js_name = hasChanges)]
+    pub fn has_changes(&self) -> bool {
+        self.kms.has_changes()
+    }
+
     /// Traps the instance on purpose, so tests can prove the client
     /// recovers from a panic. Not part of the public API.
     #[wasm_bindgen(js_name = "__trapForTesting")]
@@ -528,5 +560,15 @@ impl BenchCipher {
             sealed.split_at_checked(NONCE_LEN).ok_or_else(|| to_js_error(KmsError::invalid_ciphertext()))?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| to_js_error(KmsError::invalid_ciphertext()))?;
         Ok(self.key.open(&nonce, aad, body).map_err(to_js_error)?.expose().to_vec())
+    }
+}
+
+/// A generation from JS: a whole number below 2^53.
+fn generation_of(g: f64) -> Result<u64, JsValue> {
+    if g.is_finite() && g >= 0.0 && g.fract() == 0.0 && g < 9_007_199_254_740_992.0 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(g as u64)
+    } else {
+        Err(to_js_error(KmsError::validation("A generation must be a whole number from 0 to 2^53.")))
     }
 }

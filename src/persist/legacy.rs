@@ -69,11 +69,11 @@ impl StateV2 {
     /// The same state in today's shape.
     pub(super) fn upgrade(self) -> State {
         State {
-            keys: self.keys.into_iter().map(|(id, key)| (id, key.upgrade())).collect(),
-            aliases: self.aliases,
-            deleted: self.deleted,
+            keys: self.keys.into_iter().map(|(id, key)| (id, key.upgrade())).collect::<BTreeMap<_, _>>().into(),
+            aliases: self.aliases.into(),
+            deleted: self.deleted.into(),
             clock: self.clock,
-            endpoints: self.endpoints,
+            endpoints: self.endpoints.into(),
         }
     }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod legacy;
+pub(crate) mod records;
 
 const MAGIC: &[u8; 4] = b"KMSW";
 const VERSION: u8 = 3;
@@ -133,16 +134,22 @@ fn check_invariants(state: &State) -> Result<()> {
         if key.id != *id {
             return Err(corrupt("a key is filed under another id"));
         }
-        let awaiting_material = key.state == KeyState::PendingImport || key.origin == crate::keys::Origin::External;
-        if key.material.is_empty() && !awaiting_material {
-            return Err(corrupt("a key has no material"));
-        }
-        if key.deletion.is_some() != (key.state == KeyState::PendingDeletion) {
-            return Err(corrupt("a key's deletion schedule does not match its state"));
-        }
+        check_key(key)?;
     }
     if state.aliases.values().any(|a| !state.keys.contains_key(&a.target)) {
         return Err(corrupt("an alias points at a missing key"));
+    }
+    Ok(())
+}
+
+/// What every key this library writes satisfies.
+fn check_key(key: &crate::keys::Key) -> Result<()> {
+    let awaiting_material = key.state == KeyState::PendingImport || key.origin == crate::keys::Origin::External;
+    if key.material.is_empty() && !awaiting_material {
+        return Err(corrupt("a key has no material"));
+    }
+    if key.deletion.is_some() != (key.state == KeyState::PendingDeletion) {
+        return Err(corrupt("a key's deletion schedule does not match its state"));
     }
     Ok(())
 }
