@@ -1,7 +1,7 @@
 // fileStore under the faults a fault-injection survey found: older state
-// files put back (a rollback), one copy damaged or deleted, the state and
-// the log deleted beside a key file, a lock held past the call, a holder
-// stopped inside the lock. Each is refused, recovered or reported — and a
+// and journal files put back (a rollback), one copy damaged, cut or
+// deleted, the state and the log deleted beside a key file, a lock held
+// past the call, a holder stopped inside the lock. Each is refused, recovered or reported — and a
 // refusal changes no file.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,66 +32,112 @@ const sameFiles = (before, what) => {
   assert.deepEqual(after.map((f) => f.path).sort(), before.map((f) => f.path).sort(), `${what}: no file added or removed`);
   for (const f of before) assert.deepEqual(readFileSync(f.path), f.bytes, `${what}: ${f.path} untouched`);
 };
-/** Saves the two state copies of `store` as they are now. */
-const saveCopies = (store) => [0, 1].map((slot) => readFileSync(join(store, `state.${slot}`)));
-const putCopies = (store, copies) => copies.forEach((b, slot) => writeFileSync(join(store, `state.${slot}`), b));
+/** The files that hold the state: the base copies and the journals. */
+const STATE_FILES = ['state.0', 'state.1', 'journal.0', 'journal.1'];
+/** Saves the state files of `store` as they are now. */
+const saveFiles = (store) => STATE_FILES.map((n) => readFileSync(join(store, n)));
+const putFiles = (store, files) => files.forEach((b, i) => writeFileSync(join(store, STATE_FILES[i]), b));
+/** The generation the journal (or, if empty, the base) reaches. */
+const newestGeneration = (store) => {
+  const j = readFileSync(join(store, 'journal.0'));
+  let g = generation(join(store, 'state.0'));
+  for (let at = 0; at < j.length; at += 56 + j.readUInt32BE(at + 48) + j.readUInt32BE(at + 52) + 64) g = Number(j.readBigUInt64BE(at + 8));
+  return g;
+};
+/** The offsets where the journal's entries start. */
+const entryOffsets = (bytes) => {
+  const out = [];
+  for (let at = 0; at < bytes.length; at += 56 + bytes.readUInt32BE(at + 48) + bytes.readUInt32BE(at + 52) + 64) out.push(at);
+  return out;
+};
+const re = (path) => path.replace(/[.]/g, '\\.');
 
 describe('file store faults', () => {
   // ---- 1. rollback ----------------------------------------------------------
 
-  test('older state files put back over a store are refused, naming the files and generations; nothing changes', async () => {
+  test('older state and journal files put back over a store are refused, naming the files and generations; nothing changes', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const store = join(dir, 'kms');
       let { kms } = await open(store);
       const a = (await kms.createKey({ Description: 'a' })).KeyMetadata.KeyId;
-      const old = saveCopies(store);
-      const oldGen = generation(join(store, 'state.0'));
+      const old = saveFiles(store);
+      const oldGen = newestGeneration(store);
       await kms.disableKey({ KeyId: a });
       const b = (await kms.createKey({ Description: 'b' })).KeyMetadata.KeyId;
       for (let i = 0; i < 3; i++) await kms.tagResource({ KeyId: b, Tags: [{ TagKey: 't', TagValue: `${i}` }] });
       await kms.describeKey({ KeyId: a }); // read-only records too
       await kms.close();
-      const newGen = generation(join(store, 'state.0'));
-      const newer = saveCopies(store);
+      const newGen = newestGeneration(store);
+      const newer = saveFiles(store);
       const logSize = statSync(join(store, 'audit.log')).size;
 
-      putCopies(store, old);
+      putFiles(store, old);
       const files = filesUnder(store);
-      const pattern = new RegExp(`went back to an older state: .*state\\.0 and .*state\\.1 hold generation ${oldGen}, but .*audit\\.log holds \\d+ audit frames of later generations \\(up to ${newGen}\\).*rollback.*nothing was changed.*restore state\\.0, state\\.1 and audit\\.log together from one backup`, 's');
+      const pattern = new RegExp(`went back to an older state: .*state\\.0 and .*state\\.1 hold generation \\d+.*generation ${oldGen}, but .*audit\\.log holds \\d+ audit frames of later generations \\(up to ${newGen}\\).*rollback.*nothing was changed.*restore state\\.0, state\\.1, journal\\.0, journal\\.1 and audit\\.log together from one backup`, 's');
       await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(pattern));
       await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(pattern), 'again: the log was not cut');
       sameFiles(files, 'after the refusals');
       assert.equal(statSync(join(store, 'audit.log')).size, logSize);
 
-      // Only one copy put back: the other holds everything; it is rewritten, nothing is lost.
-      writeFileSync(join(store, 'state.1'), newer[1]);
+      // Only one journal put back: the other holds everything; it is rewritten, nothing is lost.
+      putFiles(store, [newer[0], newer[1], old[2], newer[3]]);
       let s;
       ({ s, kms } = await open(store));
-      assert.match(s.warnings.join('\n'), new RegExp(`state\\.0 holds generation ${oldGen}, older than .*state\\.1 \\(generation ${newGen}\\).*nothing is lost`));
+      assert.match(s.warnings.join('\n'), new RegExp(`${re(join(store, 'journal.0'))} holds generation ${oldGen}, older than generation ${newGen}: an older copy was put back; using .*journal\\.1: nothing is lost`));
       assert.deepEqual(await keyIds(kms), [a, b].sort());
       assert.equal((await kms.describeKey({ KeyId: a })).KeyMetadata.KeyState, 'Disabled');
       await kms.close();
-      assert.deepEqual(readFileSync(join(store, 'state.0')), readFileSync(join(store, 'state.1')), 'mirrored again');
+      assert.deepEqual(readFileSync(join(store, 'journal.0')), readFileSync(join(store, 'journal.1')), 'mirrored again');
     } finally {
       cleanup();
     }
   });
 
-  test('the way out the refusal names: state files and audit log restored together from one backup open cleanly', async () => {
+  test('a base older than its journal (state files put back alone) is refused: the journal does not continue it', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      await kms.createKey({});
+      await kms.close();
+      const oldBase = saveFiles(store).slice(0, 2);
+      // A new base (the journal outgrew the base: a compaction) and a journal after it.
+      ({ kms } = await open(store));
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      const baseBefore = generation(join(store, 'state.0'));
+      const big = 'x'.repeat(256);
+      for (let i = 0; generation(join(store, 'state.0')) === baseBefore; i++) {
+        assert.ok(i < 500, 'a new base within 500 commits of ~13 KB');
+        await kms.tagResource({ KeyId: a, Tags: Array.from({ length: 50 }, (_, t) => ({ TagKey: `t${t}`, TagValue: `${i}${big}`.slice(0, 256) })) });
+      }
+      assert.equal(readFileSync(join(store, 'journal.0')).length, 0, 'the journal starts again after a new base');
+      await kms.disableKey({ KeyId: a });
+      await kms.close();
+      assert.ok(readFileSync(join(store, 'journal.0')).length > 0, 'a journal after the new base');
+      putFiles(store, [...oldBase, readFileSync(join(store, 'journal.0')), readFileSync(join(store, 'journal.1'))]);
+      const files = filesUnder(store);
+      await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(/went back to an older state: .*the journal holds generation \d+ and later, which do not continue generation \d+/s));
+      sameFiles(files, 'after the refusal');
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('the way out the refusal names: state files, journals and audit log restored together from one backup open cleanly', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const store = join(dir, 'kms');
       let { kms } = await open(store);
       const a = (await kms.createKey({})).KeyMetadata.KeyId;
       await kms.close();
-      const backup = ['state.0', 'state.1', 'audit.log'].map((n) => [n, readFileSync(join(store, n))]);
+      const backup = [...STATE_FILES, 'audit.log'].map((n) => [n, readFileSync(join(store, n))]);
       ({ kms } = await open(store));
       await kms.disableKey({ KeyId: a });
       await kms.createKey({});
       await kms.close();
       // The state files alone: refused.
-      for (const [n, bytes] of backup.slice(0, 2)) writeFileSync(join(store, n), bytes);
+      for (const [n, bytes] of backup.slice(0, 4)) writeFileSync(join(store, n), bytes);
       await assert.rejects(createKms({ store: fileStore(store, { rootKey: ROOT_KEY }) }), storeError(/went back to an older state/));
       // With the audit log of the same backup: a consistent older store.
       for (const [n, bytes] of backup) writeFileSync(join(store, n), bytes);
@@ -114,13 +160,13 @@ describe('file store faults', () => {
       const store = join(dir, 'kms');
       const { kms } = await open(store);
       const a = (await kms.createKey({})).KeyMetadata.KeyId;
-      const old = saveCopies(store);
+      const old = saveFiles(store);
       await kms.disableKey({ KeyId: a }); // one generation later: the log holds one newer frame, but this KMS saw it
-      const newer = saveCopies(store);
-      putCopies(store, old);
+      const newer = saveFiles(store);
+      putFiles(store, old);
       await assert.rejects(kms.describeKey({ KeyId: a }), storeError(/went back to an older state.*this process already saw generation/s));
       await assert.rejects(kms.createKey({}), storeError(/went back/));
-      putCopies(store, newer);
+      putFiles(store, newer);
       assert.equal((await kms.describeKey({ KeyId: a })).KeyMetadata.KeyState, 'Disabled');
       await kms.close();
     } finally {
@@ -130,30 +176,37 @@ describe('file store faults', () => {
 
   // ---- 2. mirrors -----------------------------------------------------------
 
-  test('both copies hold the last acknowledged commit: damaging either one loses nothing and it is rewritten', async () => {
+  test('both copies hold the last acknowledged commit: damaging any byte of either journal or base loses nothing and it is rewritten', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const store = join(dir, 'kms');
       let { kms } = await open(store);
       const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      await kms.createKey({});
       await kms.tagResource({ KeyId: a, Tags: [{ TagKey: 'last', TagValue: 'commit' }] });
       await kms.close();
-      assert.equal(generation(join(store, 'state.0')), generation(join(store, 'state.1')), 'one generation in both');
-      const pristine = saveCopies(store);
-      for (const slot of [0, 1]) {
-        for (const at of [0, 9, 44, Math.floor(pristine[slot].length / 2), pristine[slot].length - 1]) {
-          putCopies(store, pristine);
-          const file = join(store, `state.${slot}`);
-          const bytes = Buffer.from(pristine[slot]);
+      assert.equal(generation(join(store, 'state.0')), generation(join(store, 'state.1')), 'one base generation in both');
+      const pristine = saveFiles(store);
+      assert.deepEqual(pristine[2], pristine[3], 'the journals are mirrors');
+      assert.ok(entryOffsets(pristine[2]).length >= 2, 'commits in the journal');
+      for (const slot of [0, 1, 2, 3]) {
+        const bytes0 = pristine[slot];
+        const last = entryOffsets(pristine[2]).at(-1) ?? 0;
+        const spots = slot < 2 ? [0, 9, 44, Math.floor(bytes0.length / 2), bytes0.length - 1] : [0, 9, 44, last, last + 60, bytes0.length - 40, bytes0.length - 1];
+        for (const at of spots) {
+          putFiles(store, pristine);
+          const file = join(store, STATE_FILES[slot]);
+          const twin = join(store, STATE_FILES[slot ^ 1]);
+          const bytes = Buffer.from(bytes0);
           bytes[at] ^= 0x40;
           writeFileSync(file, bytes);
           let s;
           ({ s, kms } = await open(store));
           const w = s.warnings.join('\n');
-          assert.match(w, new RegExp(`${file.replace(/[.]/g, '\\.')} is damaged .*nothing is lost.*is written again`), `byte ${at} of state.${slot}`);
-          assert.deepEqual((await kms.listResourceTags({ KeyId: a })).Tags, [{ TagKey: 'last', TagValue: 'commit' }], `byte ${at} of state.${slot}: the last commit is there`);
+          assert.match(w, new RegExp(`${re(file)} is damaged .*using ${re(twin)}.*nothing is lost.*is written again`), `byte ${at} of ${STATE_FILES[slot]}: ${w}`);
+          assert.deepEqual((await kms.listResourceTags({ KeyId: a })).Tags, [{ TagKey: 'last', TagValue: 'commit' }], `byte ${at} of ${STATE_FILES[slot]}: the last commit is there`);
           await kms.close();
-          assert.deepEqual(readFileSync(file), pristine[1 - slot], `byte ${at} of state.${slot}: rewritten from the other copy`);
+          assert.deepEqual(readFileSync(file), pristine[slot ^ 1], `byte ${at} of ${STATE_FILES[slot]}: rewritten from the other copy`);
         }
       }
     } finally {
@@ -161,25 +214,52 @@ describe('file store faults', () => {
     }
   });
 
-  // A store of earlier versions (the current and the previous generation) looks the same on disk.
-  test('a kill between the two renames (one copy a generation behind) opens silently at the newer one, and is mirrored', async () => {
+  test('a kill between the two appends (one journal an entry behind, or torn) opens silently at the newer one, and is mirrored', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const store = join(dir, 'kms');
       let { kms } = await open(store);
       const a = (await kms.createKey({})).KeyMetadata.KeyId;
-      const before = saveCopies(store);
       await kms.createAlias({ AliasName: 'alias/newest', TargetKeyId: a });
       await kms.close();
+      const after = saveFiles(store);
+      const cut = entryOffsets(after[2]).at(-1);
+      for (const slot of [2, 3]) {
+        for (const keep of [cut, cut + 30, after[slot].length - 1]) {
+          putFiles(store, after);
+          writeFileSync(join(store, STATE_FILES[slot]), after[slot].subarray(0, keep)); // that append never finished
+          let s;
+          ({ s, kms } = await open(store));
+          assert.deepEqual(s.warnings, [], `${STATE_FILES[slot]} cut at ${keep}: no warning`);
+          assert.equal((await kms.describeKey({ KeyId: 'alias/newest' })).KeyMetadata.KeyId, a);
+          await kms.close();
+          assert.deepEqual(saveFiles(store), after, `${STATE_FILES[slot]} rewritten`);
+        }
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a kill between the two renames of a new base (one copy a generation behind) opens silently at the newer one', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      let { kms } = await open(store);
+      const before = saveFiles(store); // generation 0: the new store's empty base
+      const a = (await kms.createKey({})).KeyMetadata.KeyId; // the first commit writes a base
+      await kms.close();
+      const after = saveFiles(store);
+      assert.equal(generation(join(store, 'state.0')), 1);
       for (const slot of [0, 1]) {
-        const after = saveCopies(store);
+        putFiles(store, after);
         writeFileSync(join(store, `state.${slot}`), before[slot]); // that rename never happened
         let s;
         ({ s, kms } = await open(store));
         assert.deepEqual(s.warnings, [], `state.${slot} behind: no warning`);
-        assert.equal((await kms.describeKey({ KeyId: 'alias/newest' })).KeyMetadata.KeyId, a);
+        assert.deepEqual(await keyIds(kms), [a]);
         await kms.close();
-        assert.deepEqual(saveCopies(store), after, `state.${slot} rewritten`);
+        assert.deepEqual(saveFiles(store), after, `state.${slot} rewritten`);
       }
     } finally {
       cleanup();
@@ -196,14 +276,20 @@ describe('file store faults', () => {
       const a = (await kms.createKey({})).KeyMetadata.KeyId;
       await kms.createAlias({ AliasName: 'alias/last', TargetKeyId: a });
       await kms.close();
-      for (const slot of [0, 1]) {
-        const file = join(store, `state.${slot}`);
-        const other = join(store, `state.${1 - slot}`);
+      const g = newestGeneration(store);
+      for (const [slot, expected] of [
+        [2, (file, other) => `${file} is missing; using ${other}: nothing is lost: the journal holds generation ${g}, the newest commit recorded in ${join(store, 'audit.log')}. ${file} is written again.`],
+        [3, (file, other) => `${file} is missing; using ${other}: nothing is lost: the journal holds generation ${g}, the newest commit recorded in ${join(store, 'audit.log')}. ${file} is written again.`],
+        [0, (file, other) => `${file} is missing; using ${other} (generation ${generation(other)}): nothing is lost. ${file} is written again.`],
+        [1, (file, other) => `${file} is missing; using ${other} (generation ${generation(other)}): nothing is lost. ${file} is written again.`],
+      ]) {
+        const file = join(store, STATE_FILES[slot]);
+        const other = join(store, STATE_FILES[slot ^ 1]);
         unlinkSync(file);
         let s;
         ({ s, kms } = await open(store));
         assert.equal(s.warnings.length, 1, s.warnings.join('\n'));
-        assert.equal(s.warnings[0], `${file} is missing; using ${other} (generation ${generation(other)}): nothing is lost: ${other} holds generation ${generation(other)}, the newest commit recorded in ${join(store, 'audit.log')}. ${file} is written again.`);
+        assert.equal(s.warnings[0], expected(file, other));
         assert.doesNotMatch(s.warnings[0], /previous generation/);
         assert.equal((await kms.describeKey({ KeyId: 'alias/last' })).KeyMetadata.KeyId, a);
         await kms.close();
@@ -214,23 +300,23 @@ describe('file store faults', () => {
     }
   });
 
-  test('a store of the earlier format that lost its newest copy: the warning names it and the generation lost; then it is clean', async () => {
+  test('a store that lost its newest commit in both journals: the warning names the generation lost; then it is clean', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const store = join(dir, 'kms');
       let { kms } = await open(store);
       const a = (await kms.createKey({})).KeyMetadata.KeyId;
-      const previous = saveCopies(store);
+      await kms.createKey({});
       await kms.tagResource({ KeyId: a, Tags: [{ TagKey: 'lost', TagValue: 'yes' }] });
       await kms.close();
-      // The earlier format: state.0 the newest generation, state.1 the previous one. Then state.0 is deleted.
-      writeFileSync(join(store, 'state.1'), previous[1]);
-      const g = generation(join(store, 'state.0'));
-      unlinkSync(join(store, 'state.0'));
+      const g = newestGeneration(store);
+      const journal = readFileSync(join(store, 'journal.1'));
+      unlinkSync(join(store, 'journal.0'));
+      writeFileSync(join(store, 'journal.1'), journal.subarray(0, entryOffsets(journal).at(-1)));
       let s;
       ({ s, kms } = await open(store));
       assert.equal(s.warnings.length, 1, s.warnings.join('\n'));
-      assert.match(s.warnings[0], new RegExp(`^${join(store, 'state.0').replace(/[.]/g, '\\.')} is missing; using .*state\\.1 \\(generation ${g - 1}\\): .*audit\\.log holds records of generation ${g}, which no intact copy holds: the change committed as generation ${g} is lost \\(its audit records are kept\\)`));
+      assert.match(s.warnings[0], new RegExp(`^${re(join(store, 'journal.0'))} is missing; using .*journal\\.1: .*audit\\.log holds records of generation ${g}, which no intact copy holds: the change committed as generation ${g} is lost \\(its audit records are kept\\)`));
       assert.deepEqual((await kms.listResourceTags({ KeyId: a })).Tags, [], 'that change is gone');
       assert.ok((await kms.auditLog()).some((r) => r.eventName === 'TagResource'), 'its record is kept');
       await kms.close();
@@ -252,11 +338,17 @@ describe('file store faults', () => {
       const store = join(dir, 'kms');
       let { kms } = await open(store, {});
       await kms.createKey({});
+      await kms.createKey({});
       await kms.close();
-      for (const name of ['state.0', 'state.1', 'audit.log']) unlinkSync(join(store, name));
+      // The base files alone deleted: the journal shows the store was used.
+      const saved = saveFiles(store);
+      for (const name of ['state.0', 'state.1']) unlinkSync(join(store, name));
+      await assert.rejects(createKms({ store: fileStore(store) }), storeError(/has lost its state: neither .*state\.0 nor .*state\.1 exists, but the store was in use/s));
+      putFiles(store, saved);
+      for (const name of [...STATE_FILES, 'audit.log']) unlinkSync(join(store, name));
       const before = readdirSync(store).sort();
       const key = readFileSync(`${store}.key`);
-      await assert.rejects(createKms({ store: fileStore(store) }), storeError(/has lost its state: .*state\.0, .*state\.1 and .*audit\.log are missing, but its key file .*kms\.key exists.*Refusing to start empty/s));
+      await assert.rejects(createKms({ store: fileStore(store) }), storeError(/has lost its state: .*state\.0, .*state\.1, .*journal\.0, .*journal\.1 and .*audit\.log are missing, but its key file .*kms\.key exists.*Refusing to start empty/s));
       assert.deepEqual(readdirSync(store).sort(), before, 'nothing written');
       assert.deepEqual(readFileSync(`${store}.key`), key);
 
@@ -267,7 +359,7 @@ describe('file store faults', () => {
       assert.deepEqual(s.warnings, []);
       assert.deepEqual(await keyIds(kms), []);
       await kms.close();
-      assert.ok(existsSync(join(fresh, 'state.0')) && existsSync(join(fresh, 'state.1')));
+      assert.ok(STATE_FILES.every((n) => existsSync(join(fresh, n))));
       ({ s, kms } = await open(fresh, {}));
       assert.deepEqual(s.warnings, [], 'a new store opened and closed without a change opens again');
       await kms.close();

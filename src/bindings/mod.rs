@@ -327,6 +327,19 @@ impl WasmKms {
         Ok(())
     }
 
+    /// Replaces the audit log with records persisted by the store (a
+    /// reader catching up with other writers keeps its state and takes the
+    /// log's newest records).
+    #[wasm_bindgen(js_name = replaceAudit)]
+    pub fn replace_audit(&mut self, records: JsValue) -> Result<(), JsValue> {
+        let records: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(records)
+            .map_err(|_| to_js_error(KmsError::validation("The records must be an array of audit records.")))?;
+        let partition = self.kms.partition().clone();
+        self.kms.audit = crate::audit::AuditLog::default();
+        self.kms.audit.load(records, &partition);
+        Ok(())
+    }
+
     /// How many keys the KMS holds (for "restore into an empty store").
     #[wasm_bindgen(js_name = keyCount)]
     pub fn key_count(&self) -> f64 {

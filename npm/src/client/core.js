@@ -50,7 +50,7 @@
 
 import { KmsError, toKmsError, isServiceError, needsFullEngine } from '../errors.js';
 import { toWasmRequest, fromWasmResponse, clockMillis } from '../convert.js';
-import { AUDIT_RETENTION } from '../stores/spi.js';
+import { AUDIT_RETENTION, isRecordBody } from '../stores/spi.js';
 import { forget, adopt } from '../engine.js';
 import { EventHub } from './events.js';
 import { askExternalKeyStore } from './external.js';
@@ -127,14 +127,31 @@ export class Core {
     return this.store.auditPolicy === 'commit';
   }
 
-  /** A WasmKms of `engine` from state bytes in the store's form (a new KMS for null). */
-  build(engine, state) {
+  /** The root key record bodies are sealed under (sealed stores), else undefined. */
+  get recordKey() {
+    return this.store.form === 'sealed' ? this.store.rootKey : undefined;
+  }
+
+  /**
+   * A WasmKms of `engine` from state bytes in the store's form (a new KMS
+   * for null): a snapshot, or a full body of records (stores.spi.js), then
+   * the bodies of `changes` applied in order.
+   */
+  build(engine, state, changes = []) {
     const { WasmKms } = engine.glue;
     let wasm;
-    if (!state) wasm = new WasmKms(this.accountId, this.region, this.grantPropagationMs);
+    if (!state || isRecordBody(state)) wasm = new WasmKms(this.accountId, this.region, this.grantPropagationMs);
     else if (this.store.form === 'sealed') wasm = WasmKms.restoreSealed(this.accountId, this.region, this.grantPropagationMs, this.store.rootKey, state);
     else wasm = WasmKms.restore(this.accountId, this.region, this.grantPropagationMs, state);
-    return adopt(engine, wasm);
+    adopt(engine, wasm);
+    try {
+      if (state && isRecordBody(state)) wasm.applyRecords(this.recordKey, state);
+      for (const body of changes) wasm.applyRecords(this.recordKey, body);
+    } catch (e) {
+      forget(wasm);
+      throw e;
+    }
+    return wasm;
   }
 
   /** The state of `wasm` in the store's form. */
@@ -169,10 +186,11 @@ export class Core {
     const state = await this.store.readState();
     let wasm;
     try {
+      const changes = this.store.recordLevel ? await this.store.readChanges() : [];
       const eager = !this.durableAudit || head.records <= EAGER_AUDIT;
       const records = head.records > 0 ? await this.store.readAudit(eager ? EAGER_AUDIT : 1) : [];
       try {
-        wasm = this.build(engine, state);
+        wasm = this.build(engine, state, changes);
         if (records.length) wasm.loadAudit(records);
       } catch (e) {
         if (wasm) wasm.free();
@@ -207,7 +225,7 @@ export class Core {
       this.leaseStart = Date.now();
       if (head.mark !== this.head.mark) {
         try {
-          await this.reload(head);
+          if (!(await this.catchUp(head))) await this.reload(head);
         } catch (e) {
           this.unlock();
           throw e;
@@ -215,6 +233,34 @@ export class Core {
       }
     }
     await this.ensureLive();
+  }
+
+  /**
+   * Brings a live instance up to the store's `head` by applying the bodies
+   * other writers committed since ours (stores that keep a log of them),
+   * instead of rebuilding everything; then takes the log's newest audit
+   * record as the chain's link. False when the store cannot say (its base
+   * changed, or it keeps no such log): the caller reloads.
+   */
+  async catchUp(head) {
+    if (!this.store.recordLevel || typeof this.store.readChangesSince !== 'function') return false;
+    if (!this.wasm || !this.engine.alive || head.seq < this.head.seq) return false;
+    const bodies = head.seq === this.head.seq ? [] : await this.store.readChangesSince(this.head.seq);
+    if (!bodies) return false;
+    const records = head.records > 0 ? await this.store.readAudit(1) : [];
+    try {
+      for (const body of bodies) this.wasm.applyRecords(this.recordKey, body);
+      this.wasm.replaceAudit(records);
+    } catch (e) {
+      // A body that does not apply: rebuild from the store (which says why, if it is damaged).
+      if (isFatal(e)) throw await this.failed(e, true);
+      return false;
+    }
+    this.generation = this.wasm.generation();
+    this.persisted = this.wasm.auditNextIndex();
+    this.auditFull = head.records === 0;
+    this.head = head;
+    return true;
   }
 
   /** After work on the KMS: write or schedule the waiting audit records, release the lock. Never throws. */
@@ -321,17 +367,27 @@ export class Core {
     return new KmsError('KMSInternalException', `The KMS core failed (${what}) and was restarted from its last saved state; the call changed nothing.${recovery}`, { cause: e });
   }
 
-  /** Commits a changed state (with the audit records made since the last write) to the store. */
+  /**
+   * Commits a changed state (with the audit records made since the last
+   * write) to the store: the records the calls since the last commit
+   * changed, or all of them when the store asks for a new base (`head.full`:
+   * its log of changes grew past its base, or it was written by an earlier
+   * version); a whole snapshot for stores that keep no records.
+   */
   async commit() {
     let generation;
     let state;
+    let changes;
+    let full;
     let next;
     let audit;
     let count = 0;
     try {
       generation = this.wasm.generation();
       if (generation === this.generation) return;
-      state = this.encode(this.wasm);
+      if (!this.store.recordLevel) state = this.encode(this.wasm);
+      else if (this.head.full) full = this.wasm.allRecords(this.recordKey, this.head.seq + 1);
+      else changes = this.wasm.takeChanges(this.recordKey, this.head.seq + 1);
       if (this.durableAudit) {
         next = this.wasm.auditNextIndex();
         const records = this.wasm.auditSinceJson(this.persisted);
@@ -343,7 +399,7 @@ export class Core {
       throw await this.failed(e, true);
     }
     try {
-      this.head = await this.store.commit({ state, audit, count });
+      this.head = await this.store.commit({ state, changes, full, audit, count });
     } catch (e) {
       // Undo the call: back to the state the store holds.
       let again = '';
@@ -357,6 +413,8 @@ export class Core {
       throw new KmsError('KMSInternalException', `The change could not be saved to the store (${messageOf(e)}); the call changed nothing.${again}`, { cause: e });
     } finally {
       this.wipe(state);
+      this.wipe(changes);
+      this.wipe(full);
     }
     if (next !== undefined) this.persisted = next;
     this.generation = generation;
@@ -568,8 +626,10 @@ export class Core {
         let next;
         let audit;
         let count = 0;
+        let full;
         try {
-          state = this.encode(restored);
+          if (this.store.recordLevel) full = restored.allRecords(this.recordKey, this.head.seq + 1);
+          else state = this.encode(restored);
           if (this.durableAudit) {
             next = restored.auditNextIndex();
             const records = restored.auditSince(0);
@@ -581,12 +641,13 @@ export class Core {
           throw await this.failed(e, true);
         }
         try {
-          this.head = await this.store.commit({ state, audit, count, reset: true });
+          this.head = await this.store.commit({ state, full, audit, count, reset: true });
         } catch (e) {
           restored.free();
           throw new KmsError('KMSInternalException', `The backup could not be saved to the store (${messageOf(e)}); nothing was restored.`, { cause: e });
         } finally {
           this.wipe(state);
+          this.wipe(full);
         }
         this.install(restored, this.engine, true);
         if (next !== undefined) this.persisted = next;

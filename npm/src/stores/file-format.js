@@ -1,12 +1,15 @@
 // The file store's on-disk format: state copies and audit frames (layouts
 // below), their constants and the parsing that needs no key.
 //
-// State copy ("KMSF" v1), big-endian:
+// State copy ("KMSF" v1) — the base — and journal entry ("KMSJ" v1, the
+// same layout with a body of changed records), big-endian:
 //   0 "KMSF" | 4 version 1 | 5 key mode (1 root key, 2 passphrase) | 6 0 0
 //   8 generation u64 | 16 Argon2id salt [16] | 32 key id [8]
 //   40 audit.log length at this commit u64 | 48 body length u32
-//   52 frame length u32 | 56 body: the snapshot sealed by the wasm under
-//   the root key ("KMSS") | then this commit's audit frame (see below)
+//   52 frame length u32 | 56 body: sealed by the wasm under the root key —
+//   of a base, every record ("KMSD" full body) or, written by 0.1.0, the
+//   whole snapshot ("KMSS"); of a journal entry, the records its commit
+//   changed ("KMSD"), or nothing | then this commit's audit frame (below)
 //   then HMAC-SHA-256(mac key, everything before) [32]
 //   then SHA-256(everything before) [32]
 // The plain SHA-256 tells a damaged copy (a flipped bit, a torn write) from
@@ -31,6 +34,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 export const STATE_MAGIC = Buffer.from('KMSF');
+export const JOURNAL_MAGIC = Buffer.from('KMSJ');
 export const AUDIT_MAGIC = Buffer.from('KMSA');
 export const VERSION = 1;
 export const STATE_HEADER = 56;
@@ -55,14 +59,14 @@ export function u64(buf, off) {
   return Number(buf.readBigUInt64BE(off));
 }
 
-/** A state copy's header, or why it is damaged. */
-export function parseCopy(bytes) {
+/** A state copy's (or, with JOURNAL_MAGIC, a journal entry's) header, or why it is damaged. */
+export function parseCopy(bytes, magic = STATE_MAGIC) {
   if (bytes.length < STATE_HEADER + 2 * DIGEST) return { damaged: 'it is truncated' };
   const end = bytes.length - DIGEST;
   if (!timingSafeEqual(sha256(bytes.subarray(0, end)), bytes.subarray(end))) {
     return { damaged: 'its checksum does not match' };
   }
-  if (!bytes.subarray(0, 4).equals(STATE_MAGIC)) return { damaged: 'it is not a kms-wasm state file' };
+  if (!bytes.subarray(0, 4).equals(magic)) return { damaged: magic === STATE_MAGIC ? 'it is not a kms-wasm state file' : 'it is not a kms-wasm journal entry' };
   if (bytes[4] !== VERSION) return { damaged: `it has an unknown format version ${bytes[4]}` };
   if (bytes[5] !== MODE_KEY && bytes[5] !== MODE_PASSPHRASE) return { damaged: `it has an unknown key mode ${bytes[5]}` };
   const bodyLen = bytes.readUInt32BE(48);

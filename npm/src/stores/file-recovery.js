@@ -29,8 +29,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { storeError } from './spi.js';
 import { readIfExists, writeAll, writeAtomic, writeMirrored } from './file-io.js';
 import {
-  AUDIT_MAGIC, VERSION, AUDIT_HEADER, DIGEST, MODE_PASSPHRASE, sha256, u64, parseCopy,
+  AUDIT_MAGIC, VERSION, AUDIT_HEADER, DIGEST, MODE_PASSPHRASE, STATE_HEADER, sha256, u64, parseCopy, peekGeneration,
 } from './file-format.js';
+import {
+  readJournals, journalBytes, journalDamage, repairJournals, closeJournals, resetJournals,
+} from './file-journal.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -88,22 +91,34 @@ export async function scan(store) {
     throw storeError(`The file store at ${store.dir} cannot be opened: ${present.map((c) => `${c.file} is damaged (${c.damaged ?? 'sealed under another key'})`).join('; ')}. No intact copy of the state is left; restore it from a backup.`);
   }
   const best = good.reduce((a, b) => (b.generation > a.generation ? b : a));
-  const G = best.generation;
+  const B = best.generation;
   const other = copies[1 - best.slot];
-  // Whether the other copy is intact: then the log's tail can be judged (a
-  // frame newer than both copies is the remnant of a killed commit).
   const otherIntact = !other.missing && !other.damaged && !other.wrongKey;
 
-  // 1. Read the log; decide; no write yet.
+  // 1. Read the journals and the log; decide; no write yet.
+  const journal = readJournals(store, B);
+  const { chain } = journal;
+  const G = B + chain.length;
+  const last = chain.at(-1) ?? best;
+  const journalDamages = journal.files.map((f) => [f, journalDamage(f, chain, B)]).filter(([, d]) => d);
+  // Whether every commit is held twice: then the log's tail can be judged
+  // (a frame newer than the state is the remnant of a killed commit).
+  const redundant = otherIntact && journalDamages.length === 0;
   const log = readLog(store);
   const ahead = log.frames.filter((f) => f.tag > G);
   const newest = ahead.reduce((m, f) => Math.max(m, f.tag), G);
   let remnant = null;
   let rollback = null;
-  if (store.seq > G) {
+  const holds = other.missing || other.damaged || other.wrongKey || other.generation !== B
+    ? `${best.file} holds generation ${B} and ${describe(other)}`
+    : `${files[0]} and ${files[1]} hold generation ${B}`;
+  const state = chain.length ? `${holds}, the journal continues it to generation ${G}` : holds;
+  if (journal.gap !== null) {
+    rollback = `the journal holds generation ${journal.gap} and later, which do not continue generation ${G}`;
+  } else if (store.seq > G) {
     rollback = `this process already saw generation ${store.seq}`;
   } else if (ahead.length > 0) {
-    if (otherIntact) {
+    if (redundant) {
       if (ahead.length === 1 && ahead[0].tag === G + 1 && ahead[0] === log.frames.at(-1)) remnant = ahead[0];
       else rollback = `${store.auditPath} holds ${ahead.length} audit frames of later generations (up to ${newest})`;
     } else if (newest > G + 1) {
@@ -111,49 +126,61 @@ export async function scan(store) {
       rollback = `${store.auditPath} holds audit frames of generations up to ${newest}`;
     }
   }
-  const holds = other.missing || other.damaged || other.wrongKey || other.generation !== G
-    ? `${best.file} holds generation ${G} and ${describe(other)}`
-    : `${files[0]} and ${files[1]} hold generation ${G}`;
   if (rollback) {
-    throw storeError(`The file store at ${store.dir} went back to an older state: ${holds}, but ${rollback}. A commit cut short leaves the state at most one audit frame behind the log, so the state files were replaced by older copies (a rollback, which would bring back deleted or disabled keys). Refusing to open it; nothing was changed. Put the newer state files back, or restore state.0, state.1 and audit.log together from one backup.`);
+    throw storeError(`The file store at ${store.dir} went back to an older state: ${state}, but ${rollback}. A commit cut short leaves the state at most one audit frame behind the log, so the state or journal files were replaced by older copies (a rollback, which would bring back deleted or disabled keys). Refusing to open it; nothing was changed. Put the newer files back, or restore state.0, state.1, journal.0, journal.1 and audit.log together from one backup.`);
   }
-  // A lost copy that held a newer generation: the copies carry the newest
-  // generation of the log from now on, so that the log and the state agree.
-  const target = otherIntact ? G : newest;
+  // A lost copy that held a newer generation: the state carries the newest
+  // generation of the log from now on (an empty journal entry), so that
+  // the log and the state agree.
+  const target = redundant ? G : newest;
   const bump = target > G;
 
   // 2. Report.
+  const lostNote = newest > G
+    ? `${store.auditPath} holds records of generation ${newest}, which no intact copy holds: the change committed as generation ${newest} is lost (its audit records are kept)`
+    : `nothing is lost: ${chain.length ? 'the journal' : best.file} holds generation ${G}, the newest commit recorded in ${store.auditPath}`;
   if (!otherIntact) {
-    const lost = newest > G
-      ? `${store.auditPath} holds records of generation ${newest}, which no intact copy holds: the change committed as generation ${newest} is lost (its audit records are kept)`
-      : `nothing is lost: ${best.file} holds generation ${G}, the newest commit recorded in ${store.auditPath}`;
-    store.warnOnce(`${other.file}:${other.missing ? 'missing' : other.bytes.length}:${G}`, `${describe(other)}; using ${best.file} (generation ${G}): ${lost}. ${other.file} is written again.`);
-  } else if (other.generation < G - 1) {
-    store.warnOnce(`${other.file}:old:${other.generation}:${G}`, `${other.file} holds generation ${other.generation}, older than ${best.file} (generation ${G}): an older copy was put back. Using ${best.file}, nothing is lost; ${other.file} is rewritten from it.`);
+    store.warnOnce(`${other.file}:${other.missing ? 'missing' : other.bytes.length}:${B}`, `${describe(other)}; using ${best.file} (generation ${B}): ${chain.length && newest <= G ? 'nothing is lost' : lostNote}. ${other.file} is written again.`);
+  } else if (other.generation < B - 1) {
+    store.warnOnce(`${other.file}:old:${other.generation}:${B}`, `${other.file} holds generation ${other.generation}, older than ${best.file} (generation ${B}): an older copy was put back. Using ${best.file}, nothing is lost; ${other.file} is rewritten from it.`);
+  }
+  for (const [f, damage] of journalDamages) {
+    const good = journal.files.find((x) => x !== f);
+    store.warnOnce(`${f.file}:${damage}:${G}`, `${f.file} ${damage}; using ${good.file}: ${lostNote}. ${f.file} is written again.`);
   }
 
-  // 3. Write: the log's tail, then the copies.
+  // 3. Write: the log's tail, then the copies and the journals.
   adoptLog(store, log, remnant);
-  if (!log.exists && best.auditEnd > best.frame.length) {
-    store.warnOnce(`audit-missing:${G}`, `${store.auditPath} is missing: the audit log of this store (${best.auditEnd} bytes at generation ${G}) is lost.`);
+  if (!log.exists && last.auditEnd > last.frame.length) {
+    store.warnOnce(`audit-missing:${G}`, `${store.auditPath} is missing: the audit log of this store (${last.auditEnd} bytes at generation ${G}) is lost.`);
   }
-  const trustFrame = otherIntact;
-  if (trustFrame && best.frame.length > 0) repairFrame(store, best);
-  if (trustFrame && store.auditEnd < best.auditEnd) {
-    store.warnOnce(`audit-short:${G}`, `${store.auditPath} is shorter than generation ${G} recorded (${store.auditEnd} < ${best.auditEnd} bytes): audit records were lost or removed.`);
+  if (redundant && last.frame.length > 0) repairFrame(store, last);
+  if (redundant && store.auditEnd < last.auditEnd) {
+    store.warnOnce(`audit-short:${G}`, `${store.auditPath} is shorter than generation ${G} recorded (${store.auditEnd} < ${last.auditEnd} bytes): audit records were lost or removed.`);
   }
-  store.current = best.body;
-  if (bump) {
-    // The copies become generation `target` (the same state, no frame of its own).
-    writeMirrored(store.dir, files, store.stateBytes(target, best.body, EMPTY));
-  } else if (other.missing || other.damaged || other.wrongKey || other.generation !== G) {
+  if (other.missing || other.damaged || other.wrongKey || other.generation !== B) {
     try {
       writeAtomic(store.dir, other.file, best.bytes);
     } catch (e) {
-      // Not fatal: the next commit writes both copies anyway.
-      store.warnOnce(`mirror:${other.file}:${G}`, `${other.file} could not be rewritten (${e.message}); the next commit writes it.`);
+      // Not fatal: the copies are written again at the next new base.
+      store.warnOnce(`mirror:${other.file}:${B}`, `${other.file} could not be rewritten (${e.message}); it is written at the next new base.`);
     }
   }
+  let entries = chain;
+  if (bump) {
+    // The state becomes generation `target` (no change of its own, no frame).
+    const prev = chain.at(-1);
+    const at = prev ? prev.offset + prev.total : 0;
+    const bytes = store.entryBytes(target, EMPTY, EMPTY);
+    entries = [...chain, { generation: target, offset: at, total: bytes.length, body: EMPTY, frame: EMPTY, bytes }];
+  }
+  const canonical = journalBytes(entries);
+  closeJournals(store);
+  repairJournals(store, journal.files, canonical);
+  store.current = best.body;
+  store.base = { generation: B, stamp: `${peekGeneration(files[0])}|${peekGeneration(files[1])}` };
+  store.chain = entries.map(({ generation, offset, total, body }) => ({ generation, offset, total, bodyStart: offset + STATE_HEADER, bodyLength: body.length }));
+  store.journalEnd = canonical.length;
   store.seq = target;
   store.fingerprint = store.fingerprintNow();
 }
@@ -170,16 +197,22 @@ export async function scan(store) {
  */
 async function startEmpty(store, auditExists) {
   const [s0, s1] = store.statePaths;
-  if (auditExists || store.seq > 0) {
-    throw storeError(`The file store at ${store.dir} has lost its state: neither ${s0} nor ${s1} exists, but the store was in use (${auditExists ? 'audit.log exists' : `generation ${store.seq} was seen`}). Refusing to start empty over existing data; restore it from a backup.`);
+  const journals = store.journalPaths.filter((f) => existsSync(f) && statSync(f).size > 0);
+  if (auditExists || store.seq > 0 || journals.length > 0) {
+    const why = auditExists ? 'audit.log exists' : journals.length > 0 ? `${journals[0]} holds commits` : `generation ${store.seq} was seen`;
+    throw storeError(`The file store at ${store.dir} has lost its state: neither ${s0} nor ${s1} exists, but the store was in use (${why}). Refusing to start empty over existing data; restore it from a backup.`);
   }
   if (store.ownKeyFile && existsSync(store.keyFile)) {
-    throw storeError(`The file store at ${store.dir} has lost its state: ${s0}, ${s1} and ${store.auditPath} are missing, but its key file ${store.keyFile} exists, so the store was in use. Refusing to start empty over it; restore the store from a backup. (If it never held keys, remove ${store.keyFile} to start a new, empty store.)`);
+    throw storeError(`The file store at ${store.dir} has lost its state: ${s0}, ${s1}, ${store.journalPaths.join(', ')} and ${store.auditPath} are missing, but its key file ${store.keyFile} exists, so the store was in use. Refusing to start empty over it; restore the store from a backup. (If it never held keys, remove ${store.keyFile} to start a new, empty store.)`);
   }
   await store.loadKey(false);
   store.current = null;
   store.seq = 0;
   writeMirrored(store.dir, store.statePaths, store.stateBytes(0, EMPTY, EMPTY));
+  resetJournals(store);
+  store.base = { generation: 0, stamp: `${peekGeneration(s0)}|${peekGeneration(s1)}` };
+  store.chain = [];
+  store.journalEnd = 0;
   store.fingerprint = store.fingerprintNow();
 }
 

@@ -1,27 +1,35 @@
 // fileStore(path): a directory on a local file system (Node only).
 //
-//   PATH/state.0, PATH/state.1   two mirrored copies of the state: a commit
-//                                writes the new generation to both (each
-//                                through a temp file, fsynced and renamed;
-//                                then one fsync of the directory) and
-//                                resolves after both. So either copy alone
-//                                holds every acknowledged commit: one
-//                                damaged or deleted copy loses nothing, and
-//                                is rewritten from the other. A kill between
-//                                the two renames leaves one copy a
-//                                generation behind (not acknowledged yet);
-//                                the newer one is used and the older one
+//   PATH/state.0, PATH/state.1   two mirrored copies of the base: every
+//                                record of the state at one generation. A
+//                                new base is written to both (each through
+//                                a temp file, fsynced and renamed; then one
+//                                fsync of the directory). So either copy
+//                                alone holds it: one damaged or deleted copy
+//                                loses nothing, and is rewritten from the
+//                                other. A kill between the two renames
+//                                leaves one copy a generation behind; the
+//                                newer one is used and the older one
 //                                rewritten. (Stores of earlier versions kept
-//                                the current and the previous generation
-//                                here; they open, and get mirrored.)
+//                                a whole snapshot here, and the current and
+//                                the previous generation; they open, and
+//                                their first commit writes a base.)
+//   PATH/journal.0, PATH/journal.1   two mirrored append-only journals of
+//                                the commits since the base, each entry
+//                                holding only the records its call changed
+//                                (file-journal.js). A commit appends its
+//                                entry to both, fsyncing each, and resolves
+//                                after both. When the journal outgrows the
+//                                base, the commit writes a new base instead.
 //   PATH/audit.log               append-only frames of audit records
 //   PATH/lock                    the writer lock ("PID HOST TOKEN [hb]")
 //   PATH/wait-PID-*              processes waiting for the lock (fairness)
 //   PATH.key                     the root key (32 bytes, mode 0600), unless
 //                                a rootKey or passphrase is given
 //
-// Commit: append the audit frame, then write both copies. A kill at any
-// instant leaves the state before or after the commit. A new store gets
+// Commit: append the audit frame, then the journal entry to both journals
+// (or a new base to both copies). A kill at any instant leaves the state
+// before or after the commit. A new store gets
 // its first copies (generation 0, empty) when it is created, so a store
 // whose files are gone is told from a new one (file-recovery.js). Keys:
 // HKDF-SHA-256 of the root key for the key id, the header MAC and the audit
@@ -41,9 +49,15 @@ import { fsyncDir, writeAtomic, writeAll, writeMirrored } from './file-io.js';
 import { scan } from './file-recovery.js';
 import { FileLock } from './file-lock.js';
 import {
-  STATE_MAGIC, AUDIT_MAGIC, VERSION, STATE_HEADER, AUDIT_HEADER, DIGEST, MODE_KEY, MODE_PASSPHRASE, MAX_BODY,
+  STATE_MAGIC, JOURNAL_MAGIC, AUDIT_MAGIC, VERSION, STATE_HEADER, AUDIT_HEADER, DIGEST, MODE_KEY, MODE_PASSPHRASE, MAX_BODY,
   sha256, subkey, peekGeneration,
 } from './file-format.js';
+import {
+  appendEntry, closeJournals, journalStamp, readRange, resetJournals,
+} from './file-journal.js';
+
+/** The journal may grow to this size, or the base's if larger, before a commit writes a new base. */
+const MIN_JOURNAL_BYTES = 1024 * 1024;
 
 // ---------------------------------------------------------------------------
 // The store
@@ -73,6 +87,7 @@ class FileStore {
     // PATH.key belongs to this store alone: its presence shows the store was used.
     this.ownKeyFile = keyFile === undefined && rootKey === undefined && passphrase === undefined;
     this.statePaths = [join(dir, 'state.0'), join(dir, 'state.1')];
+    this.journalPaths = [join(dir, 'journal.0'), join(dir, 'journal.1')];
     this.auditPath = join(dir, 'audit.log');
     this.kind = 'file';
     this.shared = true;
@@ -80,6 +95,8 @@ class FileStore {
     // resolves: a process busy after a call must not hold up the others.
     this.releaseAfterCall = true;
     this.form = 'sealed';
+    // Commits write the records they changed to the journal (file-journal.js).
+    this.recordLevel = true;
     this.auditPolicy = 'commit';
     this.warnings = [];
     this.warned = new Set();
@@ -99,7 +116,19 @@ class FileStore {
 
   /** The head the client compares: changes with every commit and every append. */
   head() {
-    return { seq: this.seq, mark: `${this.seq}:${this.auditEnd}`, records: this.records };
+    return { seq: this.seq, mark: `${this.seq}:${this.auditEnd}`, records: this.records, full: this.wantsFull() };
+  }
+
+  /**
+   * Whether the next commit should write a new base: the store is new, its
+   * base is a snapshot of an earlier version, or the journal outgrew the
+   * base (so a commit costs what it changed, amortized, and opening reads
+   * at most about twice the state).
+   */
+  wantsFull() {
+    const base = this.current;
+    if (!base || base.length < 4 || base.subarray(0, 4).toString('latin1') !== 'KMSD') return true;
+    return this.journalEnd > Math.max(MIN_JOURNAL_BYTES, base.length);
   }
 
   async open({ deriveKey }) {
@@ -119,6 +148,10 @@ class FileStore {
     this.auditEnd = 0;
     this.frames = [];
     this.records = 0;
+    this.chain = [];
+    this.journalEnd = 0;
+    this.journalFds = undefined;
+    this.base = { generation: 0, stamp: '' };
     this.fingerprint = null;
     this.rootKey = null;
     await this.mutex.acquire();
@@ -195,7 +228,7 @@ class FileStore {
     } catch (e) {
       if (e.code !== 'ENOENT') throw e;
     }
-    return `${peekGeneration(this.statePaths[0])}|${peekGeneration(this.statePaths[1])}|${size}`;
+    return `${peekGeneration(this.statePaths[0])}|${peekGeneration(this.statePaths[1])}|${size}|${journalStamp(this)}`;
   }
 
   /** Reads the copies and the log, chooses, repairs (file-recovery.js). Under the lock. */
@@ -227,6 +260,26 @@ class FileStore {
   readState() {
     // Generation 0 (a new store) holds no state yet.
     return this.current && this.current.length > 0 ? new Uint8Array(this.current) : null;
+  }
+
+  /** The bodies of the journal's entries, in order (stores/spi.js). */
+  readChanges() {
+    return this.bodies(this.chain);
+  }
+
+  /** The bodies committed after generation `seq`, or null when the base moved past it. */
+  readChangesSince(seq) {
+    if (seq < this.base.generation) return null;
+    return this.bodies(this.chain.filter((e) => e.generation > seq));
+  }
+
+  bodies(entries) {
+    const withBody = entries.filter((e) => e.bodyLength > 0);
+    if (withBody.length === 0) return [];
+    const from = withBody[0].bodyStart;
+    const last = withBody.at(-1);
+    const bytes = readRange(this, from, last.bodyStart + last.bodyLength - from);
+    return withBody.map((e) => new Uint8Array(bytes.buffer, bytes.byteOffset + e.bodyStart - from, e.bodyLength));
   }
 
   /** Decrypts one frame's records. */
@@ -293,9 +346,14 @@ class FileStore {
     this.auditEnd += bytes.length;
   }
 
-  stateBytes(generation, body, frame) {
+  /** A journal entry (file-journal.js): the state copy's layout with a body of changed records. */
+  entryBytes(generation, body, frame) {
+    return this.stateBytes(generation, body, frame, JOURNAL_MAGIC);
+  }
+
+  stateBytes(generation, body, frame, magic = STATE_MAGIC) {
     const header = Buffer.alloc(STATE_HEADER);
-    STATE_MAGIC.copy(header, 0);
+    magic.copy(header, 0);
     header[4] = VERSION;
     header[5] = this.mode;
     header.writeBigUInt64BE(BigInt(generation), 8);
@@ -310,10 +368,11 @@ class FileStore {
     return Buffer.concat([withoutDigest, sha256(withoutDigest)]);
   }
 
-  commit({ state, audit, count, reset }) {
+  commit({ state, changes, full, audit, count, reset }) {
     if (!this.mutex.held) throw new KmsError('KMSInternalException', 'The file store is written without its lock (a bug in kms-wasm).');
     const generation = this.seq + 1;
-    const before = { auditEnd: this.auditEnd, frames: this.frames.length, records: this.records };
+    const before = { auditEnd: this.auditEnd, frames: this.frames.length, records: this.records, journalEnd: this.journalEnd };
+    const base = full ?? state;
     try {
       if (reset) {
         if (this.auditFd !== undefined) closeSync(this.auditFd);
@@ -334,13 +393,29 @@ class FileStore {
         frame = this.frameBytes(generation, audit, count);
         this.appendFrame(generation, frame, count, false);
       }
-      const body = Buffer.from(state ?? this.current ?? Buffer.alloc(0));
-      // Both copies, acknowledged after both (see the top of this file).
-      writeMirrored(this.dir, this.statePaths, this.stateBytes(generation, body, frame));
+      if (base) {
+        // A new base: both state copies, acknowledged after both; then the
+        // journal starts again (a kill in between leaves entries the base
+        // holds, which the next open drops).
+        const body = Buffer.from(base);
+        writeMirrored(this.dir, this.statePaths, this.stateBytes(generation, body, frame));
+        this.current = body;
+        this.base = { generation, stamp: `${peekGeneration(this.statePaths[0])}|${peekGeneration(this.statePaths[1])}` };
+        resetJournals(this);
+        this.chain = [];
+        this.journalEnd = 0;
+      } else {
+        // The records the call changed, appended to both journals.
+        const body = Buffer.from(changes ?? Buffer.alloc(0));
+        const bytes = this.entryBytes(generation, body, frame);
+        appendEntry(this, bytes);
+        this.chain.push({ generation, offset: this.journalEnd, total: bytes.length, bodyStart: this.journalEnd + STATE_HEADER, bodyLength: body.length });
+        this.journalEnd += bytes.length;
+      }
       this.seq = generation;
-      this.current = body;
     } catch (e) {
-      // Nothing was committed: forget the frame (the next write cuts it off).
+      // Nothing was committed: forget the frame (the next write cuts it off)
+      // and the entry (cut off now where it can be).
       // (Only a rename or the directory's fsync failing after the first copy
       // was renamed can leave the new generation in one copy; the rescan
       // below the next lock() then finds it.)
@@ -348,6 +423,16 @@ class FileStore {
         this.auditEnd = before.auditEnd;
         this.frames.length = before.frames;
         this.records = before.records;
+      }
+      if (!base) {
+        this.journalEnd = before.journalEnd;
+        for (const fd of this.journalFds ?? []) {
+          try {
+            ftruncateSync(fd, before.journalEnd);
+          } catch {
+            // the rescan below the next lock() decides
+          }
+        }
       }
       this.fingerprint = null; // rescan before trusting anything
       throw e;
@@ -371,7 +456,7 @@ class FileStore {
       try {
         // A hint only: the head is checked under the lock before every call anyway.
         this.watcher = watch(this.dir, { persistent: false }, (event, name) => {
-          if (name && /^state\.[01]$/.test(String(name)) && this.fingerprint !== this.fingerprintNow()) {
+          if (name && /^(state|journal)\.[01]$/.test(String(name)) && this.fingerprint !== this.fingerprintNow()) {
             for (const l of this.listeners) l();
           }
         });
@@ -397,6 +482,7 @@ class FileStore {
         this.auditFd = undefined;
       }
     }
+    closeJournals(this);
     if (this.mutex) this.mutex.release();
     if (this.watcher) this.watcher.close();
     this.watcher = undefined;

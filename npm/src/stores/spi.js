@@ -39,6 +39,23 @@
 //                         (`audit`: JSON text of an array of `count`
 //                         records) and the new head together; `reset`
 //                         replaces the whole audit log (restoreBackup).
+//   recordLevel  (optional) true: the store keeps records, not whole
+//            snapshots (record-level persistence, src/persist/records.rs).
+//            Its commits get `{ changes }` — a body holding only the records
+//            the calls since the last commit changed, tagged with the
+//            generation head.seq + 1 — or, when the head says `full: true`
+//            (the store wants a new base: its log of changes outgrew its
+//            base, or it was written by an earlier version), `{ full }`, a
+//            body of every record that replaces the state. Bodies are in
+//            the store's form (sealed under rootKey, or plain). Such a
+//            store also has:
+//     readChanges() → Uint8Array[]   the bodies to apply, in order, to
+//                         what readState() returns (a full body, or a
+//                         snapshot of an earlier version)
+//     readChangesSince(seq) → Uint8Array[] | null   (optional) the bodies
+//                         committed after generation `seq`, so a reader
+//                         that is behind catches up without reloading
+//                         everything; null when it cannot (its base moved)
 //   append({ audit, count }) → Head    audit records of read-only calls
 //                         (may be batched; not forced to disk)
 //   warnings: string[]    what open() or a reload found and recovered from
@@ -123,6 +140,11 @@ export function warn(store, message) {
   } catch {
     // no console
   }
+}
+
+/** Whether `bytes` is a body of records (src/persist/records.rs), not a snapshot. */
+export function isRecordBody(bytes) {
+  return bytes.length >= 4 && bytes[0] === 0x4b && bytes[1] === 0x4d && bytes[2] === 0x53 && bytes[3] === 0x44; // "KMSD"
 }
 
 const encoder = new TextEncoder();
