@@ -24,7 +24,7 @@
 // Every write happens after every refusal was decided: a refused open
 // changes no file.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { storeError } from './spi.js';
 import { readIfExists, writeAll, writeAtomic, writeMirrored } from './file-io.js';
@@ -32,7 +32,7 @@ import {
   AUDIT_MAGIC, VERSION, AUDIT_HEADER, DIGEST, MODE_PASSPHRASE, STATE_HEADER, sha256, u64, parseCopy, peekGeneration,
 } from './file-format.js';
 import {
-  readJournals, journalBytes, journalDamage, repairJournals, closeJournals, resetJournals,
+  readJournals, journalBytes, journalDamage, repairJournals, closeJournals, resetJournals, parseJournal,
 } from './file-journal.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -46,11 +46,70 @@ function describe(c) {
 }
 
 /**
- * Reads both state copies and the audit log (from where the last scan
- * ended), chooses the current copy, reports damage, cuts off the remnant of
- * a commit that never happened, refuses a rollback, repairs the copies.
+ * Catches up with commits other processes appended to the journal since
+ * the last scan, reading only what was appended (the journal's and the
+ * log's new tails), not the base. True when that was all that happened;
+ * false for anything else (a new base, a journal that shrank or whose
+ * copies differ, damage, frames that are not one commit's remnant): then
+ * the full scan decides, reports and repairs.
+ */
+function scanTail(store) {
+  if (!store.base || store.base.stamp !== `${peekGeneration(store.statePaths[0])}|${peekGeneration(store.statePaths[1])}`) return false;
+  const tails = [];
+  for (const file of store.journalPaths) {
+    if (!existsSync(file)) return false;
+    const size = statSync(file).size;
+    if (size < store.journalEnd) return false;
+    tails.push(readTail(file, store.journalEnd, size));
+  }
+  if (!tails[0].equals(tails[1])) return false;
+  const { entries, stop } = parseJournal(store, tails[0], 0, store.seq + 1);
+  if (stop) return false;
+  const G = store.seq + entries.length;
+  const log = readLog(store);
+  if (log.tailCut !== null) return false;
+  const ahead = log.frames.filter((f) => f.tag > G);
+  let remnant = null;
+  if (ahead.length === 1 && ahead[0].tag === G + 1 && ahead[0] === log.frames.at(-1)) remnant = ahead[0];
+  else if (ahead.length > 0) return false;
+  adoptLog(store, log, remnant);
+  const last = entries.at(-1);
+  if (last && last.frame.length > 0) repairFrame(store, last);
+  for (const e of entries) {
+    const offset = store.journalEnd + e.offset;
+    store.chain.push({ generation: e.generation, offset, total: e.total, bodyStart: offset + STATE_HEADER, bodyLength: e.body.length });
+  }
+  store.journalEnd += tails[0].length;
+  store.seq = G;
+  store.fingerprint = store.fingerprintNow();
+  return true;
+}
+
+function readTail(file, from, size) {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(size - from);
+    let got = 0;
+    while (got < b.length) {
+      const n = readSync(fd, b, got, b.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return b.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads both state copies, both journals and the audit log (from where the
+ * last scan ended), chooses the current copy, reports damage, cuts off the
+ * remnant of a commit that never happened, refuses a rollback, repairs.
+ * After a first scan, commits of other processes are read from the tails
+ * only (scanTail).
  */
 export async function scan(store) {
+  if (store.opened && store.rootKey && scanTail(store)) return;
   const files = store.statePaths;
   const copies = files.map((file, slot) => {
     const bytes = readIfExists(file);
