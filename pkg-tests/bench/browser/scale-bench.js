@@ -55,7 +55,7 @@ export async function session(pkg, { makeStore, backup, passphrase, ids, seconds
   await kms.restoreBackup(backup, { passphrase });
   await kms.close();
   const restoreMs = now() - t;
-  backup = null; // eslint-disable-line no-param-reassign -- drop the bytes before measuring
+  backup = null; // drop the bytes before measuring
 
   const pick = () => ids[Math.floor(Math.random() * ids.length)];
   t = now();
