@@ -32,6 +32,10 @@
 //   BENCH_SKIP_STORES=1 everything but that
 //   BENCH_ONLY=envelope envelope encryption throughput only (bench/envelope.mjs)
 //   BENCH_SKIP_ENVELOPE=1 everything but that
+//   BENCH_ONLY=scale    the scale benchmark only (bench/scale.mjs: 100 to
+//                       100,000 keys; BENCH_SCALE_KEYS, BENCH_SCALE_STORES,
+//                       BENCH_SCALE_MAX_SECONDS)
+//   BENCH_SKIP_SCALE=1  everything but that
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -42,6 +46,7 @@ import os from 'node:os';
 import * as nodeCrypto from 'node:crypto';
 import { measureEnvelope } from './envelope.mjs';
 import { measureEngines } from './engines.mjs';
+import { measureScale } from './scale.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PKG_TESTS = path.resolve(HERE, '..');
@@ -597,6 +602,12 @@ async function main() {
     for (const line of measureEngines({ pkgDir: path.dirname(path.dirname(wasmFile)), entryFile: entry.file })) console.log(line);
     return;
   }
+  const scale = () => measureScale({ kmsPkg, pkgDir: located.dir, entryFile: entry.file, openChromium: () => chromiumFor(located) });
+  if (process.env.BENCH_ONLY === 'scale') {
+    for (const line of await scale()) console.log(line);
+    console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'stores') {
     for (const line of await measureStoreCost({ kmsPkg, located })) console.log(line);
     console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
@@ -926,6 +937,9 @@ async function main() {
   // --- envelope encryption (bench/envelope.mjs) ---------------------------------
   const envelopeLines = process.env.BENCH_SKIP_ENVELOPE === '1' ? [] : await measureEnvelope({ kmsPkg, openChromium: () => chromiumFor(located), entryFile: entry.file });
   for (const line of envelopeLines) console.log(line);
+
+  // --- the scale benchmark (bench/scale.mjs) -----------------------------------
+  if (process.env.BENCH_SKIP_SCALE !== '1') for (const line of await scale()) console.log(line);
 
   // --- the issue's expectations (informational, never fail) --------------------
   const encOverhead = enc4k.raw / enc4k.api - 1;
