@@ -996,6 +996,10 @@ export interface FileStoreOptions {
   passphrase?: string;
   /** Where the key file is when neither is given (default `PATH.key`, beside the store; created with mode 0600, refused when others may read it). */
   keyFile?: string;
+  /** `audit.log` is closed into a segment (`audit.SEQ.RECORDS.log`) past this many bytes (default 64 MiB, at least 4096). The hash chain runs on across segments. */
+  auditSegmentBytes?: number;
+  /** How many closed audit segments to keep; older ones are deleted (default: all). verifyAuditLog() verifies from the first record kept. */
+  auditSegments?: number;
 }
 
 /** A store in the directory `path` (Node). */

@@ -102,11 +102,6 @@ impl<K: Ord + Clone, V> Tracked<K, V> {
         !self.changed.is_empty()
     }
 
-    /// Marks every entry changed (a store that needs all of them).
-    pub fn mark_all(&mut self) {
-        self.changed = self.map.keys().cloned().collect();
-    }
-
     /// Writes an entry read from a store: not a change to persist.
     pub(crate) fn load(&mut self, key: K, value: Option<V>) {
         match value {

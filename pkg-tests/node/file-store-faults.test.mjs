@@ -375,6 +375,103 @@ describe('file store faults', () => {
     }
   });
 
+  // ---- 6. the audit log in segments -------------------------------------------
+
+  const segmentsOf = (store) => readdirSync(store).filter((n) => /^audit\.\d{6,}\.\d+\.log$/.test(n)).sort();
+
+  test('the audit log is closed into segments past auditSegmentBytes; the chain runs on across them, across reopens', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      const options = { rootKey: ROOT_KEY, auditSegmentBytes: 4096 };
+      let { kms } = await open(store, options);
+      const KeyId = (await kms.createKey({})).KeyMetadata.KeyId;
+      const calls = 60;
+      for (let i = 0; i < calls; i++) await kms.encrypt({ KeyId, Plaintext: new Uint8Array([i]) });
+      const segments = segmentsOf(store);
+      assert.ok(segments.length >= 5, `segments: ${segments.join(', ')}`);
+      // numbered from 1, each naming how many records it holds
+      segments.forEach((n, i) => assert.match(n, new RegExp(`^audit\\.${String(i + 1).padStart(6, '0')}\\.[1-9]\\d*\\.log$`)));
+      assert.ok(statSync(join(store, 'audit.log')).size < 4096 + 4096, 'audit.log stays near the segment size');
+      const log = await kms.auditLog();
+      const encrypts = log.filter((r) => r.eventName === 'Encrypt');
+      assert.equal(encrypts.length, calls, 'every record, across segments, in the log');
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+      ({ kms } = await open(store, options));
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      assert.equal((await kms.auditLog()).filter((r) => r.eventName === 'Encrypt').length, calls, 'read back from the segments');
+      await kms.encrypt({ KeyId, Plaintext: new Uint8Array([1]) });
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null }, 'the chain runs on after a reopen');
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('auditSegments keeps the newest closed segments and deletes older ones; verifyAuditLog still holds; disk use is bounded', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      const options = { rootKey: ROOT_KEY, auditSegmentBytes: 4096, auditSegments: 2 };
+      let { kms } = await open(store, options);
+      const KeyId = (await kms.createKey({})).KeyMetadata.KeyId;
+      const sizes = [];
+      for (let i = 0; i < 120; i++) {
+        await kms.encrypt({ KeyId, Plaintext: new Uint8Array([i]) });
+        if (i % 20 === 19) sizes.push(segmentsOf(store).reduce((n, f) => n + statSync(join(store, f)).size, 0) + statSync(join(store, 'audit.log')).size);
+      }
+      const segments = segmentsOf(store);
+      assert.equal(segments.length, 2, segments.join(', '));
+      assert.ok(Number(segments[0].split('.')[1]) > 2, 'the oldest segments were deleted');
+      assert.ok(Math.max(...sizes) < 4 * (4096 + 4096), `audit bytes on disk stay bounded: ${sizes.join(', ')}`);
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+      ({ kms } = await open(store, options));
+      const log = await kms.auditLog();
+      assert.ok(log.length < 100, `older records are gone from the store (${log.length} kept)`);
+      assert.equal(log.at(-1).eventName, 'Encrypt');
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null }, 'verified from the first record kept');
+      await kms.close();
+      // Options are checked.
+      for (const bad of [{ auditSegmentBytes: 100 }, { auditSegmentBytes: 1.5e4 + 0.5 }, { auditSegments: -1 }, { auditSegments: 'all' }]) {
+        assert.throws(() => fileStore(store, { rootKey: ROOT_KEY, ...bad }), (e) => e.name === 'ValidationException', JSON.stringify(bad));
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a kill while a segment is closed (audit.log renamed, or not yet) loses no record and opens without a warning', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      const options = { rootKey: ROOT_KEY, auditSegmentBytes: 4096 };
+      let { kms } = await open(store, options);
+      const KeyId = (await kms.createKey({})).KeyMetadata.KeyId;
+      for (let i = 0; i < 12; i++) await kms.encrypt({ KeyId, Plaintext: new Uint8Array([i]) });
+      await kms.close();
+      const names = segmentsOf(store);
+      assert.ok(names.length >= 1);
+      // The journal entry that restarts the log is written, the rename is not:
+      // the last segment back as audit.log, with audit.log's frames after it.
+      const last = join(store, names.at(-1));
+      const merged = Buffer.concat([readFileSync(last), readFileSync(join(store, 'audit.log'))]);
+      unlinkSync(last);
+      writeFileSync(join(store, 'audit.log'), merged);
+      let s;
+      ({ s, kms } = await open(store, options));
+      assert.deepEqual(s.warnings, []);
+      assert.equal((await kms.auditLog()).filter((r) => r.eventName === 'Encrypt').length, 12);
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.encrypt({ KeyId, Plaintext: new Uint8Array([1]) }); // closes it now
+      assert.deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
+      await kms.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   // ---- 5. the lock ----------------------------------------------------------------
 
   test('the lock is released before a call resolves, read-only calls included', async () => {

@@ -25,6 +25,8 @@ export const GLOBAL_OPTIONS = {
   store: { type: 'string', arg: 'DIR', help: 'the store directory (default: $KMS_WASM_STORE, else ~/.kms-wasm/store)' },
   'key-file': { type: 'string', arg: 'FILE', help: 'the root key file (default: DIR.key beside the store, created with mode 0600)' },
   'passphrase-env': { type: 'string', arg: 'VAR', help: 'derive the root key from the passphrase in the environment variable VAR instead of a key file' },
+  'audit-segment-bytes': { type: 'string', arg: 'N', help: 'close the audit log into a segment past N bytes (default 67108864)' },
+  'audit-segments': { type: 'string', arg: 'N', help: 'keep the newest N closed audit segments, delete older ones (default: all)' },
   help: { type: 'boolean', short: 'h', help: 'show help' },
 };
 

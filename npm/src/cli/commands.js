@@ -34,6 +34,12 @@ function makeStore(cmd, values, env) {
     options.passphrase = passphrase;
   }
   if (values['key-file'] !== undefined) options.keyFile = resolve(values['key-file']);
+  for (const [flag, option, min] of [['audit-segment-bytes', 'auditSegmentBytes', 4096], ['audit-segments', 'auditSegments', 0]]) {
+    if (values[flag] === undefined) continue;
+    const n = Number(values[flag]);
+    if (!/^\d+$/.test(values[flag]) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} takes a whole number, at least ${min} (got '${values[flag]}')`, cmd);
+    options[option] = n;
+  }
   const path = storePath(values, env);
   return { store: fileStore(path, options), path };
 }
@@ -729,6 +735,11 @@ export async function runCommand(parsed, io) {
   const extra = prepare ? await prepare(parsed, io.env) : {};
   const opened = makeStore(parsed.command, parsed.values, io.env);
   if (parsed.command === 'serve') return handler(opened, parsed, io, extra);
+  // A command is one short burst of calls: the lock is held across them
+  // (released and their audit records written every few milliseconds, as
+  // the client's lease does), not taken and released around each one.
+  // The server releases it after every call (stores/file.js).
+  opened.store.releaseAfterCall = false;
   opened.kms = await createKms({ store: opened.store });
   try {
     return await handler(opened, parsed, io, extra);

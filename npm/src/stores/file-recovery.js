@@ -27,6 +27,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { storeError } from './spi.js';
+import { listSegments } from './file-segments.js';
 import { readIfExists, writeAll, writeAtomic, writeMirrored } from './file-io.js';
 import {
   AUDIT_MAGIC, VERSION, AUDIT_HEADER, DIGEST, MODE_PASSPHRASE, STATE_HEADER, sha256, u64, parseCopy, peekGeneration,
@@ -109,6 +110,7 @@ function readTail(file, from, size) {
  * only (scanTail).
  */
 export async function scan(store) {
+  store.segments = listSegments(store.dir);
   if (store.opened && store.rootKey && scanTail(store)) return;
   const files = store.statePaths;
   const copies = files.map((file, slot) => {
@@ -257,8 +259,9 @@ export async function scan(store) {
 async function startEmpty(store, auditExists) {
   const [s0, s1] = store.statePaths;
   const journals = store.journalPaths.filter((f) => existsSync(f) && statSync(f).size > 0);
-  if (auditExists || store.seq > 0 || journals.length > 0) {
-    const why = auditExists ? 'audit.log exists' : journals.length > 0 ? `${journals[0]} holds commits` : `generation ${store.seq} was seen`;
+  const segments = store.segments ?? [];
+  if (auditExists || store.seq > 0 || journals.length > 0 || segments.length > 0) {
+    const why = auditExists ? 'audit.log exists' : journals.length > 0 ? `${journals[0]} holds commits` : segments.length > 0 ? `${segments[0].file} holds its audit records` : `generation ${store.seq} was seen`;
     throw storeError(`The file store at ${store.dir} has lost its state: neither ${s0} nor ${s1} exists, but the store was in use (${why}). Refusing to start empty over existing data; restore it from a backup.`);
   }
   if (store.ownKeyFile && existsSync(store.keyFile)) {

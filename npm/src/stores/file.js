@@ -55,6 +55,14 @@ import {
 import {
   appendEntry, closeJournals, journalStamp, readRange, resetJournals,
 } from './file-journal.js';
+import {
+  dropSegments, listSegments, maybeCloseSegment, readSegment, segmentRecords,
+} from './file-segments.js';
+
+/** audit.log is closed into a segment past this size (file-segments.js). */
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const MIN_SEGMENT_BYTES = 4096;
+const EMPTY = Buffer.alloc(0);
 
 /** The journal may grow to this size, or the base's if larger, before a commit writes a new base. */
 const MIN_JOURNAL_BYTES = 1024 * 1024;
@@ -70,7 +78,15 @@ class FileStore {
     }
     const dir = resolve(path instanceof URL ? decodeURIComponent(path.pathname) : path);
     if (options === null || typeof options !== 'object') throw new KmsError('ValidationException', 'fileStore options must be an object.');
-    const { rootKey, passphrase, keyFile } = options;
+    const { rootKey, passphrase, keyFile, auditSegmentBytes = DEFAULT_SEGMENT_BYTES, auditSegments = Infinity } = options;
+    if (!Number.isSafeInteger(auditSegmentBytes) || auditSegmentBytes < MIN_SEGMENT_BYTES) {
+      throw new KmsError('ValidationException', `fileStore auditSegmentBytes must be a whole number of bytes, at least ${MIN_SEGMENT_BYTES}.`);
+    }
+    if (auditSegments !== Infinity && (!Number.isSafeInteger(auditSegments) || auditSegments < 0)) {
+      throw new KmsError('ValidationException', 'fileStore auditSegments must be a whole number of closed audit segments to keep (0 or more), or Infinity.');
+    }
+    this.auditSegmentBytes = auditSegmentBytes;
+    this.auditSegments = auditSegments;
     const given = [rootKey !== undefined, passphrase !== undefined].filter(Boolean).length;
     if (given > 1) throw new KmsError('ValidationException', 'fileStore takes a rootKey or a passphrase, not both.');
     if (rootKey !== undefined) {
@@ -116,7 +132,8 @@ class FileStore {
 
   /** The head the client compares: changes with every commit and every append. */
   head() {
-    return { seq: this.seq, mark: `${this.seq}:${this.auditEnd}`, records: this.records, full: this.wantsFull() };
+    const records = this.records + segmentRecords(this.segments);
+    return { seq: this.seq, mark: `${this.seq}:${this.auditEnd}`, records, full: this.wantsFull() };
   }
 
   /**
@@ -152,6 +169,7 @@ class FileStore {
     this.journalEnd = 0;
     this.journalFds = undefined;
     this.base = { generation: 0, stamp: '' };
+    this.segments = listSegments(this.dir);
     this.fingerprint = null;
     this.rootKey = null;
     await this.mutex.acquire();
@@ -291,8 +309,14 @@ class FileStore {
     if (!sha256(b.subarray(0, end)).equals(b.subarray(end))) {
       throw storeError(`${this.auditPath} changed under the KMS at byte ${f.offset} (its checksum no longer matches).`);
     }
+    return this.openFrame(b, f.offset, this.auditPath);
+  }
+
+  /** The records of a frame's bytes (checksum already checked). */
+  openFrame(b, offset, file) {
+    const end = b.length - DIGEST;
     const body = b.subarray(AUDIT_HEADER, end);
-    const damaged = (e) => storeError(`The audit frame at byte ${f.offset} of ${this.auditPath} cannot be opened (altered, or sealed under another key).`, e);
+    const damaged = (e) => storeError(`The audit frame at byte ${offset} of ${file} cannot be opened (altered, or sealed under another key).`, e);
     // A sealed body is at least a 12-byte nonce and a 16-byte tag.
     if (body.length < 28) throw damaged();
     let text;
@@ -307,16 +331,31 @@ class FileStore {
     return JSON.parse(text);
   }
 
+  /** The last `limit` records, from audit.log and then the closed segments, newest first. */
   readAudit(limit) {
     const out = [];
     let need = limit;
-    for (let i = this.frames.length - 1; i >= 0 && need > 0; i--) {
-      const records = this.readFrame(this.frames[i]);
-      const take = records.length <= need ? records : records.slice(records.length - need);
-      out.push(take);
-      need -= take.length;
+    const take = (records) => {
+      const kept = records.length <= need ? records : records.slice(records.length - need);
+      out.push(kept);
+      need -= kept.length;
+    };
+    for (let i = this.frames.length - 1; i >= 0 && need > 0; i--) take(this.readFrame(this.frames[i]));
+    for (let i = this.segments.length - 1; i >= 0 && need > 0; i--) {
+      const segment = this.segments[i];
+      take(readSegment(segment, (b, offset) => this.openFrame(b, offset, segment.file), (m) => this.warnOnce(`segment:${segment.file}`, m)));
     }
     return out.reverse().flat();
+  }
+
+  /** An entry of no change and no frame whose audit position is 0: audit.log restarts (file-segments.js). */
+  appendEmptyEntry() {
+    const generation = this.seq + 1;
+    const bytes = this.stateBytes(generation, EMPTY, EMPTY, JOURNAL_MAGIC, 0);
+    appendEntry(this, bytes);
+    this.chain.push({ generation, offset: this.journalEnd, total: bytes.length, bodyStart: this.journalEnd + STATE_HEADER, bodyLength: 0 });
+    this.journalEnd += bytes.length;
+    this.seq = generation;
   }
 
   frameBytes(tag, audit, count) {
@@ -351,7 +390,7 @@ class FileStore {
     return this.stateBytes(generation, body, frame, JOURNAL_MAGIC);
   }
 
-  stateBytes(generation, body, frame, magic = STATE_MAGIC) {
+  stateBytes(generation, body, frame, magic = STATE_MAGIC, auditEnd = this.auditEnd) {
     const header = Buffer.alloc(STATE_HEADER);
     magic.copy(header, 0);
     header[4] = VERSION;
@@ -359,7 +398,7 @@ class FileStore {
     header.writeBigUInt64BE(BigInt(generation), 8);
     if (this.salt) this.salt.copy(header, 16);
     this.keyId.copy(header, 32);
-    header.writeBigUInt64BE(BigInt(this.auditEnd), 40);
+    header.writeBigUInt64BE(BigInt(auditEnd), 40);
     if (body.length > MAX_BODY) throw new KmsError('LimitExceededException', 'The state is too large for the file store.');
     header.writeUInt32BE(body.length, 48);
     header.writeUInt32BE(frame.length, 52);
@@ -377,6 +416,7 @@ class FileStore {
       if (reset) {
         if (this.auditFd !== undefined) closeSync(this.auditFd);
         this.auditFd = undefined;
+        dropSegments(this);
         this.frames = [];
         this.records = 0;
         this.auditEnd = 0;
@@ -437,14 +477,26 @@ class FileStore {
       this.fingerprint = null; // rescan before trusting anything
       throw e;
     }
+    this.closeSegmentIfFull();
     this.fingerprint = this.fingerprintNow();
     return this.head();
+  }
+
+  /** Closes audit.log into a segment once it outgrew the segment size (never fails the call that got here). */
+  closeSegmentIfFull() {
+    try {
+      maybeCloseSegment(this);
+    } catch (e) {
+      this.fingerprint = null;
+      this.warnOnce(`segment-close:${this.seq}`, `${this.auditPath} could not be closed into a segment (${e.message}); it is tried again at the next commit.`);
+    }
   }
 
   append({ audit, count }) {
     if (!this.mutex.held) throw new KmsError('KMSInternalException', 'The file store is written without its lock (a bug in kms-wasm).');
     if (audit && count) {
       this.appendFrame(this.seq, this.frameBytes(this.seq, audit, count), count, false);
+      this.closeSegmentIfFull();
       this.fingerprint = this.fingerprintNow();
     }
     return this.head();
