@@ -13,9 +13,15 @@ export async function setup(name, keys) {
 /**
  * N updates from this tab: even steps create `alias/WHO-i`, odd steps set
  * the tag WHO = i; every tenth step also encrypts (read-only, batched).
+ * Returns the time taken and how often every record was read again.
  */
 export async function writer(name, who, n) {
-  const kms = await createKms({ store: indexedDbStore(name) });
+  const store = indexedDbStore(name);
+  const kms = await createKms({ store });
+  // Every full read of the records after the open (the other tab's commits are read from the changes log).
+  let reloads = 0;
+  const readState = store.readState.bind(store);
+  store.readState = () => { reloads += 1; return readState(); };
   const keys = (await kms.listKeys({})).Keys.map((k) => k.KeyId).sort();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
@@ -25,7 +31,7 @@ export async function writer(name, who, n) {
     if (i % 10 === 0) await kms.encrypt({ KeyId, Plaintext: new Uint8Array([i & 255]) });
   }
   await kms.close();
-  return Math.round(performance.now() - t0);
+  return { ms: Math.round(performance.now() - t0), reloads };
 }
 
 /** What the store holds: aliases, tags per key (sorted key order), audit counts, chain check. */

@@ -611,6 +611,7 @@ export class Core {
           throw await this.failed(e);
         } finally {
           this.wipe(state);
+          state = undefined; // the probe's, not the state to commit
           if (probe && engine.alive) probe.free();
         }
         if (keys.length > 0) {

@@ -1,63 +1,91 @@
 // indexedDbStore(name): one IndexedDB database per store (browsers).
 //
-// Database `kms-wasm/NAME`, version 1, object stores:
-//   keys   'root' → a non-extractable AES-GCM-256 CryptoKey made by WebCrypto
-//          (stored by structured clone: its bytes are never exposed to JS or
-//          to the wasm, and exportKey is refused)
-//   state  0, 1   → { generation, iv, data, digest }: two generations of the
-//          state (the plain snapshot sealed by the CryptoKey, AAD naming the
-//          generation); `digest` is SHA-256(generation ‖ iv ‖ data), so a
-//          damaged copy is told apart from one the key does not open
-//   audit  N      → { generation, count, iv, data, digest }: frame N of the
-//          audit log (a JSON array of records sealed the same way)
-//   meta   'head' → { seq, slot, nextFrame, records }
-// One readwrite transaction per commit writes the new copy (into the slot
-// that does not hold the current one), the audit frame and the head
-// together, with strict durability. Writers are serialized across tabs by
-// the Web Locks API; a BroadcastChannel tells other tabs that something
-// changed (they also compare the head under the lock before each call).
+// The state is kept as records (src/persist/records.rs): a commit writes
+// the records its calls changed, not the whole state. Database
+// `kms-wasm/NAME`, version 2, object stores:
+//   keys   'root'   → a non-extractable AES-GCM-256 CryptoKey made by
+//                     WebCrypto (stored by structured clone: its bytes are
+//                     never exposed to JS or to the wasm; exportKey is refused)
+//          'digest' → a non-extractable HMAC-SHA-256 CryptoKey (the head's
+//                     digest below)
+//   record.meta, record.key, record.alias, record.deleted, record.endpoint,
+//   record.keyStore, record.externalKey
+//          one object store per record kind (records.rs `Kind`), keyed by
+//          the record's id (the clock, in record.meta, has id ''):
+//          { generation, iv, data } — the record's plain value (postcard)
+//          sealed by the CryptoKey with a fresh IV; the associated data
+//          names the database, the kind, the id and `generation`, the
+//          commit that wrote it
+//   meta   'head'   → { format: 2, seq, nextFrame, records, account, region,
+//                     count, digest, tag }: `seq` the last commit, `count` the
+//                     records held, `digest` the XOR over every record of
+//                     HMAC(digest key, database ‖ kind ‖ id ‖ generation),
+//                     `tag` an HMAC of seq, account, region, count and digest
+//                     (not of nextFrame/records: audit appends rewrite those)
+//   changes GEN     → { iv, data }: the plain body of commit GEN, sealed (AAD
+//                     naming the database and GEN); the last CHANGES_KEPT,
+//                     so another tab catches up without reading every record
+//   audit  N        → { generation, count, iv, data, digest }: frame N of the
+//                     audit log (a JSON array of records, sealed; a damaged
+//                     frame is reported and skipped, as before)
+//   state  0, 1     → the copies of format 1 (indexeddb-v1.js), read until the
+//                     first commit, which deletes them
+// A commit parses the body (records-codec.js), seals each record and makes
+// the digest's new terms before opening the transaction (one awaited
+// WebCrypto call would let it auto-commit); then ONE readwrite transaction
+// with strict durability puts the present records, deletes the absent ones,
+// writes the change, the audit frame and the head. A full body (the first
+// commit of a new store or of a format-1 database, restoreBackup) clears the
+// record stores, `changes` and `state` first, in the same transaction. The
+// account and region of the full body rebuilt on open (a full plain body,
+// as the wasm reads it) are the ones of the bodies written: kept in the head
+// (authenticated by its tag); a changes body of another account is refused.
+//
+// Opening (and reloading after another tab committed, when the changes log
+// does not reach back far enough) reads every record (indexeddb-records.js)
+// and fails with KMSInvalidStoreException, changing nothing, when
+//   - a record does not open: a flipped byte (data, tag or IV), a record
+//     swapped with another id's or moved to another kind's object store,
+//     its generation edited, or one from another database (AAD and key
+//     differ) — the message names the object store and the id;
+//   - the records do not match the head: an earlier version of a record put
+//     back with its own generation (it opens: the digest differs), a record
+//     deleted or added, a record of a commit after the head;
+//   - the head was edited (its tag), or a key of `keys` is gone.
+// The digest is an XOR of keyed terms whose key never leaves WebCrypto, and
+// every commit rewrites the clock record, so no set of earlier records adds
+// up to the head's digest but the one it was made from.
+// Not detected:
+//   - the database put back to an earlier moment as a whole, or the head
+//     together with every record written after it: that is a consistent
+//     earlier state, and nothing outside the database remembers a later
+//     one (the audit log, if it was not put back too, then goes on past
+//     the head: verifyAuditLog() still checks its chain);
+//   - the head's audit counters (nextFrame, records) edited: they are not
+//     in its tag, since appends of read-only calls rewrite them; frames are
+//     checked one by one, and a damaged or lost one is reported (warnings);
+//   - writes by a script of the origin: it can use the CryptoKeys as the
+//     store does (they are non-extractable, not unusable);
+//   - a damaged entry of the changes log is not state: it is reported and
+//     every record is read instead.
+// Writers are serialized across tabs by the Web Locks API; a
+// BroadcastChannel tells other tabs that something changed (they also
+// compare the head under the lock before each call).
 
 import { KmsError } from '../errors.js';
 import { storeError, warn, utf8, fromUtf8 } from './spi.js';
+import { parseBody } from './records-codec.js';
+import { request, finished, u64, concat, equalBytes, scanCopies, readCopy } from './indexeddb-v1.js';
+import {
+  FORMAT, STORES, RECORD_AAD, markOf, xorInto, changeAad, label, headTag, adopt, loadRecords, changesSince, changeTerms,
+} from './indexeddb-records.js';
 
 const PREFIX = 'kms-wasm/';
-const STATE_AAD = 'kms-wasm indexeddb state v1 ';
+const DB_VERSION = 2;
 const AUDIT_AAD = 'kms-wasm indexeddb audit v1 ';
-
-const request = (r) => new Promise((resolve, reject) => {
-  r.onsuccess = () => resolve(r.result);
-  r.onerror = () => reject(r.error);
-});
-const finished = (tx) => new Promise((resolve, reject) => {
-  tx.oncomplete = () => resolve();
-  tx.onerror = () => reject(tx.error);
-  tx.onabort = () => reject(tx.error ?? new Error('the transaction was aborted'));
-});
-
-function u64(n) {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return b;
-}
-
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p instanceof Uint8Array ? p : new Uint8Array(p), o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
-function equalBytes(a, b) {
-  const x = new Uint8Array(a);
-  const y = new Uint8Array(b);
-  if (x.length !== y.length) return false;
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d |= x[i] ^ y[i];
-  return d === 0;
-}
+/** Commit bodies kept for other tabs to catch up with (readChangesSince). */
+const CHANGES_KEPT = 128;
+const HMAC = { name: 'HMAC', hash: 'SHA-256' };
 
 class IndexedDbStore {
   constructor(name) {
@@ -67,6 +95,7 @@ class IndexedDbStore {
     this.kind = 'indexeddb';
     this.shared = true;
     this.form = 'plain';
+    this.recordLevel = true;
     this.auditPolicy = 'commit';
     this.warnings = [];
     this.warned = new Set();
@@ -80,8 +109,9 @@ class IndexedDbStore {
     warn(this, message);
   }
 
+  /** `full` until the database holds records (a new store, or one of format 1). */
   head() {
-    return { seq: this.seq, mark: `${this.seq}:${this.nextFrame}`, records: this.records };
+    return { seq: this.seq, mark: `${this.seq}:${this.nextFrame}`, records: this.records, full: this.format !== FORMAT };
   }
 
   get subtle() {
@@ -95,20 +125,15 @@ class IndexedDbStore {
     const idb = globalThis.indexedDB;
     if (!idb) throw storeError('indexedDbStore needs IndexedDB (a browser, or a worker of one).');
     const subtle = this.subtle;
-    const opening = idb.open(this.databaseName, 1);
+    const opening = idb.open(this.databaseName, DB_VERSION);
     opening.onupgradeneeded = () => {
       const db = opening.result;
-      for (const s of ['keys', 'state', 'audit', 'meta']) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s);
+      for (const s of ['keys', 'state', 'audit', 'meta', 'changes', ...STORES]) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s);
     };
     opening.onblocked = () => this.warnOnce('blocked', `The IndexedDB database ${this.databaseName} is blocked by another tab holding an older version open.`);
     this.db = await request(opening);
     this.db.onversionchange = () => this.db.close();
-    this.seq = 0;
-    this.slot = -1;
-    this.nextFrame = 0;
-    this.records = 0;
-    this.copy = null;
-    this.metaMark = null;
+    Object.assign(this, { format: 0, seq: 0, viewSeq: 0, slot: -1, nextFrame: 0, records: 0, metaMark: '0:0', copy: null, loaded: null });
     if (typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(this.databaseName);
       this.channel.onmessage = () => {
@@ -123,27 +148,37 @@ class IndexedDbStore {
     }
     await this.acquire();
     try {
-      const tx = this.db.transaction(['keys', 'meta', 'state'], 'readonly');
-      const [key, meta, count] = await Promise.all([
+      const tx = this.db.transaction(['keys', 'meta', 'state', ...STORES], 'readonly');
+      const [key, digestKey, meta, copies, ...held] = await Promise.all([
         request(tx.objectStore('keys').get('root')),
+        request(tx.objectStore('keys').get('digest')),
         request(tx.objectStore('meta').get('head')),
         request(tx.objectStore('state').count()),
+        ...STORES.map((s) => request(tx.objectStore(s).count())),
       ]);
-      if (!meta && count === 0) {
+      const records = held.reduce((a, b) => a + b, 0);
+      const where = `The IndexedDB database ${this.databaseName}`;
+      if (!meta && copies === 0 && records === 0) {
         // A new store: its key, made here, never leaves WebCrypto.
         this.key = key ?? await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+        this.digestKey = digestKey;
         if (!key) {
           const w = this.db.transaction(['keys'], 'readwrite', { durability: 'strict' });
           w.objectStore('keys').put(this.key, 'root');
           await finished(w);
         }
-        this.metaMark = '0:0';
-      } else {
-        if (!key) {
-          throw storeError(`The IndexedDB database ${this.databaseName} holds a KMS state but its key is gone (the 'keys' record was deleted); the state cannot be opened. Restore it from a backup.`);
-        }
+      } else if (!key) {
+        throw storeError(`${where} holds a KMS state but its key is gone (the 'keys' record 'root' was deleted); the state cannot be opened. Restore it from a backup.`);
+      } else if (meta?.format === FORMAT) {
         this.key = key;
-        await this.scan(meta);
+        this.digestKey = digestKey;
+        this.loaded = await loadRecords(this);
+      } else if (records > 0) {
+        throw storeError(`${where} holds records but no head of their format (the 'meta' record 'head' was deleted or replaced); they cannot be checked. Restore it from a backup.`);
+      } else {
+        this.key = key;
+        this.digestKey = digestKey;
+        await scanCopies(this, meta);
       }
     } finally {
       this.release();
@@ -176,51 +211,15 @@ class IndexedDbStore {
     if (r) r();
   }
 
-  /** Reads both copies, checks their digests and picks the newest intact one. */
-  async scan(meta) {
-    const tx = this.db.transaction(['state', 'meta'], 'readonly');
-    const [a, b, m] = await Promise.all([
-      request(tx.objectStore('state').get(0)),
-      request(tx.objectStore('state').get(1)),
-      meta ? Promise.resolve(meta) : request(tx.objectStore('meta').get('head')),
-    ]);
-    const copies = [a, b].map((rec, slot) => ({ slot, rec }));
-    for (const c of copies) {
-      if (!c.rec) continue;
-      c.generation = c.rec.generation;
-      const ok = Number.isSafeInteger(c.rec.generation) && c.rec.iv && c.rec.data && c.rec.digest
-        && equalBytes(await this.subtle.digest('SHA-256', concat(u64(c.rec.generation), c.rec.iv, c.rec.data)), c.rec.digest);
-      if (!ok) c.damaged = 'its checksum does not match';
-    }
-    const present = copies.filter((c) => c.rec);
-    const good = present.filter((c) => !c.damaged);
-    const where = `the IndexedDB database ${this.databaseName}`;
-    if (good.length === 0) {
-      throw storeError(`${where} cannot be opened: ${present.length ? present.map((c) => `state copy ${c.slot} is damaged (${c.damaged})`).join('; ') : 'both state copies are missing'}. No intact copy of the state is left, and the store will not start empty over it; restore it from a backup.`);
-    }
-    good.sort((x, y) => y.generation - x.generation);
-    this.candidates = good;
-    this.copy = good[0];
-    const other = copies[1 - this.copy.slot];
-    if (other.damaged) {
-      this.warnOnce(`damaged:${other.slot}:${other.generation}`, `State copy ${other.slot} of ${where} is damaged (${other.damaged}); using copy ${this.copy.slot} (generation ${this.copy.generation}). The next commit rewrites the damaged copy.`);
-    } else if (!other.rec && this.copy.generation > 1) {
-      this.warnOnce(`missing:${other.slot}:${this.copy.generation}`, `State copy ${other.slot} of ${where} is missing; using copy ${this.copy.slot} (generation ${this.copy.generation}).`);
-    }
-    this.seq = this.copy.generation;
-    this.slot = this.copy.slot;
-    this.nextFrame = m ? m.nextFrame : 0;
-    this.records = m ? m.records : 0;
-    this.metaMark = m ? `${m.seq}:${m.nextFrame}` : '0:0';
-  }
-
   async lock() {
     await this.acquire();
     try {
       const tx = this.db.transaction(['meta'], 'readonly');
       const meta = await request(tx.objectStore('meta').get('head'));
-      const now = meta ? `${meta.seq}:${meta.nextFrame}` : '0:0';
-      if (now !== this.metaMark) await this.scan(meta);
+      if (markOf(meta) !== this.metaMark) {
+        if (meta?.format === FORMAT) await adopt(this, meta);
+        else await scanCopies(this, meta);
+      }
     } catch (e) {
       this.release();
       throw e;
@@ -232,28 +231,31 @@ class IndexedDbStore {
     this.release();
   }
 
+  async seal(aad, plain) {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await this.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad }, this.key, plain);
+    return { iv, data };
+  }
+
+  // ---- reading ----------------------------------------------------------------
+
   async readState() {
-    while (this.copy) {
-      const { rec, slot } = this.copy;
-      try {
-        const plain = await this.subtle.decrypt(
-          { name: 'AES-GCM', iv: rec.iv, additionalData: utf8(STATE_AAD + rec.generation) }, this.key, rec.data,
-        );
-        return new Uint8Array(plain);
-      } catch {
-        // The digest matched but the key does not open it: altered, or another key.
-        this.candidates = this.candidates.filter((c) => c !== this.copy);
-        const next = this.candidates[0];
-        if (!next) {
-          throw storeError(`The IndexedDB database ${this.databaseName} cannot be opened: its state copies do not open with the database's key (altered, or the key was replaced). Restore it from a backup.`);
-        }
-        this.warnOnce(`undecryptable:${slot}:${rec.generation}`, `State copy ${slot} of the IndexedDB database ${this.databaseName} does not open with its key; using copy ${next.slot} (generation ${next.generation}).`);
-        this.copy = next;
-        this.seq = next.generation;
-        this.slot = next.slot;
-      }
-    }
-    return null;
+    if (this.format === 1) return readCopy(this);
+    if (this.format !== FORMAT) return null;
+    const kept = this.loaded;
+    this.loaded = null;
+    if (kept && this.viewSeq === this.seq) return kept;
+    if (kept) kept.fill(0);
+    return loadRecords(this);
+  }
+
+  readChanges() {
+    return [];
+  }
+
+  /** The bodies of the commits after `seq` from the changes log, or null (see indexeddb-records.js). */
+  readChangesSince(seq) {
+    return changesSince(this, seq);
   }
 
   async readFrame(n, rec) {
@@ -300,44 +302,77 @@ class IndexedDbStore {
     return out.reverse().flat();
   }
 
-  async seal(aad, plain) {
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const data = await this.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(aad) }, this.key, plain);
-    return { iv, data };
-  }
+  // ---- writing ----------------------------------------------------------------
 
   async frameRecord(n, generation, audit, count) {
-    const { iv, data } = await this.seal(AUDIT_AAD + n, utf8(audit));
+    const { iv, data } = await this.seal(utf8(AUDIT_AAD + n), utf8(audit));
     const digest = await this.subtle.digest('SHA-256', concat(u64(n), iv, data));
     return { generation, count, iv, data, digest };
   }
 
-  async commit({ state, audit, count, reset }) {
-    if (!this.releaseLock) throw new KmsError('KMSInternalException', 'The IndexedDB store is written without its lock (a bug in kms-wasm).');
+  async commit({ state, changes, full, audit, count, reset }) {
+    const bug = (what) => new KmsError('KMSInternalException', `The IndexedDB store was given ${what} (a bug in kms-wasm).`);
+    if (!this.releaseLock) throw bug('a commit without its lock');
+    const body = full ?? changes;
+    if (!body) throw bug(state ? 'a whole snapshot instead of a body of records' : 'a commit without a body of records');
+    const parsed = parseBody(body);
     const generation = this.seq + 1;
-    const slot = this.slot === 0 ? 1 : 0;
+    if (parsed.sealed || parsed.full !== Boolean(full) || parsed.generation !== generation) throw bug(`a body that is not ${full ? 'a full' : 'a changes'} plain body of generation ${generation}`);
+    let newDigestKey = null;
+    if (full) {
+      if (!this.digestKey) {
+        const tx = this.db.transaction(['keys'], 'readonly');
+        this.digestKey = await request(tx.objectStore('keys').get('digest'));
+        if (!this.digestKey) this.digestKey = newDigestKey = await this.subtle.generateKey({ ...HMAC, length: 256 }, false, ['sign', 'verify']);
+      }
+    } else {
+      if (this.format !== FORMAT) throw bug('changes for a store that holds no records yet');
+      if (!this.gens || this.viewSeq !== this.seq) (await loadRecords(this)).fill(0);
+      if (parsed.account !== this.account || parsed.region !== this.region) {
+        throw storeError(`The IndexedDB database ${this.databaseName} holds the KMS of account ${this.account} in ${this.region}, not of ${parsed.account} in ${parsed.region}.`);
+      }
+    }
     // All crypto before the transaction (it would commit while we await WebCrypto).
-    if (!state) throw new KmsError('KMSInternalException', 'A commit without a state (a bug in kms-wasm).');
-    const sealed = await this.seal(STATE_AAD + generation, state);
-    const digest = await this.subtle.digest('SHA-256', concat(u64(generation), sealed.iv, sealed.data));
-    const copy = { generation, iv: sealed.iv, data: sealed.data, digest };
+    const gens = full ? new Map() : new Map(this.gens);
+    const digest = full ? new Uint8Array(32) : Uint8Array.from(this.digest);
+    const [terms, sealed] = await Promise.all([
+      changeTerms(this, parsed, gens),
+      Promise.all(parsed.records.map((r) => (r.present ? this.seal(label(this, RECORD_AAD, r.kind, r.id, generation), r.value) : null))),
+    ]);
+    for (const t of terms) xorInto(digest, t);
+    const change = full ? null : await this.seal(changeAad(this, generation), body);
     const frameNo = this.nextFrame;
     const frame = audit && count ? await this.frameRecord(frameNo, generation, audit, count) : null;
     const records = (reset ? 0 : this.records) + (frame ? count : 0);
     const nextFrame = frameNo + (frame ? 1 : 0);
-    const tx = this.db.transaction(['state', 'audit', 'meta'], 'readwrite', { durability: 'strict' });
+    const head = { format: FORMAT, seq: generation, nextFrame, records, account: parsed.account, region: parsed.region, count: gens.size, digest };
+    head.tag = await headTag(this, head);
+    const names = [...STORES, 'changes', 'audit', 'meta', ...(full ? ['state'] : []), ...(newDigestKey ? ['keys'] : [])];
+    const tx = this.db.transaction(names, 'readwrite', { durability: 'strict' });
+    if (full) for (const s of [...STORES, 'changes', 'state']) tx.objectStore(s).clear();
+    if (newDigestKey) tx.objectStore('keys').put(newDigestKey, 'digest');
+    parsed.records.forEach((r, i) => {
+      const store = tx.objectStore(STORES[r.kind]);
+      if (r.present) store.put({ generation, iv: sealed[i].iv, data: sealed[i].data }, r.id);
+      else store.delete(r.id);
+    });
+    if (change) {
+      tx.objectStore('changes').put(change, generation);
+      if (generation > CHANGES_KEPT) tx.objectStore('changes').delete(IDBKeyRange.upperBound(generation - CHANGES_KEPT));
+    }
     if (reset) tx.objectStore('audit').clear();
-    tx.objectStore('state').put(copy, slot);
     if (frame) tx.objectStore('audit').put(frame, frameNo);
-    tx.objectStore('meta').put({ seq: generation, slot, nextFrame, records }, 'head');
-    await finished(tx);
-    this.seq = generation;
-    this.slot = slot;
-    this.copy = { slot, rec: copy, generation };
-    this.candidates = [this.copy];
-    this.nextFrame = nextFrame;
-    this.records = records;
-    this.metaMark = `${generation}:${nextFrame}`;
+    tx.objectStore('meta').put(head, 'head');
+    try {
+      await finished(tx);
+    } catch (e) {
+      if (newDigestKey) this.digestKey = null;
+      throw e;
+    }
+    Object.assign(this, { format: FORMAT, seq: generation, viewSeq: generation, gens, digest, headRec: head, nextFrame, records });
+    Object.assign(this, { account: head.account, region: head.region, metaMark: markOf(head), copy: null, candidates: null });
+    if (this.loaded) this.loaded.fill(0);
+    this.loaded = null;
     this.announce();
     return this.head();
   }
@@ -347,13 +382,17 @@ class IndexedDbStore {
     if (!audit || !count) return this.head();
     const frameNo = this.nextFrame;
     const frame = await this.frameRecord(frameNo, this.seq, audit, count);
+    const nextFrame = frameNo + 1;
+    const records = this.records + count;
+    const meta = this.format === FORMAT ? { ...this.headRec, nextFrame, records } : { seq: this.seq, slot: this.slot, nextFrame, records };
     const tx = this.db.transaction(['audit', 'meta'], 'readwrite', { durability: 'relaxed' });
     tx.objectStore('audit').put(frame, frameNo);
-    tx.objectStore('meta').put({ seq: this.seq, slot: this.slot, nextFrame: frameNo + 1, records: this.records + count }, 'head');
+    tx.objectStore('meta').put(meta, 'head');
     await finished(tx);
-    this.nextFrame = frameNo + 1;
-    this.records += count;
-    this.metaMark = `${this.seq}:${this.nextFrame}`;
+    if (this.format === FORMAT) this.headRec = meta;
+    this.nextFrame = nextFrame;
+    this.records = records;
+    this.metaMark = markOf(meta);
     this.announce();
     return this.head();
   }
@@ -373,6 +412,8 @@ class IndexedDbStore {
 
   close() {
     this.release();
+    if (this.loaded) this.loaded.fill(0);
+    this.loaded = null;
     if (this.channel) this.channel.close();
     this.channel = undefined;
     if (this.db) this.db.close();
@@ -384,8 +425,8 @@ class IndexedDbStore {
 IndexedDbStore.local = new Map();
 
 /**
- * A store in the IndexedDB database `kms-wasm/NAME` (browsers). The state is
- * sealed by a non-extractable AES-GCM CryptoKey kept in the same database.
+ * A store in the IndexedDB database `kms-wasm/NAME` (browsers). The records
+ * are sealed by a non-extractable AES-GCM CryptoKey kept in the same database.
  * @param {string} name
  */
 export function indexedDbStore(name) {
