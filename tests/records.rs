@@ -226,3 +226,29 @@ fn refused_plain(replica: &mut Kms, body: &[u8]) -> String {
     assert_eq!(snap(replica), before, "a refused body changed the state");
     e.message().to_owned()
 }
+
+#[test]
+#[ignore = "a timing diagnostic: cargo test --release --test records -- --ignored --nocapture"]
+fn open_cost_of_many_keys() {
+    let mut f = Fixture::new();
+    let n = 20_000;
+    for _ in 0..n {
+        f.key();
+    }
+    let t = std::time::Instant::now();
+    let full = f.kms.all_records(Some(&ROOT), 1).unwrap();
+    println!("all_records {:?} ({} bytes)", t.elapsed(), full.len());
+    let t = std::time::Instant::now();
+    let mut k = Kms::new(partition());
+    k.apply_records(Some(&ROOT), full.expose()).unwrap();
+    println!("apply sealed {:?}", t.elapsed());
+    let plain = f.kms.all_records(None, 1).unwrap();
+    let t = std::time::Instant::now();
+    let mut k = Kms::new(partition());
+    k.apply_records(None, plain.expose()).unwrap();
+    println!("apply plain {:?}", t.elapsed());
+    let snap = f.kms.snapshot().unwrap();
+    let t = std::time::Instant::now();
+    let _k = Kms::restore(partition(), snap.expose()).unwrap();
+    println!("restore snapshot {:?}", t.elapsed());
+}

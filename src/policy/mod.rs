@@ -15,6 +15,7 @@ use crate::error::{KmsError, Result};
 use crate::ids::Partition;
 pub use condition::Facts;
 use document::{Document, Effect, Match, Principals};
+use std::sync::OnceLock;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Largest policy document AWS accepts, in bytes.
@@ -46,10 +47,20 @@ pub struct Request<'a> {
 }
 
 /// A key policy: its text, as the customer wrote it, and its parsed form.
-#[derive(Clone, Debug, PartialEq)]
+/// A policy read from a store is parsed when it is first evaluated, not
+/// when it is read: it was checked when it was written, and a KMS opened
+/// with 100,000 keys would otherwise parse 100,000 policies before its
+/// first call.
+#[derive(Clone, Debug)]
 pub struct KeyPolicy {
     text: String,
-    document: Document,
+    document: OnceLock<Document>,
+}
+
+impl PartialEq for KeyPolicy {
+    fn eq(&self, other: &KeyPolicy) -> bool {
+        self.text == other.text
+    }
 }
 
 fn principal_matches(p: &Principals, req: &Request<'_>) -> bool {
@@ -84,14 +95,21 @@ impl KeyPolicy {
         }
         let document =
             document::parse(text).map_err(|why| KmsError::MalformedPolicyDocumentException(format!("{why}.")))?;
-        Ok(KeyPolicy { text: text.to_owned(), document })
+        Ok(KeyPolicy { text: text.to_owned(), document: OnceLock::from(document) })
+    }
+
+    /// The parsed document. A text that no longer parses (it was checked
+    /// when written, so only a change of grammar could do it) is an empty
+    /// policy: it allows nothing.
+    fn document(&self) -> &Document {
+        self.document.get_or_init(|| document::parse(&self.text).unwrap_or(Document { statements: Vec::new() }))
     }
 
     fn builtin(text: String) -> KeyPolicy {
         // The built-in documents below are fixed and valid; parsing cannot
         // fail, but an empty policy (deny everything) is the safe fallback.
         let document = document::parse(&text).unwrap_or(Document { statements: Vec::new() });
-        KeyPolicy { text, document }
+        KeyPolicy { text, document: OnceLock::from(document) }
     }
 
     /// AWS's default key policy: the account may do everything.
@@ -160,7 +178,7 @@ impl KeyPolicy {
     /// principal, then the action and resource, conditions last.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
         let mut allowed = false;
-        for s in &self.document.statements {
+        for s in &self.document().statements {
             // An Allow cannot change the outcome once something allowed.
             if allowed && s.effect == Effect::Allow {
                 continue;
@@ -205,8 +223,8 @@ impl Serialize for KeyPolicy {
 
 impl<'de> Deserialize<'de> for KeyPolicy {
     fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        KeyPolicy::parse(&text).map_err(|e| serde::de::Error::custom(e.message().to_owned()))
+        // Parsed when first evaluated (see the type's docs).
+        Ok(KeyPolicy { text: String::deserialize(d)?, document: OnceLock::new() })
     }
 }
 
