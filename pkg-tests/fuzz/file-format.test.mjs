@@ -72,8 +72,13 @@ const storeDir = join(scratch, 'store');
 const ORIGINAL = {
   'state.0': readFileSync(join(storeDir, 'state.0')),
   'state.1': readFileSync(join(storeDir, 'state.1')),
+  'journal.0': readFileSync(join(storeDir, 'journal.0')),
+  'journal.1': readFileSync(join(storeDir, 'journal.1')),
   'audit.log': readFileSync(join(storeDir, 'audit.log')),
 };
+// The commits after the base are in the journals (mirrors).
+const JOURNALS = { 'journal.0': ORIGINAL['journal.0'], 'journal.1': ORIGINAL['journal.1'] };
+assert.ok(JOURNALS['journal.0'].length > 0 && JOURNALS['journal.0'].equals(JOURNALS['journal.1']), 'the journals are mirrors holding commits');
 const COPIES = [ORIGINAL['state.0'], ORIGINAL['state.1']];
 const GENERATIONS = COPIES.map((c) => F.u64(c, 8));
 
@@ -117,7 +122,7 @@ async function openStore(files, rootKey = ROOT_KEY) {
 // What each copy holds on its own (the other one missing).
 const KEYS_AT = new Map();
 for (const name of ['state.0', 'state.1']) {
-  const r = await openStore({ [name]: ORIGINAL[name], 'audit.log': ORIGINAL['audit.log'] });
+  const r = await openStore({ [name]: ORIGINAL[name], ...JOURNALS, 'audit.log': ORIGINAL['audit.log'] });
   assert.ok(!r.error, `the ${name} alone opens: ${r.error && r.error.stack}`);
   KEYS_AT.set(F.u64(ORIGINAL[name], 8), r.keys);
 }
@@ -317,7 +322,7 @@ const stateProperty = (forgedMode) => () => fc.asyncProperty(
     // A forged copy claiming the passphrase mode: the known failure below.
     if (!forgedMode) fc.pre(!Object.values(files).some(claimsPassphrase));
     else fc.pre(!wrongKey && Object.values(files).some(isOriginal) && Object.values(files).some(claimsPassphrase));
-    const r = await openStore({ ...files, 'audit.log': ORIGINAL['audit.log'] }, wrongKey ? OTHER_KEY : ROOT_KEY);
+    const r = await openStore({ ...files, ...JOURNALS, 'audit.log': ORIGINAL['audit.log'] }, wrongKey ? OTHER_KEY : ROOT_KEY);
     const intact = Object.values(files).filter(isOriginal);
     if (wrongKey) {
       expectRefusal(r, 'another root key');
@@ -428,7 +433,7 @@ const auditProperty = (shortFrames) => () => fc.asyncProperty(
     : fc.array(auditMutation(false), { minLength: 1, maxLength: 3 }),
   async (steps) => {
     const log = mutateAudit(steps);
-    const r = await openStore({ 'state.0': COPIES[0], 'state.1': COPIES[1], 'audit.log': log });
+    const r = await openStore({ 'state.0': COPIES[0], 'state.1': COPIES[1], ...JOURNALS, 'audit.log': log });
     if (r.error && steps.some((s) => s.kind === 'rebuild')) {
       // A frame with a valid SHA-256 whose sealed records do not open (its
       // header was edited): the store refuses, naming audit.log.
@@ -463,5 +468,66 @@ fuzz('file store: opened over a mutated audit.log, it opens at its state and the
 fuzz('file store: audit frames with bodies shorter than nonce + tag (valid SHA-256) are refused naming audit.log', auditProperty(true), {
   smoke: 12, weight: 0.3,
 });
+
+// ---- the journals ----------------------------------------------------------
+
+const J = await internal('./stores/file-journal.js');
+const JOURNAL = JOURNALS['journal.0'];
+// The store's keys, as parseJournal checks entries against them.
+const JSTORE = { mode: F.MODE_KEY, keyId: KEY_ID, macKey: MAC_KEY };
+
+fuzz('file format: parseJournal of the journal a real store wrote reads every entry; of mutated or arbitrary bytes it never throws and keeps only intact entries', () => fc.property(
+  fc.oneof(
+    fc.array(mutationOf(['flip', 'truncate', 'extend', 'splice', 'cut', 'insert', 'field']), { minLength: 1, maxLength: 3 })
+      .map((steps) => ({ steps, bytes: steps.reduce((b, m) => applyTo(b, m, [JOURNAL, COPIES[0]]), JOURNAL) })),
+    fc.uint8Array({ maxLength: 600 }).map((b) => ({ steps: 'random', bytes: Buffer.from(b) })),
+  ),
+  ({ bytes }) => {
+    const whole = J.parseJournal(JSTORE, JOURNAL);
+    assert.equal(whole.stop, null);
+    assert.ok(whole.entries.length >= 2);
+    let r;
+    try {
+      r = J.parseJournal(JSTORE, bytes);
+    } catch (e) {
+      assert.fail(`parseJournal threw ${e && e.stack}`);
+    }
+    // Every entry it keeps is byte for byte one the store wrote, in order from the first.
+    r.entries.forEach((e, i) => assert.ok(e.bytes.equals(whole.entries[i].bytes), `entry ${i} is not the store's`));
+    if (r.stop === null) assert.equal(r.end, bytes.length);
+    else assert.ok(r.stop.torn === true || typeof r.stop.damaged === 'string');
+  },
+), { smoke: 200, weight: 1 });
+
+fuzz('file store: opened over mutated journals, it uses the intact one (warning naming the other) or, both damaged, refuses or opens at an earlier generation with a warning; never a programming error', () => fc.asyncProperty(
+  fc.tuple(
+    fc.option(fc.array(mutationOf(['flip', 'truncate', 'extend', 'cut', 'insert', 'field']), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    fc.option(fc.array(mutationOf(['flip', 'truncate', 'extend', 'cut', 'insert', 'field']), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+  ).filter(([a, b]) => a !== undefined || b !== undefined),
+  async ([m0, m1]) => {
+    const files = {
+      'journal.0': m0 ? m0.reduce((b, m) => applyTo(b, m, [JOURNAL]), JOURNAL) : JOURNAL,
+      'journal.1': m1 ? m1.reduce((b, m) => applyTo(b, m, [JOURNAL]), JOURNAL) : JOURNAL,
+    };
+    const r = await openStore({ 'state.0': COPIES[0], 'state.1': COPIES[1], ...files, 'audit.log': ORIGINAL['audit.log'] });
+    const intact = Object.values(files).some((b) => b.equals(JOURNAL));
+    if (intact) {
+      assert.ok(!r.error, `an intact journal is left, yet: ${r.error && r.error.stack}`);
+      assert.deepEqual(r.keys, FULL.keys, 'every commit is there');
+      for (const [name, b] of Object.entries(files)) {
+        // A journal that lost only its last entry's tail is what a kill leaves: silent.
+        if (!b.equals(JOURNAL) && !JOURNAL.subarray(0, b.length).equals(b)) {
+          assert.ok(r.warnings.some((w) => w.includes(name)), `no warning names the damaged ${name}: ${JSON.stringify(r.warnings)}`);
+        }
+      }
+    } else if (r.error) {
+      assert.ok(!isProgrammingError(r.error) && r.error instanceof KmsError, `${r.error.stack}`);
+      assert.ok(r.error.message.includes(r.dir), `the error does not name the store: ${r.error.message}`);
+    } else {
+      assert.ok(r.warnings.length > 0 || r.keys.length === FULL.keys.length, 'a loss is reported');
+    }
+    auditAnswers(r);
+  },
+), { smoke: 12, weight: 0.3 });
 
 assert.ok(existsSync(storeDir));
