@@ -27,6 +27,7 @@ use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
 use crate::ops::AuditView;
 use crate::policy::KeyPolicy;
+use crate::retiring::RetiringIndex;
 use crate::time::Timestamp;
 use crate::tracked::Tracked;
 use serde::{Deserialize, Serialize};
@@ -117,6 +118,8 @@ pub struct Kms {
     materials_used: Cell<MaterialsUsed>,
     /// When each key next has time-driven work (derived, never persisted).
     due: DueIndex,
+    /// Grants by retiring principal (derived, never persisted).
+    pub(crate) retiring: RetiringIndex,
     /// Keys changed since the due-time index was last brought up to date.
     pub(crate) changed_keys: Vec<KeyId>,
 }
@@ -151,6 +154,7 @@ impl Kms {
             touched: Cell::new(Vec::new()),
             materials_used: Cell::new(MaterialsUsed::default()),
             due: DueIndex::default(),
+            retiring: RetiringIndex::default(),
             changed_keys: Vec::new(),
         }
     }
@@ -158,23 +162,28 @@ impl Kms {
     /// Replaces the whole state (a restore), rebuilding what is derived from it.
     pub(crate) fn set_state(&mut self, state: State) {
         self.due = DueIndex::build(state.keys.values());
+        self.retiring = RetiringIndex::build(state.keys.values());
         self.changed_keys.clear();
         self.state = state;
     }
 
-    /// Brings the due-time index up to date with the keys changed since.
-    fn refresh_due(&mut self) {
+    /// Brings the derived indexes (due times, retiring principals) up to
+    /// date with the keys changed since.
+    pub(crate) fn refresh_due(&mut self) {
         for id in core::mem::take(&mut self.changed_keys) {
-            self.due.set(id, self.state.keys.get(&id).and_then(Key::next_due));
+            let key = self.state.keys.get(&id);
+            self.due.set(id, key.and_then(Key::next_due));
+            self.retiring.set(id, key);
         }
     }
 
-    /// Whether the due-time index says what a scan of every key says (the
-    /// model test checks it after every step). Not part of the API.
+    /// Whether the derived indexes (due times, grants by retiring
+    /// principal) say what a scan of every key says (the model tests check
+    /// it after every step). Not part of the API.
     #[doc(hidden)]
     pub fn due_index_matches_scan(&mut self) -> bool {
         self.refresh_due();
-        self.due.matches(self.state.keys.values())
+        self.due.matches(self.state.keys.values()) && self.retiring.matches(self.state.keys.values())
     }
 
     /// The account and region in this KMS's ARNs.

@@ -63,8 +63,10 @@ impl AeadKey {
         }
         let (body, tag_out) = out.split_at_mut(plaintext.len());
         body.copy_from_slice(plaintext);
-        let tag =
-            self.cipher().encrypt_inout_detached(&(*nonce).into(), aad, InOutBuf::from(body)).map_err(|_| internal())?;
+        let tag = self
+            .cipher()
+            .encrypt_inout_detached(&(*nonce).into(), aad, InOutBuf::from(body))
+            .map_err(|_| internal())?;
         tag_out.copy_from_slice(&tag);
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
 
-use super::paging::{page, Limits};
+use super::paging::{page, page_size, Limits};
 use super::{check_dry_run, check_grant_tokens, Empty};
 use crate::access::{check_caller, Access};
 use crate::error::{KmsError, Result};
@@ -283,15 +283,28 @@ impl Kms {
         self.run(ctx, Op::ListRetirableGrants, super::params(&req), |kms| {
             check_principal("RetiringPrincipal", &req.retiring_principal)?;
             kms.authorize_account(ctx, &Access::new(Op::ListRetirableGrants))?;
-            let all: Vec<GrantListEntry> = kms
-                .state
-                .keys
-                .values()
-                .flat_map(|k| k.grants.iter().map(move |g| (k.id, g)))
-                .filter(|(_, g)| g.retiring.as_deref() == Some(req.retiring_principal.as_str()))
-                .map(|(id, g)| entry(kms, id, g))
-                .collect();
-            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 100 })?;
+            // Through the index of grants by retiring principal: a page costs
+            // what it returns, not a walk over every key's grants.
+            let size = page_size(req.limit, Limits { default: 50, max: 100 })?;
+            let after = req.marker.as_deref().map(parse_retirable_marker).transpose()?;
+            let mut found = kms.retiring.after(&req.retiring_principal, after);
+            let mut grants = Vec::with_capacity(size);
+            let mut last = None;
+            for (key, grant) in found.by_ref() {
+                if grants.len() == size {
+                    break;
+                }
+                let g = kms.key(key)?.grants.iter().find(|g| g.id == grant);
+                if let Some(g) = g {
+                    grants.push(entry(kms, key, g));
+                    last = Some((key, grant));
+                }
+            }
+            let truncated = grants.len() == size
+                && last.is_some_and(|l| kms.retiring.after(&req.retiring_principal, Some(l)).next().is_some());
+            let next_marker =
+                if truncated { last.map(|(k, g)| format!("r{}{}", hex::encode(k.0), hex::encode(g))) } else { None };
+            let p = super::paging::Page { items: grants, truncated, next_marker };
             Ok(ListGrantsResponse { grants: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }
@@ -355,4 +368,17 @@ impl Kms {
             Ok(Empty {})
         })
     }
+}
+
+/// A ListRetirableGrants marker: `r`, the last key id and grant id of the
+/// page, in hex.
+fn parse_retirable_marker(m: &str) -> Result<(KeyId, [u8; 32])> {
+    let invalid = || KmsError::InvalidMarkerException("The Marker is not valid.".into());
+    let hex_part = m.strip_prefix('r').filter(|h| h.len() == 96).ok_or_else(invalid)?;
+    let mut key = [0u8; 16];
+    let mut grant = [0u8; 32];
+    let (k, g) = hex_part.split_at(32);
+    hex::decode_to_slice(k, &mut key).map_err(|_| invalid())?;
+    hex::decode_to_slice(g, &mut grant).map_err(|_| invalid())?;
+    Ok((KeyId(key), grant))
 }

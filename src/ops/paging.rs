@@ -43,7 +43,8 @@ pub fn page<T>(items: Vec<T>, limit: Option<i64>, marker: Option<&str>, limits: 
     Ok(Page { items, truncated, next_marker: truncated.then(|| format!("p{end}")) })
 }
 
-fn page_size(limit: Option<i64>, limits: Limits) -> Result<usize> {
+/// The page size a `Limit` asks for, checked against `limits`.
+pub fn page_size(limit: Option<i64>, limits: Limits) -> Result<usize> {
     match limit {
         None => Ok(limits.default),
         Some(l) => usize::try_from(l)

@@ -15,8 +15,8 @@ use crate::error::{KmsError, Result};
 use crate::ids::Partition;
 pub use condition::Facts;
 use document::{Document, Effect, Match, Principals};
-use std::sync::OnceLock;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::sync::OnceLock;
 
 /// Largest policy document AWS accepts, in bytes.
 pub const MAX_POLICY_BYTES: usize = 32 * 1024;
