@@ -136,7 +136,7 @@ export async function changesSince(store, seq) {
   const range = IDBKeyRange.bound(seq + 1, store.seq);
   const [keys, values] = await Promise.all([request(tx.objectStore('changes').getAllKeys(range)), request(tx.objectStore('changes').getAll(range))]);
   if (keys.length !== store.seq - seq) return null;
-  const gens = new Map(store.gens);
+  const gens = new GenerationsView(store.gens);
   const digest = Uint8Array.from(store.digest);
   const bodies = [];
   try {
@@ -148,13 +148,13 @@ export async function changesSince(store, seq) {
       if (parsed.generation !== keys[i] || parsed.full || parsed.sealed || parsed.account !== store.account || parsed.region !== store.region) throw new Error('not a change of this store');
       for (const t of await changeTerms(store, parsed, gens)) xorInto(digest, t);
     }
-    if (gens.size !== store.headRec.count || !equalBytes(digest, store.headRec.digest)) throw new Error('not the head');
+    if (gens.size() !== store.headRec.count || !equalBytes(digest, store.headRec.digest)) throw new Error('not the head');
   } catch {
     store.warnOnce(`changes:${seq}:${store.seq}`, `The changes log of the IndexedDB database ${store.databaseName} does not lead from commit ${seq} to ${store.seq}; every record is read again.`);
     bodies.forEach((b) => b.fill(0));
     return null;
   }
-  store.gens = gens;
+  store.gens = gens.apply();
   store.digest = digest;
   store.viewSeq = store.seq;
   return bodies;
@@ -175,4 +175,44 @@ export function changeTerms(store, parsed, gens) {
     }
   }
   return Promise.all(terms);
+}
+
+/**
+ * A map of record generations with changes on top, applied to it only
+ * when asked (after a commit, or once a catch-up checked out): no copy of
+ * every record's entry per commit.
+ */
+export class GenerationsView {
+  constructor(base) {
+    this.base = base;
+    this.changes = new Map();
+    this.count = base.size;
+  }
+
+  get(k) {
+    return this.changes.has(k) ? this.changes.get(k) : this.base.get(k);
+  }
+
+  set(k, generation) {
+    if (this.get(k) === undefined) this.count += 1;
+    this.changes.set(k, generation);
+  }
+
+  delete(k) {
+    if (this.get(k) !== undefined) this.count -= 1;
+    this.changes.set(k, undefined);
+  }
+
+  size() {
+    return this.count;
+  }
+
+  /** The base with the changes applied (the base itself, changed). */
+  apply() {
+    for (const [k, g] of this.changes) {
+      if (g === undefined) this.base.delete(k);
+      else this.base.set(k, g);
+    }
+    return this.base;
+  }
 }

@@ -77,7 +77,7 @@ import { storeError, warn, utf8, fromUtf8 } from './spi.js';
 import { parseBody } from './records-codec.js';
 import { request, finished, u64, concat, equalBytes, scanCopies, readCopy } from './indexeddb-v1.js';
 import {
-  FORMAT, STORES, RECORD_AAD, markOf, xorInto, changeAad, label, headTag, adopt, loadRecords, changesSince, changeTerms,
+  FORMAT, STORES, RECORD_AAD, markOf, xorInto, changeAad, label, headTag, adopt, loadRecords, changesSince, changeTerms, GenerationsView,
 } from './indexeddb-records.js';
 
 const PREFIX = 'kms-wasm/';
@@ -333,7 +333,10 @@ class IndexedDbStore {
       }
     }
     // All crypto before the transaction (it would commit while we await WebCrypto).
-    const gens = full ? new Map() : new Map(this.gens);
+    // The records' generations after this commit: this.gens with the
+    // changes on top, applied only once the transaction committed (no copy
+    // of every record's entry per commit).
+    const gens = new GenerationsView(full ? new Map() : this.gens);
     const digest = full ? new Uint8Array(32) : Uint8Array.from(this.digest);
     const [terms, sealed] = await Promise.all([
       changeTerms(this, parsed, gens),
@@ -345,7 +348,7 @@ class IndexedDbStore {
     const frame = audit && count ? await this.frameRecord(frameNo, generation, audit, count) : null;
     const records = (reset ? 0 : this.records) + (frame ? count : 0);
     const nextFrame = frameNo + (frame ? 1 : 0);
-    const head = { format: FORMAT, seq: generation, nextFrame, records, account: parsed.account, region: parsed.region, count: gens.size, digest };
+    const head = { format: FORMAT, seq: generation, nextFrame, records, account: parsed.account, region: parsed.region, count: gens.size(), digest };
     head.tag = await headTag(this, head);
     const names = [...STORES, 'changes', 'audit', 'meta', ...(full ? ['state'] : []), ...(newDigestKey ? ['keys'] : [])];
     const tx = this.db.transaction(names, 'readwrite', { durability: 'strict' });
@@ -369,7 +372,7 @@ class IndexedDbStore {
       if (newDigestKey) this.digestKey = null;
       throw e;
     }
-    Object.assign(this, { format: FORMAT, seq: generation, viewSeq: generation, gens, digest, headRec: head, nextFrame, records });
+    Object.assign(this, { format: FORMAT, seq: generation, viewSeq: generation, gens: gens.apply(), digest, headRec: head, nextFrame, records });
     Object.assign(this, { account: head.account, region: head.region, metaMark: markOf(head), copy: null, candidates: null });
     if (this.loaded) this.loaded.fill(0);
     this.loaded = null;
