@@ -1000,6 +1000,8 @@ export interface FileStoreOptions {
   auditSegmentBytes?: number;
   /** How many closed audit segments to keep; older ones are deleted (default: all). verifyAuditLog() verifies from the first record kept. */
   auditSegments?: number;
+  /** The journal of changes may grow to this many bytes, or to the base's size if larger, before a commit writes a new base (default 1 MiB, at least 4096). */
+  journalBytes?: number;
 }
 
 /** A store in the directory `path` (Node). */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createKms, fileStore } from 'kms-wasm';
 import { tempDir, listAll } from './helpers.mjs';
@@ -51,6 +51,7 @@ test(`a file store survives ${KILLS} SIGKILLs at random moments without losing a
   let extra = 0;
   let staleLocks = 0;
   let remnants = 0;
+  const bases = new Set();
   const t0 = Date.now();
   try {
     for (let i = 0; i < KILLS; i++) {
@@ -64,7 +65,8 @@ test(`a file store survives ${KILLS} SIGKILLs at random moments without losing a
       }
       const logSize = existsSync(join(store, 'audit.log')) ? statSync(join(store, 'audit.log')).size : 0;
       if (existsSync(join(store, 'lock'))) staleLocks += 1;
-      const s = fileStore(store, { rootKey });
+      if (existsSync(join(store, 'state.0'))) bases.add(readFileSync(join(store, 'state.0')).readBigUInt64BE(8));
+      const s = fileStore(store, { rootKey, journalBytes: 4096, auditSegmentBytes: 4096 });
       const kms = await createKms({ store: s });
       if (existsSync(join(store, 'audit.log')) && statSync(join(store, 'audit.log')).size < logSize) remnants += 1;
       try {
@@ -86,7 +88,10 @@ test(`a file store survives ${KILLS} SIGKILLs at random moments without losing a
       }
     }
     assert.ok(calls > KILLS, `calls resolved before the kills: ${calls}`);
-    console.log(`crash test: ${KILLS} kills, ${calls} resolved calls checked, ${aliases.size} aliases, ${keys.size} keys; ${midCommit} kills fell between a commit and its print, ${staleLocks} left a lock behind (broken on open), ${remnants} inside a commit (its audit frame cut off on open); ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const segments = readdirSync(store).filter((n) => /^audit\.\d+\.\d+\.log$/.test(n)).length;
+    // The child's small thresholds: the kills fall around new bases and closed segments too.
+    assert.ok(bases.size > 1 && segments > 0, `new bases (${bases.size}) and closed audit segments (${segments}) happened`);
+    console.log(`crash test: ${KILLS} kills, ${calls} resolved calls checked, ${aliases.size} aliases, ${keys.size} keys; ${midCommit} kills fell between a commit and its print, ${staleLocks} left a lock behind (broken on open), ${remnants} inside a commit (its audit frame cut off on open); ${bases.size} base generations seen, ${segments} closed audit segments; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     cleanup();
   }

@@ -266,6 +266,42 @@ describe('file store faults', () => {
     }
   });
 
+  test('a kill while a new base is written (one copy renamed, or both but the journals not yet emptied) opens silently with every commit', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = join(dir, 'kms');
+      const options = { rootKey: ROOT_KEY, journalBytes: 4096 };
+      let { kms } = await open(store, options);
+      const a = (await kms.createKey({})).KeyMetadata.KeyId;
+      let before;
+      let i = 0;
+      for (const base = generation(join(store, 'state.0')); generation(join(store, 'state.0')) === base; i++) {
+        assert.ok(i < 200, 'a new base within 200 commits');
+        before = saveFiles(store);
+        await kms.tagResource({ KeyId: a, Tags: [{ TagKey: 't', TagValue: `${i}`.padEnd(200, 'x') }] });
+      }
+      await kms.close();
+      const after = saveFiles(store);
+      const last = `${i - 1}`.padEnd(200, 'x');
+      assert.equal(after[2].length, 0, 'the journal starts again after the new base');
+      for (const [what, files] of [
+        ['state.1 not renamed yet, the journals not emptied', [after[0], before[1], before[2], before[3]]],
+        ['both copies renamed, the journals not emptied', [after[0], after[1], before[2], before[3]]],
+        ['both copies renamed, journal.1 not emptied', [after[0], after[1], after[2], before[3]]],
+      ]) {
+        putFiles(store, files);
+        let s;
+        ({ s, kms } = await open(store, options));
+        assert.deepEqual(s.warnings, [], what);
+        assert.equal((await kms.listResourceTags({ KeyId: a })).Tags.find((t) => t.TagKey === 't').TagValue, last, `${what}: the last commit is there`);
+        await kms.close();
+        assert.deepEqual(saveFiles(store), after, `${what}: repaired to what the finished commit writes`);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   // ---- 3. truthful warnings ----------------------------------------------------
 
   test('deleting a copy: the warning names that file and says nothing was lost', async () => {

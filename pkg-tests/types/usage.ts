@@ -520,7 +520,7 @@ class CustomStore implements KmsStore {
 }
 
 export async function stores(): Promise<unknown[]> {
-  const fileOptions: Required<FileStoreOptions> = { rootKey: bytes(32), passphrase: 'pass', keyFile: '/etc/app/kms.key', auditSegmentBytes: 1 << 26, auditSegments: 8 };
+  const fileOptions: Required<FileStoreOptions> = { rootKey: bytes(32), passphrase: 'pass', keyFile: '/etc/app/kms.key', auditSegmentBytes: 1 << 26, auditSegments: 8, journalBytes: 1 << 20 };
   const file = fileStore(new URL('file:///var/lib/app/kms/'), fileOptions);
   const idb = indexedDbStore('app');
   const legacy = new ArrayStore();

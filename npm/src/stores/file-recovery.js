@@ -202,7 +202,7 @@ export async function scan(store) {
     : `nothing is lost: ${chain.length ? 'the journal' : best.file} holds generation ${G}, the newest commit recorded in ${store.auditPath}`;
   if (!otherIntact) {
     store.warnOnce(`${other.file}:${other.missing ? 'missing' : other.bytes.length}:${B}`, `${describe(other)}; using ${best.file} (generation ${B}): ${chain.length && newest <= G ? 'nothing is lost' : lostNote}. ${other.file} is written again.`);
-  } else if (other.generation < B - 1) {
+  } else if (other.generation < B - 1 && !compactionCutShort(journal, other.generation, B)) {
     store.warnOnce(`${other.file}:old:${other.generation}:${B}`, `${other.file} holds generation ${other.generation}, older than ${best.file} (generation ${B}): an older copy was put back. Using ${best.file}, nothing is lost; ${other.file} is rewritten from it.`);
   }
   for (const [f, damage] of journalDamages) {
@@ -244,6 +244,19 @@ export async function scan(store) {
   store.journalEnd = canonical.length;
   store.seq = target;
   store.fingerprint = store.fingerprintNow();
+}
+
+/**
+ * Whether a copy at generation `older` and a base at `B` are what a kill
+ * while a new base was written leaves: one copy renamed, the other not
+ * yet, and the journals not yet emptied — they still hold the entries
+ * from `older` + 1 to `B` - 1. (A copy put back from an earlier time has
+ * no such entries beside it.)
+ */
+function compactionCutShort(journal, older, B) {
+  const held = new Set(journal.files.flatMap((f) => f.entries.map((e) => e.generation)));
+  for (let g = older + 1; g < B; g++) if (!held.has(g)) return false;
+  return true;
 }
 
 /**

@@ -64,7 +64,7 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 4096;
 const EMPTY = Buffer.alloc(0);
 
-/** The journal may grow to this size, or the base's if larger, before a commit writes a new base. */
+/** The journal may grow to this size (option journalBytes), or the base's if larger, before a commit writes a new base. */
 const MIN_JOURNAL_BYTES = 1024 * 1024;
 
 // ---------------------------------------------------------------------------
@@ -78,7 +78,13 @@ class FileStore {
     }
     const dir = resolve(path instanceof URL ? decodeURIComponent(path.pathname) : path);
     if (options === null || typeof options !== 'object') throw new KmsError('ValidationException', 'fileStore options must be an object.');
-    const { rootKey, passphrase, keyFile, auditSegmentBytes = DEFAULT_SEGMENT_BYTES, auditSegments = Infinity } = options;
+    const {
+      rootKey, passphrase, keyFile, auditSegmentBytes = DEFAULT_SEGMENT_BYTES, auditSegments = Infinity, journalBytes = MIN_JOURNAL_BYTES,
+    } = options;
+    if (!Number.isSafeInteger(journalBytes) || journalBytes < MIN_SEGMENT_BYTES) {
+      throw new KmsError('ValidationException', `fileStore journalBytes must be a whole number of bytes, at least ${MIN_SEGMENT_BYTES}.`);
+    }
+    this.journalBytes = journalBytes;
     if (!Number.isSafeInteger(auditSegmentBytes) || auditSegmentBytes < MIN_SEGMENT_BYTES) {
       throw new KmsError('ValidationException', `fileStore auditSegmentBytes must be a whole number of bytes, at least ${MIN_SEGMENT_BYTES}.`);
     }
@@ -145,7 +151,7 @@ class FileStore {
   wantsFull() {
     const base = this.current;
     if (!base || base.length < 4 || base.subarray(0, 4).toString('latin1') !== 'KMSD') return true;
-    return this.journalEnd > Math.max(MIN_JOURNAL_BYTES, base.length);
+    return this.journalEnd > Math.max(this.journalBytes, base.length);
   }
 
   async open({ deriveKey }) {

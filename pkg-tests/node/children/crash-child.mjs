@@ -6,7 +6,8 @@ import { createKms, fileStore } from 'kms-wasm';
 
 const [store, startArg] = process.argv.slice(2);
 const rootKey = new Uint8Array(32).fill(3);
-const kms = await createKms({ store: fileStore(store, { rootKey }) });
+// Small thresholds: new bases and closed audit segments happen often, so kills land around them too.
+const kms = await createKms({ store: fileStore(store, { rootKey, journalBytes: 4096, auditSegmentBytes: 4096 }) });
 const say = (line) => process.stdout.write(`${line}\n`);
 let keyId = null;
 say('ready');
