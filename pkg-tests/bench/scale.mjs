@@ -443,7 +443,7 @@ export async function measureScale({
       const bin = binOf(pkgDir);
       log(`  kms-wasm list-keys and serve on the file store (${path.relative(process.cwd(), bin) || bin})…`);
       for (const tier of measured) {
-        const c = { listKeys: [], serve: [] };
+        const c = { listKeys: [], details: [], serve: [] };
         results.cli[tier] = c;
         for (let i = 0; i < cliRuns; i++) {
           const r = await runNode([bin, '--store', cliStore(tier), 'list-keys', '--json'], { env, timeoutS: maxSeconds });
@@ -456,6 +456,17 @@ export async function measureScale({
           if (n !== tier) throw new Error(`kms-wasm list-keys listed ${n} keys, not ${tier}`);
           c.listKeys.push({ ms: r.ms });
           if (r.ms > 5000) break;
+        }
+        // With every key's details (one DescribeKey each), once.
+        {
+          const r = await runNode([bin, '--store', cliStore(tier), 'list-keys', '--json', '--details'], { env, timeoutS: maxSeconds });
+          if (r.timedOut) c.details.push({ timedOut: true, ms: r.ms });
+          else {
+            if (r.code !== 0) throw new Error(`kms-wasm list-keys --details exited ${r.code}: ${r.err.trim()}`);
+            const listed = JSON.parse(r.out).Keys;
+            if (listed.length !== tier || !listed.every((k) => k.KeyState)) throw new Error('kms-wasm list-keys --details did not describe every key');
+            c.details.push({ ms: r.ms });
+          }
         }
         for (let i = 0; i < cliRuns; i++) {
           const r = await serveFirstAnswer(bin, cliStore(tier), { env, timeoutS: maxSeconds, tier });
@@ -569,9 +580,9 @@ export async function measureScale({
   const cliMs = (runs) => (!runs?.length || runs.some((r) => r.timedOut) ? Infinity : median(runs.map((r) => r.ms)));
   if (Object.keys(results.cli).length) {
     lines.push(...table(
-      ['file store', '`kms-wasm list-keys --json`', '`kms-wasm serve`: spawn → first ListKeys answer'],
-      measured.map((n) => [`${int(n)} keys`, cliCell(results.cli[n]?.listKeys), cliCell(results.cli[n]?.serve)]),
-      [false, true, true],
+      ['file store', '`kms-wasm list-keys --json`', '`… --details`', '`kms-wasm serve`: spawn → first ListKeys answer'],
+      measured.map((n) => [`${int(n)} keys`, cliCell(results.cli[n]?.listKeys), cliCell(results.cli[n]?.details), cliCell(results.cli[n]?.serve)]),
+      [false, true, true, true],
     ));
     lines.push('');
   }

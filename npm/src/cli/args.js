@@ -63,8 +63,12 @@ export const COMMANDS = {
   'list-keys': {
     summary: 'list the keys with their state and aliases',
     args: [],
-    options: { ...JSON_OPTION },
-    description: 'Lists every key of the store: key id, state, aliases, creation date, description.',
+    options: {
+      ...JSON_OPTION,
+      details: { type: 'boolean', help: 'state, creation date and description of every key, however many (one DescribeKey each)' },
+      'no-details': { type: 'boolean', help: 'key ids and aliases only (ListKeys and ListAliases), however few' },
+    },
+    description: `Lists every key of the store: key id, state, aliases, creation date, description. A store of more than 1,000 keys lists key ids and aliases only, as ListKeys does (the details cost one DescribeKey, and one audit record, per key): --details asks for them anyway.`,
   },
   'describe-key': {
     summary: 'show one key: metadata, aliases, tags, rotation',

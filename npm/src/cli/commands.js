@@ -155,8 +155,13 @@ async function createKey({ kms }, { values }, io, { tags, alias }) {
   return 0;
 }
 
+/** Beyond this many keys, list-keys shows ids and aliases only unless --details is given. */
+export const LIST_DETAILS_UP_TO = 1000;
+
 async function listKeys({ kms }, { values }, io) {
+  if (values.details && values['no-details']) throw new UsageError('give --details or --no-details, not both', 'list-keys');
   const keys = await all(kms.listKeys.bind(kms), {}, 'Keys');
+  const details = values.details || (!values['no-details'] && keys.length <= LIST_DETAILS_UP_TO);
   const aliases = await all(kms.listAliases.bind(kms), {}, 'Aliases');
   const byKey = new Map();
   for (const a of aliases) {
@@ -166,7 +171,7 @@ async function listKeys({ kms }, { values }, io) {
   }
   const rows = [];
   for (const k of keys) {
-    const d = await maybe(() => kms.describeKey({ KeyId: k.KeyId }));
+    const d = details ? await maybe(() => kms.describeKey({ KeyId: k.KeyId })) : undefined;
     const m = d ? d.KeyMetadata : undefined;
     rows.push({
       KeyId: k.KeyId,
@@ -178,6 +183,16 @@ async function listKeys({ kms }, { values }, io) {
       DeletionDate: m?.DeletionDate,
       Aliases: byKey.get(k.KeyId) ?? [],
     });
+  }
+  if (!details) {
+    // Ids and aliases, in ListKeys's order (key id).
+    const slim = rows.map(({ KeyId, KeyArn, Aliases }) => ({ KeyId, KeyArn, Aliases }));
+    if (values.json) await print(io, toJson({ Keys: slim }));
+    else {
+      await print(io, table(['KEY ID', 'ALIASES'], slim.map((r) => [r.KeyId, r.Aliases.join(',') || '-'])));
+      if (!values['no-details']) io.stderr.write(`${keys.length} keys: ids and aliases only (more than ${LIST_DETAILS_UP_TO}); --details adds state, creation date and description (one DescribeKey per key).\n`);
+    }
+    return 0;
   }
   rows.sort((a, b) => (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0));
   if (values.json) {
