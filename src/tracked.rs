@@ -98,6 +98,7 @@ impl<K: Ord + Clone, V> Tracked<K, V> {
     }
 
     /// Whether any entry was written since the last `take_changed`.
+    #[cfg(test)]
     pub fn has_changes(&self) -> bool {
         !self.changed.is_empty()
     }

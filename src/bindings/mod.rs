@@ -27,7 +27,7 @@
 //!   `auditSince(index)` / `auditNextIndex()` (incremental audit
 //!   persistence) and `loadAudit(records)`; record-level persistence:
 //!   `takeChanges(rootKey?, generation)`, `allRecords(rootKey?, generation)`,
-//!   `applyRecords(rootKey?, body)` → generation, `hasChanges()`.
+//!   `applyRecords(rootKey?, body)` → generation.
 
 use crate::error::KmsError;
 use crate::external::{ExternalCall, ExternalFailure, Resume, Step};
@@ -411,12 +411,6 @@ impl WasmKms {
         let g = self.kms.apply_records(root_key.as_deref(), body).map_err(to_js_error)?;
         #[allow(clippy::cast_precision_loss)]
         Ok((g & ((1u64 << 53) - 1)) as f64)
-    }
-
-    /// Whether any record was written since the last take.
-    #[wasm_bindgen(js_name = hasChanges)]
-    pub fn has_changes(&self) -> bool {
-        self.kms.has_changes()
     }
 
     /// Traps the instance on purpose, so tests can prove the client

@@ -392,21 +392,22 @@ fn parse(kms: &Kms, body: &[u8], root_key: Option<&[u8]>) -> Result<Decoded> {
 }
 
 impl Kms {
-    /// Whether anything was written since the last `take_changes`.
-    pub fn has_changes(&self) -> bool {
-        let s = &self.state;
-        s.keys.has_changes()
-            || s.aliases.has_changes()
-            || s.deleted.has_changes()
-            || s.endpoints.has_changes()
-            || self.key_stores.stores.has_changes()
-            || self.key_stores.keys.has_changes()
-    }
-
     /// The records written since the last call (and the clock), as a body
     /// tagged `generation`, sealed under `root_key` when given; forgets them.
     /// Costs what changed, not what the KMS holds. Holds key material.
     pub fn take_changes(&mut self, root_key: Option<&[u8]>, generation: u64) -> Result<SecretBytes> {
+        self.records_body(root_key, generation, false)
+    }
+
+    /// Every record, as a full body (a store's base, or its first write in
+    /// this format); forgets what was changed, since all of it is here.
+    pub fn all_records(&mut self, root_key: Option<&[u8]>, generation: u64) -> Result<SecretBytes> {
+        self.records_body(root_key, generation, true)
+    }
+
+    /// The body of the changed records (`full`: of every record), and the
+    /// changes forgotten either way.
+    fn records_body(&mut self, root_key: Option<&[u8]>, generation: u64, full: bool) -> Result<SecretBytes> {
         let keys = self.state.keys.take_changed();
         let aliases = self.state.aliases.take_changed();
         let deleted = self.state.deleted.take_changed();
@@ -416,46 +417,28 @@ impl Kms {
         let clock = self.state.clock;
         let (s, x) = (&self.state, &self.key_stores);
         let mut out: Vec<Out<'_>> = vec![Out { kind: Kind::Meta, id: String::new(), value: Some(&clock) }];
-        for id in &keys {
-            out.push(Out { kind: Kind::Key, id: id.to_string(), value: s.keys.get(id).map(|v| v as _) });
+        // One map's records: every entry, or the changed ones (absent: deleted).
+        fn add<'a, K: Ord, V: Serialize>(
+            out: &mut Vec<Out<'a>>,
+            kind: Kind,
+            map: &'a crate::tracked::Tracked<K, V>,
+            changed: &std::collections::BTreeSet<K>,
+            full: bool,
+            id: impl Fn(&K) -> String,
+        ) {
+            if full {
+                out.extend(map.iter().map(|(k, v)| Out { kind, id: id(k), value: Some(v as &dyn ErasedSerialize) }));
+            } else {
+                out.extend(changed.iter().map(|k| Out { kind, id: id(k), value: map.get(k).map(|v| v as _) }));
+            }
         }
-        for id in &aliases {
-            out.push(Out { kind: Kind::Alias, id: id.clone(), value: s.aliases.get(id).map(|v| v as _) });
-        }
-        for id in &deleted {
-            out.push(Out { kind: Kind::Deleted, id: id.to_string(), value: s.deleted.get(id).map(|v| v as _) });
-        }
-        for id in &endpoints {
-            out.push(Out { kind: Kind::Endpoint, id: id.clone(), value: s.endpoints.get(id).map(|v| v as _) });
-        }
-        for id in &stores {
-            out.push(Out { kind: Kind::KeyStore, id: id.clone(), value: x.stores.get(id).map(|v| v as _) });
-        }
-        for id in &external {
-            out.push(Out { kind: Kind::ExternalKey, id: id.to_string(), value: x.keys.get(id).map(|v| v as _) });
-        }
-        encode(self, &out, root_key, false, generation)
-    }
-
-    /// Every record, as a full body (a store's base, or its first write in
-    /// this format); forgets what was changed, since all of it is here.
-    pub fn all_records(&mut self, root_key: Option<&[u8]>, generation: u64) -> Result<SecretBytes> {
-        self.state.keys.take_changed();
-        self.state.aliases.take_changed();
-        self.state.deleted.take_changed();
-        self.state.endpoints.take_changed();
-        self.key_stores.stores.take_changed();
-        self.key_stores.keys.take_changed();
-        let clock = self.state.clock;
-        let (s, x) = (&self.state, &self.key_stores);
-        let mut out: Vec<Out<'_>> = vec![Out { kind: Kind::Meta, id: String::new(), value: Some(&clock) }];
-        out.extend(s.keys.iter().map(|(id, v)| Out { kind: Kind::Key, id: id.to_string(), value: Some(v) }));
-        out.extend(s.aliases.iter().map(|(id, v)| Out { kind: Kind::Alias, id: id.clone(), value: Some(v) }));
-        out.extend(s.deleted.iter().map(|(id, v)| Out { kind: Kind::Deleted, id: id.to_string(), value: Some(v) }));
-        out.extend(s.endpoints.iter().map(|(id, v)| Out { kind: Kind::Endpoint, id: id.clone(), value: Some(v) }));
-        out.extend(x.stores.iter().map(|(id, v)| Out { kind: Kind::KeyStore, id: id.clone(), value: Some(v) }));
-        out.extend(x.keys.iter().map(|(id, v)| Out { kind: Kind::ExternalKey, id: id.to_string(), value: Some(v) }));
-        encode(self, &out, root_key, true, generation)
+        add(&mut out, Kind::Key, &s.keys, &keys, full, KeyId::to_string);
+        add(&mut out, Kind::Alias, &s.aliases, &aliases, full, String::clone);
+        add(&mut out, Kind::Deleted, &s.deleted, &deleted, full, KeyId::to_string);
+        add(&mut out, Kind::Endpoint, &s.endpoints, &endpoints, full, String::clone);
+        add(&mut out, Kind::KeyStore, &x.stores, &stores, full, String::clone);
+        add(&mut out, Kind::ExternalKey, &x.keys, &external, full, KeyId::to_string);
+        encode(self, &out, root_key, full, generation)
     }
 
     /// Applies a body a store kept: a full body replaces the state, any

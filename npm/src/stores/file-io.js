@@ -1,7 +1,7 @@
 // File-system helpers of the file store: all-or-nothing writes, fsync of
 // directories, reads that treat a missing file as null.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
 export function fsyncDir(dir) {
   let fd;
@@ -22,6 +22,23 @@ export function readIfExists(file) {
   } catch (e) {
     if (e.code === 'ENOENT') return null;
     throw e;
+  }
+}
+
+/** The bytes [offset, offset + length) of `file` (fewer if it ends before). */
+export function readRange(file, offset, length) {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, b, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return b.subarray(0, got);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -19,9 +19,9 @@
 // that do not continue the base — the base is older than the journal —
 // mean the state files were replaced by older ones: refused.
 
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, statSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
-import { readIfExists, writeAll, writeAtomic, writeMirrored } from './file-io.js';
+import { readIfExists, readRange, writeAll, writeAtomic, writeMirrored } from './file-io.js';
 import { JOURNAL_MAGIC, STATE_HEADER, DIGEST, parseCopy } from './file-format.js';
 
 /** The size of the entry that starts at `pos` of `buf`, or null when its header is cut off. */
@@ -152,18 +152,6 @@ export function journalStamp(store) {
 }
 
 /** The bytes [offset, offset + length) of journal.0. */
-export function readRange(store, offset, length) {
-  const fd = openSync(store.journalPaths[0], 'r');
-  try {
-    const b = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(fd, b, got, length - got, offset + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
+export function readJournalRange(store, offset, length) {
+  return readRange(store.journalPaths[0], offset, length);
 }

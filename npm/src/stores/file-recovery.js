@@ -24,11 +24,11 @@
 // Every write happens after every refusal was decided: a refused open
 // changes no file.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, statSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { storeError } from './spi.js';
 import { listSegments } from './file-segments.js';
-import { readIfExists, writeAll, writeAtomic, writeMirrored } from './file-io.js';
+import { readIfExists, readRange, writeAll, writeAtomic, writeMirrored } from './file-io.js';
 import {
   AUDIT_MAGIC, VERSION, AUDIT_HEADER, DIGEST, MODE_PASSPHRASE, STATE_HEADER, sha256, u64, parseCopy, peekGeneration,
 } from './file-format.js';
@@ -61,7 +61,7 @@ function scanTail(store) {
     if (!existsSync(file)) return false;
     const size = statSync(file).size;
     if (size < store.journalEnd) return false;
-    tails.push(readTail(file, store.journalEnd, size));
+    tails.push(readRange(file, store.journalEnd, size - store.journalEnd));
   }
   if (!tails[0].equals(tails[1])) return false;
   const { entries, stop } = parseJournal(store, tails[0], 0, store.seq + 1);
@@ -84,22 +84,6 @@ function scanTail(store) {
   store.seq = G;
   store.fingerprint = store.fingerprintNow();
   return true;
-}
-
-function readTail(file, from, size) {
-  const fd = openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(size - from);
-    let got = 0;
-    while (got < b.length) {
-      const n = readSync(fd, b, got, b.length - got, from + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

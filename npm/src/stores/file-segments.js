@@ -17,7 +17,7 @@
 // long (closed at the next commit) or gone (it starts again at the next
 // append). Either way every frame stays in exactly one file.
 
-import { closeSync, fsyncSync, openSync, readdirSync, readSync, renameSync, unlinkSync, fstatSync } from 'node:fs';
+import { closeSync, fsyncSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir } from './file-io.js';
 import { AUDIT_HEADER, DIGEST, sha256 } from './file-format.js';
@@ -82,30 +82,18 @@ export function dropSegments(store) {
  * and skipped: the chain shows where.
  */
 export function readSegment(segment, openFrame, warn) {
-  const fd = openSync(segment.file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, buf, got, size - got, got);
-      if (n === 0) break;
-      got += n;
+  const buf = readFileSync(segment.file);
+  const out = [];
+  let pos = 0;
+  while (pos + AUDIT_HEADER + DIGEST <= buf.length) {
+    const len = buf.readUInt32BE(pos + 20);
+    const end = pos + AUDIT_HEADER + len;
+    if (end + DIGEST > buf.length || !sha256(buf.subarray(pos, end)).equals(buf.subarray(end, end + DIGEST))) {
+      warn(`${segment.file} is damaged at byte ${pos}; the records from there on are lost (verifyAuditLog() shows where the chain breaks).`);
+      break;
     }
-    const out = [];
-    let pos = 0;
-    while (pos + AUDIT_HEADER + DIGEST <= got) {
-      const len = buf.readUInt32BE(pos + 20);
-      const end = pos + AUDIT_HEADER + len;
-      if (end + DIGEST > got || !sha256(buf.subarray(pos, end)).equals(buf.subarray(end, end + DIGEST))) {
-        warn(`${segment.file} is damaged at byte ${pos}; the records from there on are lost (verifyAuditLog() shows where the chain breaks).`);
-        break;
-      }
-      out.push(...openFrame(buf.subarray(pos, end + DIGEST), pos));
-      pos = end + DIGEST;
-    }
-    return out;
-  } finally {
-    closeSync(fd);
+    out.push(...openFrame(buf.subarray(pos, end + DIGEST), pos));
+    pos = end + DIGEST;
   }
+  return out;
 }

@@ -53,7 +53,7 @@ import {
   sha256, subkey, peekGeneration,
 } from './file-format.js';
 import {
-  appendEntry, closeJournals, journalStamp, readRange, resetJournals,
+  appendEntry, closeJournals, journalStamp, readJournalRange, resetJournals,
 } from './file-journal.js';
 import {
   dropSegments, listSegments, maybeCloseSegment, readSegment, segmentRecords,
@@ -302,7 +302,7 @@ class FileStore {
     if (withBody.length === 0) return [];
     const from = withBody[0].bodyStart;
     const last = withBody.at(-1);
-    const bytes = readRange(this, from, last.bodyStart + last.bodyLength - from);
+    const bytes = readJournalRange(this, from, last.bodyStart + last.bodyLength - from);
     return withBody.map((e) => new Uint8Array(bytes.buffer, bytes.byteOffset + e.bodyStart - from, e.bodyLength));
   }
 
