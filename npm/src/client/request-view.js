@@ -1,0 +1,18 @@
+// The view of a KMS that one protocol request acts through: the region of
+// the request (from its SigV4 credential scope) and its request id (the
+// `x-amzn-RequestId` of the response, which the call's audit record
+// carries as `requestID`). Shared by `kms-wasm serve` and requestHandler.
+//
+// Placeholder: returns the KMS itself until regions and request ids reach
+// the client.
+
+/**
+ * @param {import('../client.js').Kms} kms
+ * @param {{ region?: string, requestId?: string }} request
+ * @returns {import('../client.js').Kms}
+ */
+export function requestView(kms, { region, requestId } = {}) {
+  void region;
+  void requestId;
+  return kms;
+}
