@@ -841,6 +841,17 @@ export interface Kms extends AsyncDisposeMember {
   readonly endpoint: string | undefined;
   /** The AWS service this view's calls come through (`forService`), if any. */
   readonly service: string | undefined;
+  /** The region this view acts in: the home region (`createKms({ region })`) unless made by {@link Kms.inRegion}. */
+  readonly region: string;
+
+  /**
+   * A view of the same KMS (same store, clock, caller and call queue) whose
+   * calls act in another region of the account: its own keys, aliases,
+   * grants, endpoints, custom key stores, audit records and usage, with
+   * that region in its ARNs. Calls of a view in a region AWS does not have
+   * reject with `ValidationException`.
+   */
+  inRegion(region: string): Kms;
 
   /**
    * A view of the same KMS (same store, clock, keys, call queue and event
@@ -869,7 +880,7 @@ export interface Kms extends AsyncDisposeMember {
   /** Registers a private (VPC) endpoint with its own policy, checked together with the key policy on calls made through it. */
   createEndpoint(request: CreateEndpointRequest): Promise<CreateEndpointResponse>;
 
-  /** The CloudTrail-style audit records, oldest first: one per call, allowed or denied, successful or not, plus service events. */
+  /** The CloudTrail-style audit records of this view's region (`awsRegion`), oldest first: one per call, allowed or denied, successful or not, plus service events. */
   auditLog(filter?: AuditLogFilter): Promise<AuditRecord[]>;
 
   /** Verifies the audit log's hash chain. */

@@ -47,6 +47,12 @@ pub struct Record {
     pub error: Option<(String, String)>,
     /// Extra details of service events.
     pub service_event_details: Value,
+    /// The region it happened in, when not the KMS's home region (the
+    /// partition the log is rendered with).
+    pub region: Option<String>,
+    /// The protocol request's id (`x-amzn-RequestId`), when the call came
+    /// with one; otherwise `requestID` is the record's own id.
+    pub request_id: Option<String>,
 }
 
 /// The key material a call used, kept as ids until the record is rendered
@@ -120,7 +126,7 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
     m.insert("eventTime".into(), json!(crate::time::iso8601(r.time)));
     m.insert("eventSource".into(), json!("kms.amazonaws.com"));
     m.insert("eventName".into(), json!(r.event_name));
-    m.insert("awsRegion".into(), json!(p.region));
+    m.insert("awsRegion".into(), json!(r.region.as_deref().unwrap_or(&p.region)));
     m.insert(
         "sourceIPAddress".into(),
         json!(r.via_service.as_ref().map_or("kms-wasm".to_owned(), |s| format!("{s}.amazonaws.com"))),
@@ -136,7 +142,7 @@ fn render(r: &Record, p: &Partition) -> Map<String, Value> {
         m.insert("errorMessage".into(), json!(message));
     }
     let id = crate::events::id_string(r.event_id);
-    m.insert("requestID".into(), json!(id));
+    m.insert("requestID".into(), json!(r.request_id.as_deref().unwrap_or(&id)));
     m.insert("eventID".into(), json!(id));
     m.insert("readOnly".into(), json!(r.read_only));
     m.insert(
@@ -234,6 +240,7 @@ struct Sealed {
     digest: [u8; 32],
     event_name: Box<str>,
     service_event: bool,
+    region: Box<str>,
 }
 
 impl Sealed {
@@ -242,10 +249,11 @@ impl Sealed {
         let previous = body.get("previousDigest").and_then(Value::as_str).and_then(parse_digest).unwrap_or(GENESIS);
         let event_name = body.get("eventName").and_then(Value::as_str).unwrap_or_default().into();
         let service_event = body.get("eventType").and_then(Value::as_str) == Some("AwsServiceEvent");
+        let region = body.get("awsRegion").and_then(Value::as_str).unwrap_or_default().into();
         let mut bytes = Vec::new();
         canonical(&Value::Object(body), &mut bytes);
         let canonical = String::from_utf8(bytes).unwrap_or_default().into_boxed_str();
-        Sealed { time, canonical, previous, digest, event_name, service_event }
+        Sealed { time, canonical, previous, digest, event_name, service_event, region }
     }
 
     /// Whether the stored digest is the digest of the stored content.
@@ -308,6 +316,8 @@ pub struct EntryView<'a> {
     pub event_name: &'a str,
     /// Whether it is a service event.
     pub service_event: bool,
+    /// Its region (`awsRegion`); `None`: the home region.
+    pub region: Option<&'a str>,
 }
 
 const GENESIS: [u8; 32] = [0u8; 32];
@@ -395,8 +405,18 @@ impl AuditLog {
     /// The entries, oldest first, for filters and metering.
     pub fn views(&self) -> impl Iterator<Item = EntryView<'_>> {
         self.entries.iter().map(|e| match e {
-            Entry::Pending(r) => EntryView { time: r.time, event_name: &r.event_name, service_event: r.service_event },
-            Entry::Sealed(s) => EntryView { time: s.time, event_name: &s.event_name, service_event: s.service_event },
+            Entry::Pending(r) => EntryView {
+                time: r.time,
+                event_name: &r.event_name,
+                service_event: r.service_event,
+                region: r.region.as_deref(),
+            },
+            Entry::Sealed(s) => EntryView {
+                time: s.time,
+                event_name: &s.event_name,
+                service_event: s.service_event,
+                region: Some(&s.region),
+            },
         })
     }
 
@@ -553,6 +573,8 @@ mod tests {
             resources: vec!["arn:aws:kms:us-east-1:111122223333:key/k".into()],
             error: None,
             service_event_details: Value::Null,
+            region: None,
+            request_id: None,
         }
     }
 
@@ -645,6 +667,8 @@ mod persistence_tests {
             resources: vec![],
             error: None,
             service_event_details: Value::Null,
+            region: None,
+            request_id: None,
         }
     }
 

@@ -27,6 +27,7 @@ use crate::keys::{Key, KeyManager, KeyState};
 use crate::operation::Operation;
 use crate::ops::AuditView;
 use crate::policy::KeyPolicy;
+use crate::regions::Region;
 use crate::retiring::RetiringIndex;
 use crate::time::Timestamp;
 use crate::tracked::Tracked;
@@ -46,12 +47,17 @@ pub struct CallContext {
     pub endpoint: Option<String>,
     /// The AWS service the call comes through (`kms:ViaService`), e.g. `s3`.
     pub service: Option<String>,
+    /// The region the call acts in; `None` is the KMS's home region.
+    pub region: Option<String>,
+    /// The protocol request's id (`x-amzn-RequestId`), which the call's
+    /// audit record carries as `requestID`; `None`: the record's own id.
+    pub request_id: Option<String>,
 }
 
 impl CallContext {
     /// A direct call by `caller` at `now`.
     pub fn new(caller: impl Into<String>, now: Timestamp) -> CallContext {
-        CallContext { caller: caller.into(), now, endpoint: None, service: None }
+        CallContext { caller: caller.into(), now, endpoint: None, service: None, region: None, request_id: None }
     }
 }
 
@@ -117,11 +123,19 @@ pub struct Kms {
     /// then destination), for its response and audit record.
     materials_used: Cell<MaterialsUsed>,
     /// When each key next has time-driven work (derived, never persisted).
-    due: DueIndex,
+    pub(crate) due: DueIndex,
     /// Grants by retiring principal (derived, never persisted).
     pub(crate) retiring: RetiringIndex,
     /// Keys changed since the due-time index was last brought up to date.
     pub(crate) changed_keys: Vec<KeyId>,
+    /// The region the KMS was created with; the fields above hold it
+    /// between calls (`partition.region` names the one they hold).
+    pub(crate) home: String,
+    /// Every other region in use, by name (see `regions`).
+    pub(crate) others: BTreeMap<String, Region>,
+    /// Records were read in a form without regions: the next write of
+    /// records must be a full body, so a store keeps no record twice.
+    pub(crate) rewrite_records: bool,
 }
 
 impl core::fmt::Debug for Kms {
@@ -144,6 +158,9 @@ impl Kms {
     /// An empty KMS with settings.
     pub fn with_settings(partition: Partition, settings: Settings) -> Kms {
         Kms {
+            home: partition.region.clone(),
+            others: BTreeMap::new(),
+            rewrite_records: false,
             partition,
             settings,
             state: State::default(),
@@ -244,8 +261,9 @@ impl Kms {
         }
         self.touched.set(Vec::new());
         self.materials_used.set(MaterialsUsed::default());
-        let outcome = self.prepare(ctx).and_then(|()| body(self));
+        let outcome = self.enter_call(ctx).and_then(|()| self.prepare(ctx)).and_then(|()| body(self));
         self.record(ctx, op, params, outcome.as_ref());
+        self.leave();
         outcome
     }
 
@@ -264,8 +282,19 @@ impl Kms {
         }
         self.touched.set(Vec::new());
         self.materials_used.set(MaterialsUsed::default());
-        let outcome = self.prepare(ctx).and_then(|()| body(self));
-        self.conclude(ctx.clone(), op, params, outcome)
+        let outcome = self.enter_call(ctx).and_then(|()| self.prepare(ctx)).and_then(|()| body(self));
+        let step = self.conclude(ctx.clone(), op, params, outcome);
+        self.leave();
+        step
+    }
+
+    /// Enters the region a call acts in (refusing a region AWS does not have).
+    fn enter_call(&mut self, ctx: &CallContext) -> Result<()> {
+        if let Some(region) = ctx.region.as_deref() {
+            self.check_region(region)?;
+            self.enter(region);
+        }
+        Ok(())
     }
 
     fn conclude<R: Serialize + AuditView + 'static>(
@@ -284,8 +313,13 @@ impl Kms {
                     Resume::new(move |kms, answer| {
                         kms.touched.set(touched);
                         kms.materials_used.set(materials);
+                        if let Some(region) = ctx.region.as_deref() {
+                            kms.enter(region);
+                        }
                         let next = rest.resume(kms, answer);
-                        kms.conclude(ctx, op, params, next)
+                        let step = kms.conclude(ctx, op, params, next);
+                        kms.leave();
+                        step
                     }),
                 ))
             }
@@ -332,6 +366,8 @@ impl Kms {
                 resources,
                 error: outcome.err().map(|e| (e.name().to_owned(), e.message().to_owned())),
                 service_event_details: Value::Null,
+                region: self.region_tag(),
+                request_id: ctx.request_id.clone(),
             },
             &self.partition,
         );
@@ -339,7 +375,7 @@ impl Kms {
 
     fn prepare(&mut self, ctx: &CallContext) -> Result<()> {
         check_caller(&ctx.caller)?;
-        self.apply_clock(ctx.now)?;
+        self.apply_clock_everywhere(ctx.now)?;
         if let Some(service) = &ctx.service {
             self.ensure_managed_key(service, ctx.now)?;
         }
@@ -368,9 +404,27 @@ impl Kms {
                 resources: vec![self.partition.key_arn(key)],
                 error: None,
                 service_event_details: details,
+                region: self.region_tag(),
+                request_id: None,
             },
             &self.partition,
         );
+    }
+
+    /// Applies the clock in every region in use, the one the call acts in
+    /// last: time-driven work does not wait for a call in its region.
+    fn apply_clock_everywhere(&mut self, now: Timestamp) -> Result<()> {
+        if !self.others.is_empty() {
+            let here = self.partition.region.clone();
+            let names: Vec<String> = self.others.keys().cloned().collect();
+            for name in names {
+                self.enter(&name);
+                let applied = self.apply_clock(now);
+                self.enter(&here);
+                applied?;
+            }
+        }
+        self.apply_clock(now)
     }
 
     /// Applies every time-driven change due by `now`: ends of deletion

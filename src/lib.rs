@@ -33,6 +33,7 @@ pub mod operation;
 pub mod ops;
 pub mod persist;
 pub mod policy;
+pub(crate) mod regions;
 pub(crate) mod retiring;
 pub mod time;
 pub(crate) mod tracked;

@@ -43,6 +43,18 @@ function passphraseOf(options, what) {
 const CORE = Symbol('kms-wasm core');
 const CONTEXT = Symbol('kms-wasm request context');
 
+/**
+ * A view of `kms` whose calls act in `region` (when given) and carry
+ * `requestId` (when given) to their audit records as `requestID`. Internal:
+ * the protocol layers (serve, requestHandler) use it through
+ * client/request-view.js; the package does not export it.
+ */
+export function viewWith(kms, { region, requestId } = {}) {
+  const view = region === undefined ? kms : kms.inRegion(region);
+  if (requestId === undefined) return view;
+  return new Kms(view[CORE], { ...view[CONTEXT], requestId: String(requestId) });
+}
+
 function lowerCamel(name) {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
@@ -83,6 +95,23 @@ export class Kms {
     return this[CONTEXT].service;
   }
 
+  /** The region this view acts in: the KMS's home region unless made by inRegion. */
+  get region() {
+    return this[CONTEXT].region ?? this[CORE].region;
+  }
+
+  /**
+   * A view of the same KMS (same store, clock and caller) whose calls act
+   * in `region`: its keys, aliases, grants, endpoints, custom key stores,
+   * audit records and usage, with that region in its ARNs. A region AWS
+   * does not have is refused (ValidationException) by the view's calls.
+   */
+  inRegion(region) {
+    nonEmptyString(region, 'inRegion needs an AWS region name, such as eu-west-1');
+    const home = region === this[CORE].region;
+    return new Kms(this[CORE], { ...this[CONTEXT], region: home ? undefined : region });
+  }
+
   /** A view of the same KMS (same store, clock and queue) whose calls are made by `principalArn`. */
   withCaller(principalArn) {
     nonEmptyString(principalArn, 'withCaller needs a principal ARN');
@@ -112,16 +141,22 @@ export class Kms {
   /** Registers a private endpoint `{ VpcEndpointId, VpcId, Policy? }`, created by this view's caller. */
   createEndpoint(request) {
     const core = this[CORE];
-    const { caller } = this[CONTEXT];
+    const { caller, region } = this[CONTEXT];
     return core.run((wasm) => {
       const req = toWasmRequest(request);
-      return fromWasmResponse(wasm.createEndpoint(caller, clockMillis(core.now()), req));
+      return fromWasmResponse(wasm.createEndpoint(caller, region, clockMillis(core.now()), req));
     }, { commit: true });
   }
 
-  /** The CloudTrail-style audit records, oldest first, optionally of one key (`KeyId`) and a time range (`StartTime`, `EndTime`). */
+  /**
+   * The CloudTrail-style audit records of this view's region (`awsRegion`),
+   * oldest first, optionally of one key (`KeyId`) and a time range
+   * (`StartTime`, `EndTime`). verifyAuditLog checks the one chain all
+   * regions' records share.
+   */
   auditLog(filter) {
-    return this[CORE].run((wasm) => wasm.auditLog(toWasmRequest(filter)), { fullAudit: true });
+    const { region } = this[CONTEXT];
+    return this[CORE].run((wasm) => wasm.auditLog(toWasmRequest(filter), region), { fullAudit: true });
   }
 
   /** Verifies the audit log's hash chain: `{ valid, firstInvalidIndex }` (`null` when valid). */
@@ -129,12 +164,13 @@ export class Kms {
     return this[CORE].run((wasm) => wasm.verifyAuditLog(), { fullAudit: true });
   }
 
-  /** Usage and an estimated bill for a calendar month: `{ month: 'YYYY-MM', prices? }`. */
+  /** Usage and an estimated bill for a calendar month in this view's region: `{ month: 'YYYY-MM', prices? }`. */
   usage(request) {
     const core = this[CORE];
+    const { region } = this[CONTEXT];
     return core.run((wasm) => {
       const req = toWasmRequest(request);
-      return wasm.usage(clockMillis(core.now()), req);
+      return wasm.usage(region, clockMillis(core.now()), req);
     }, { fullAudit: true });
   }
 

@@ -230,6 +230,20 @@ describe('cli', { concurrency: 3 }, () => {
       assert.match(t, /^Rotation\s+automatic rotation off$/m);
     });
 
+    test('cli --region: commands act in that region of the store; other regions do not see its keys', async () => {
+      const eu = JSON.parse(ok(await cli(['--region', 'eu-west-1', 'create-key', '--alias', 'app', '--json'])).out);
+      assert.match(eu.KeyMetadata.Arn, /^arn:aws:kms:eu-west-1:111122223333:key\//);
+      const listed = JSON.parse(ok(await cli(['--region', 'eu-west-1', 'list-keys', '--json'])).out);
+      assert.deepEqual(listed.Keys.map((k) => k.KeyId), [eu.KeyMetadata.KeyId]);
+      assert.deepEqual(listed.Keys[0].Aliases, ['alias/app']);
+      const home = JSON.parse(ok(await cli(['list-keys', '--json'])).out);
+      assert.ok(!home.Keys.some((k) => k.KeyId === eu.KeyMetadata.KeyId), 'the home region does not list it');
+      awsError(await cli(['describe-key', eu.KeyMetadata.KeyId]), 'NotFoundException');
+      awsError(await cli(['--region', 'mars-north-1', 'list-keys']), 'ValidationException', /not an AWS region/);
+      const audit = ok(await cli(['--region', 'eu-west-1', 'audit', '--json'])).out.trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(audit.length >= 3 && audit.every((r) => r.awsRegion === 'eu-west-1'), 'the region\'s own records');
+    });
+
     test('cli create-alias ALIAS KEY (alias/ added when missing)', async () => {
       const r = ok(await cli(['create-alias', 'second', key]));
       assert.match(r.out, /Created alias\/second -> /);

@@ -153,17 +153,22 @@ impl WasmKms {
     }
 
     /// Runs one AWS operation.
+    #[allow(clippy::too_many_arguments)] // the call context, member by member, as JS holds it
     pub fn call(
         &mut self,
         operation: &str,
         caller: &str,
         endpoint: Option<String>,
         service: Option<String>,
+        region: Option<String>,
+        request_id: Option<String>,
         now_ms: f64,
         request: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.abandon_pending();
-        let ctx = context(caller, endpoint, service, now_ms).map_err(to_js_error)?;
+        let mut ctx = context(caller, endpoint, service, now_ms).map_err(to_js_error)?;
+        ctx.region = region;
+        ctx.request_id = request_id;
         let step = self.dispatch(operation, &ctx, request).map_err(to_js_error)?;
         self.settle(step)
     }
@@ -187,29 +192,40 @@ impl WasmKms {
     /// this session. Returns the store's id, or `undefined` if there is none.
     #[wasm_bindgen(js_name = attachExternalKeyStore)]
     pub fn attach_external_key_store(&mut self, id_or_name: &str) -> Option<String> {
-        self.kms.key_stores.attach_host(id_or_name)
+        self.kms.attach_external_key_store(id_or_name)
     }
 
     /// Says the host no longer answers for this custom key store.
     #[wasm_bindgen(js_name = detachExternalKeyStore)]
     pub fn detach_external_key_store(&mut self, id_or_name: &str) {
-        self.kms.key_stores.detach(id_or_name);
+        self.kms.detach_external_key_store(id_or_name);
     }
 
     /// Registers a private endpoint (`{ VpcEndpointId, VpcId, Policy }`).
     #[wasm_bindgen(js_name = createEndpoint)]
-    pub fn create_endpoint(&mut self, caller: &str, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
+    pub fn create_endpoint(
+        &mut self,
+        caller: &str,
+        region: Option<String>,
+        now_ms: f64,
+        request: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let run = || {
             let ctx = context(caller, None, None, now_ms)?;
-            encode(self.kms.create_endpoint(&ctx, decode(request)?)?)
+            let request = decode(request)?;
+            encode(self.kms.in_region(region.as_deref(), |kms| kms.create_endpoint(&ctx, request))?)
         };
         run().map_err(to_js_error)
     }
 
-    /// CloudTrail-style records, oldest first (`{ KeyId?, StartTime?, EndTime? }`).
+    /// CloudTrail-style records of one region (the home region when
+    /// `region` is undefined), oldest first (`{ KeyId?, StartTime?, EndTime? }`).
     #[wasm_bindgen(js_name = auditLog)]
-    pub fn audit_log(&mut self, filter: JsValue) -> Result<JsValue, JsValue> {
-        let run = || encode_json(self.kms.audit_log(decode(filter)?)?);
+    pub fn audit_log(&mut self, filter: JsValue, region: Option<String>) -> Result<JsValue, JsValue> {
+        let run = || {
+            let filter = decode(filter)?;
+            encode_json(self.kms.audit_log_in(filter, region.as_deref())?)
+        };
         run().map_err(to_js_error)
     }
 
@@ -232,8 +248,11 @@ impl WasmKms {
 
     /// Usage and an estimated bill for a month (`{ month: 'YYYY-MM', prices? }`),
     /// counting key time up to the caller's clock.
-    pub fn usage(&mut self, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
-        let run = || encode_json(self.kms.usage(Timestamp::from_js_millis(now_ms)?, decode(request)?)?);
+    pub fn usage(&mut self, region: Option<String>, now_ms: f64, request: JsValue) -> Result<JsValue, JsValue> {
+        let run = || {
+            let (now, request) = (Timestamp::from_js_millis(now_ms)?, decode(request)?);
+            encode_json(self.kms.in_region(region.as_deref(), |kms| kms.usage(now, request))?)
+        };
         run().map_err(to_js_error)
     }
 
@@ -397,6 +416,13 @@ impl WasmKms {
         Ok(body.expose().to_vec())
     }
 
+    /// Whether the next write must be a full body (records of the form
+    /// before regions were read).
+    #[wasm_bindgen(js_name = wantsFullRecords)]
+    pub fn wants_full_records(&self) -> bool {
+        self.kms.wants_full_records()
+    }
+
     /// Every record, as a full body (a store's base).
     #[wasm_bindgen(js_name = allRecords)]
     pub fn all_records(&mut self, root_key: Option<Vec<u8>>, generation: f64) -> Result<Vec<u8>, JsValue> {
@@ -436,7 +462,10 @@ fn context(
     service: Option<String>,
     now_ms: f64,
 ) -> Result<CallContext, KmsError> {
-    Ok(CallContext { caller: caller.to_owned(), now: Timestamp::from_js_millis(now_ms)?, endpoint, service })
+    let mut ctx = CallContext::new(caller, Timestamp::from_js_millis(now_ms)?);
+    ctx.endpoint = endpoint;
+    ctx.service = service;
+    Ok(ctx)
 }
 
 #[derive(Serialize)]

@@ -183,15 +183,28 @@ impl Kms {
 
     /// The audit records, oldest first, optionally of one key and a time range.
     pub fn audit_log(&mut self, filter: AuditFilter) -> Result<Vec<Value>> {
+        self.audit_log_in(filter, None)
+    }
+
+    /// The records of one region (`None`: the home region), as `audit_log`.
+    pub fn audit_log_in(&mut self, filter: AuditFilter, region: Option<&str>) -> Result<Vec<Value>> {
         let key_arn = match filter.key_id.as_deref() {
             None => None,
-            Some(k) => Some(match self.partition.parse_key_ref(k, AliasForms::Accepted)? {
-                KeyRef::Key(id) => self.partition.key_arn(id),
-                KeyRef::Alias(_) => self.partition.key_arn(self.resolve(k, AliasForms::Accepted)?.0),
-            }),
+            Some(k) => Some(self.in_region(region, |kms| {
+                Ok(match kms.partition.parse_key_ref(k, AliasForms::Accepted)? {
+                    KeyRef::Key(id) => kms.partition.key_arn(id),
+                    KeyRef::Alias(_) => kms.partition.key_arn(kms.resolve(k, AliasForms::Accepted)?.0),
+                })
+            })?),
         };
+        if let Some(r) = region {
+            self.check_region(r)?;
+        }
+        let region = region.unwrap_or(&self.home).to_owned();
         let start = filter.start_time.map(Timestamp::from_js_millis).transpose()?;
         let end = filter.end_time.map(Timestamp::from_js_millis).transpose()?;
+        // Between calls the partition is the home region's, which renders
+        // records that name no region of their own.
         let partition = self.partition.clone();
         Ok(self.audit.rendered(&partition, |time, body| {
             let touches = |arn: &String| {
@@ -199,7 +212,10 @@ impl Kms {
                     .and_then(Value::as_array)
                     .is_some_and(|rs| rs.iter().any(|r| r.get("ARN").and_then(Value::as_str) == Some(arn.as_str())))
             };
-            key_arn.as_ref().is_none_or(touches) && start.is_none_or(|s| time >= s) && end.is_none_or(|e| time <= e)
+            body.get("awsRegion").and_then(Value::as_str) == Some(region.as_str())
+                && key_arn.as_ref().is_none_or(touches)
+                && start.is_none_or(|s| time >= s)
+                && end.is_none_or(|e| time <= e)
         }))
     }
 
@@ -246,7 +262,11 @@ impl Kms {
             });
         }
         let mut requests: BTreeMap<String, u64> = BTreeMap::new();
-        for r in self.audit.views().filter(|r| !r.service_event && r.time >= start && r.time < end) {
+        let (home, here) = (self.home.as_str(), self.partition.region.as_str());
+        let in_month = |r: &crate::audit::EntryView<'_>| {
+            !r.service_event && r.time >= start && r.time < end && r.region.unwrap_or(home) == here
+        };
+        for r in self.audit.views().filter(in_month) {
             *requests.entry(r.event_name.to_owned()).or_default() += 1;
         }
         let total_requests: u64 = requests.values().sum();

@@ -3,11 +3,17 @@
 //! trap, and durable stores seal and write it.
 //!
 //! ```text
-//! "KMSW" | version u8 = 3 | postcard(partition, state, custom key stores) | SHA-256 of all before
+//! "KMSW" | version u8 = 4 | postcard(partition, state, custom key stores,
+//!                                  [(region, state, custom key stores)])
+//!        | SHA-256 of all before
 //! ```
 //!
-//! Versions 2 (before key material ids) and 1 (also without custom key
-//! stores) are still read, through `legacy`; the next write is version 3.
+//! The partition names the home region, whose state comes first; the list
+//! holds every other region in use. Version 3 (before regions: one region,
+//! the partition's), 2 (before key material ids) and 1 (also without
+//! custom key stores) are still read, 2 and 1 through `legacy`; the next
+//! write is version 4. A snapshot's regions keep their names whatever the
+//! home region of the KMS that reads it.
 //!
 //! The buffer is sized exactly before serializing, so no reallocation
 //! leaves a stray copy of key material behind, and it zeroizes on drop.
@@ -18,14 +24,18 @@ use crate::error::{KmsError, Result};
 use crate::ids::Partition;
 use crate::keys::KeyState;
 use crate::kms::{Kms, State};
+use crate::regions::Region;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 mod legacy;
 pub(crate) mod records;
 
 const MAGIC: &[u8; 4] = b"KMSW";
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
+/// The version before regions.
+const VERSION_3: u8 = 3;
 /// The version before key material ids (kms-wasm 0.1.0).
 const VERSION_2: u8 = 2;
 /// The version before custom key stores.
@@ -38,10 +48,19 @@ struct BodyRef<'a> {
     partition: &'a Partition,
     state: &'a State,
     key_stores: &'a CustomKeyStores,
+    others: Vec<(&'a str, &'a State, &'a CustomKeyStores)>,
 }
 
 #[derive(Deserialize)]
 struct Body {
+    partition: Partition,
+    state: State,
+    key_stores: CustomKeyStores,
+    others: Vec<(String, State, CustomKeyStores)>,
+}
+
+#[derive(Deserialize)]
+struct BodyV3 {
     partition: Partition,
     state: State,
     key_stores: CustomKeyStores,
@@ -68,7 +87,8 @@ impl Kms {
     /// The whole state as a snapshot. Holds key material: seal it before it
     /// leaves memory.
     pub fn snapshot(&self) -> Result<SecretBytes> {
-        let body = BodyRef { partition: &self.partition, state: &self.state, key_stores: &self.key_stores };
+        let others = self.other_regions().map(|(name, r)| (name, &r.state, &r.key_stores)).collect();
+        let body = BodyRef { partition: &self.partition, state: &self.state, key_stores: &self.key_stores, others };
         let internal = |_| KmsError::KMSInternalException("The state could not be serialized.".into());
         let body_len = postcard::experimental::serialized_size(&body).map_err(internal)?;
         let mut out = SecretBytes::zeroed(PREFIX_LEN + body_len + DIGEST_LEN);
@@ -103,28 +123,72 @@ impl Kms {
         let undecodable = |_| corrupt("its contents cannot be decoded");
         let body: Body = match prefix.get(4) {
             Some(&VERSION) => postcard::from_bytes(payload).map_err(undecodable)?,
+            Some(&VERSION_3) => {
+                let old: BodyV3 = postcard::from_bytes(payload).map_err(undecodable)?;
+                Body { partition: old.partition, state: old.state, key_stores: old.key_stores, others: Vec::new() }
+            }
             Some(&VERSION_2) => {
                 let old: BodyV2 = postcard::from_bytes(payload).map_err(undecodable)?;
-                Body { partition: old.partition, state: old.state.upgrade(), key_stores: old.key_stores }
+                let (state, key_stores) = (old.state.upgrade(), old.key_stores);
+                Body { partition: old.partition, state, key_stores, others: Vec::new() }
             }
             Some(&VERSION_1) => {
                 let old: BodyV1 = postcard::from_bytes(payload).map_err(undecodable)?;
-                Body { partition: old.partition, state: old.state.upgrade(), key_stores: CustomKeyStores::default() }
+                let (state, key_stores) = (old.state.upgrade(), CustomKeyStores::default());
+                Body { partition: old.partition, state, key_stores, others: Vec::new() }
             }
             _ => return Err(corrupt("it was written by an unknown format version")),
         };
-        if body.partition != partition {
-            return Err(corrupt("it belongs to another account or region"));
+        if body.partition.account_id != partition.account_id {
+            return Err(corrupt("it belongs to another account"));
         }
-        check_invariants(&body.state)?;
-        if !body.key_stores.consistent(|id| body.state.keys.contains_key(id)) {
-            return Err(corrupt("a custom key store record does not match the keys"));
+        let mut regions = BTreeMap::new();
+        regions.insert(body.partition.region, (body.state, body.key_stores));
+        for (name, state, key_stores) in body.others {
+            if Partition::new(&partition.account_id, &name).is_err() || regions.contains_key(&name) {
+                return Err(corrupt("it names a region twice, or one that is not a region"));
+            }
+            regions.insert(name, (state, key_stores));
+        }
+        for (state, key_stores) in regions.values() {
+            check_region(state, key_stores)?;
         }
         let mut kms = Kms::new(partition);
-        kms.set_state(body.state);
-        kms.key_stores = body.key_stores;
+        kms.replace_regions(regions);
         Ok(kms)
     }
+
+    /// Replaces every region's state with `regions` (by name; the home
+    /// region is empty if it is not among them), deriving the indexes
+    /// again and keeping the custom key store managers attached in this
+    /// session.
+    pub(crate) fn replace_regions(&mut self, mut regions: BTreeMap<String, (State, CustomKeyStores)>) {
+        let (state, key_stores) = regions.remove(&self.home).unwrap_or_default();
+        self.set_state(state);
+        self.key_stores.replace_records(key_stores);
+        let mut old = core::mem::take(&mut self.others);
+        let others = regions
+            .into_iter()
+            .map(|(name, (state, key_stores))| {
+                let mut region = Region::restored(state, CustomKeyStores::default());
+                if let Some(previous) = old.remove(&name) {
+                    region.key_stores = previous.key_stores;
+                }
+                region.key_stores.replace_records(key_stores);
+                (name, region)
+            })
+            .collect();
+        self.set_other_regions(others);
+    }
+}
+
+/// What every region of a stored state satisfies.
+pub(crate) fn check_region(state: &State, key_stores: &CustomKeyStores) -> Result<()> {
+    check_invariants(state)?;
+    if !key_stores.consistent(|id| state.keys.contains_key(id)) {
+        return Err(corrupt("a custom key store record does not match the keys"));
+    }
+    Ok(())
 }
 
 /// What every state this library writes satisfies; a snapshot that breaks

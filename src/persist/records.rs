@@ -17,6 +17,13 @@
 //! record = kind u8 | id: u16 len + UTF-8 | present u8 | value: u32 len + bytes
 //! ```
 //!
+//! A record's id names its region: `REGION@ID` (`us-east-1@alias/x`; the
+//! meta record of a region is `REGION@`). An id without `@` (written before
+//! regions) belongs to the header's region; once such records are read,
+//! [`Kms::wants_full_records`] says the next write must be a full body, so
+//! a store never holds a record twice.
+//! The header's region is the writer's home region.
+//!
 //! A *full* body holds every record and replaces the whole state; any other
 //! body holds changes (`present = 0`: the record is gone). Plain values are
 //! the record's postcard encoding (they hold key material: the store seals
@@ -29,7 +36,7 @@
 
 use crate::aliases::Alias;
 use crate::crypto::{random_array, AeadKey, SecretBytes, NONCE_LEN, TAG_LEN};
-use crate::custom_key_stores::{CustomKeyStore, ExternalKey};
+use crate::custom_key_stores::{CustomKeyStore, CustomKeyStores, ExternalKey};
 use crate::error::{KmsError, Result};
 use crate::ids::KeyId;
 use crate::keys::Key;
@@ -37,6 +44,7 @@ use crate::kms::{DeletedKey, Endpoint, Kms, State};
 use crate::time::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 4] = b"KMSD";
@@ -164,7 +172,7 @@ fn encode(kms: &Kms, records: &[Out<'_>], root_key: Option<&[u8]>, full: bool, g
         None => None,
     };
     let account = kms.partition.account_id.as_bytes();
-    let region = kms.partition.region.as_bytes();
+    let region = kms.home.as_bytes();
     if account.len() > 255 || region.len() > 255 {
         return Err(internal());
     }
@@ -325,7 +333,10 @@ fn decode(kind: Kind, id: &str, v: Option<&[u8]>) -> Result<Loaded> {
 struct Decoded {
     generation: u64,
     full: bool,
-    records: Vec<Loaded>,
+    /// Some record had no region in its id (written before regions).
+    legacy: bool,
+    /// Each record with its region.
+    records: Vec<(String, Loaded)>,
 }
 
 fn parse(kms: &Kms, body: &[u8], root_key: Option<&[u8]>) -> Result<Decoded> {
@@ -345,9 +356,14 @@ fn parse(kms: &Kms, body: &[u8], root_key: Option<&[u8]>) -> Result<Decoded> {
     let account = r.take(account_len)?;
     let region_len = usize::from(r.u8()?);
     let region = r.take(region_len)?;
-    if account != kms.partition.account_id.as_bytes() || region != kms.partition.region.as_bytes() {
-        return Err(corrupt("they belong to another account or region"));
+    if account != kms.partition.account_id.as_bytes() {
+        return Err(corrupt("they belong to another account"));
     }
+    let header_region = core::str::from_utf8(region)
+        .ok()
+        .filter(|r| crate::ids::Partition::new(&kms.partition.account_id, r).is_ok())
+        .ok_or_else(|| corrupt("its region is not a region name"))?;
+    let mut legacy = false;
     let sealed = flags & SEALED != 0;
     let salt = if sealed { Some(r.take(SALT_LEN)?) } else { None };
     let key = match (sealed, root_key, salt) {
@@ -371,8 +387,20 @@ fn parse(kms: &Kms, body: &[u8], root_key: Option<&[u8]>) -> Result<Decoded> {
         }
         let len = usize::try_from(u32::from_be_bytes(r.array()?)).map_err(|_| corrupt("it is truncated"))?;
         let stored = r.take(len)?;
+        let (region, local_id) = match id.split_once('@') {
+            Some((region, rest)) => {
+                if crate::ids::Partition::new(&kms.partition.account_id, region).is_err() {
+                    return Err(corrupt("a record names a region that is not one"));
+                }
+                (region, rest)
+            }
+            None => {
+                legacy = true;
+                (header_region, id)
+            }
+        };
         let loaded = match &key {
-            None => decode(kind, id, (present == 1).then_some(stored))?,
+            None => decode(kind, local_id, (present == 1).then_some(stored))?,
             Some(k) => {
                 let plain = k.open(&nonce(i), &aad(&header, kind_byte, id_bytes, present), stored).map_err(|_| {
                     corrupt("a record cannot be opened (the root key is wrong, or it was altered or moved)")
@@ -380,15 +408,38 @@ fn parse(kms: &Kms, body: &[u8], root_key: Option<&[u8]>) -> Result<Decoded> {
                 if present == 0 && !plain.is_empty() {
                     return Err(corrupt("an absent record has a value"));
                 }
-                decode(kind, id, (present == 1).then_some(plain.expose()))?
+                decode(kind, local_id, (present == 1).then_some(plain.expose()))?
             }
         };
-        records.push(loaded);
+        records.push((region.to_owned(), loaded));
     }
     if r.at != body.len() {
         return Err(corrupt("it has bytes after its last record"));
     }
-    Ok(Decoded { generation, full: flags & FULL != 0, records })
+    Ok(Decoded { generation, full: flags & FULL != 0, legacy, records })
+}
+
+/// What one region's maps marked as written since the last body.
+struct Changes {
+    keys: std::collections::BTreeSet<KeyId>,
+    aliases: std::collections::BTreeSet<String>,
+    deleted: std::collections::BTreeSet<KeyId>,
+    endpoints: std::collections::BTreeSet<String>,
+    stores: std::collections::BTreeSet<String>,
+    external: std::collections::BTreeSet<KeyId>,
+}
+
+impl Changes {
+    fn take(s: &mut State, x: &mut CustomKeyStores) -> Changes {
+        Changes {
+            keys: s.keys.take_changed(),
+            aliases: s.aliases.take_changed(),
+            deleted: s.deleted.take_changed(),
+            endpoints: s.endpoints.take_changed(),
+            stores: x.stores.take_changed(),
+            external: x.keys.take_changed(),
+        }
+    }
 }
 
 impl Kms {
@@ -397,6 +448,12 @@ impl Kms {
     /// Costs what changed, not what the KMS holds. Holds key material.
     pub fn take_changes(&mut self, root_key: Option<&[u8]>, generation: u64) -> Result<SecretBytes> {
         self.records_body(root_key, generation, false)
+    }
+
+    /// Whether records were read in the form before regions, so the next
+    /// write must be [`Kms::all_records`] (a store keeps no record twice).
+    pub fn wants_full_records(&self) -> bool {
+        self.rewrite_records
     }
 
     /// Every record, as a full body (a store's base, or its first write in
@@ -408,36 +465,46 @@ impl Kms {
     /// The body of the changed records (`full`: of every record), and the
     /// changes forgotten either way.
     fn records_body(&mut self, root_key: Option<&[u8]>, generation: u64, full: bool) -> Result<SecretBytes> {
-        let keys = self.state.keys.take_changed();
-        let aliases = self.state.aliases.take_changed();
-        let deleted = self.state.deleted.take_changed();
-        let endpoints = self.state.endpoints.take_changed();
-        let stores = self.key_stores.stores.take_changed();
-        let external = self.key_stores.keys.take_changed();
-        let clock = self.state.clock;
-        let (s, x) = (&self.state, &self.key_stores);
-        let mut out: Vec<Out<'_>> = vec![Out { kind: Kind::Meta, id: String::new(), value: Some(&clock) }];
-        // One map's records: every entry, or the changed ones (absent: deleted).
-        fn add<'a, K: Ord, V: Serialize>(
-            out: &mut Vec<Out<'a>>,
-            kind: Kind,
-            map: &'a crate::tracked::Tracked<K, V>,
-            changed: &std::collections::BTreeSet<K>,
-            full: bool,
-            id: impl Fn(&K) -> String,
-        ) {
-            if full {
-                out.extend(map.iter().map(|(k, v)| Out { kind, id: id(k), value: Some(v as &dyn ErasedSerialize) }));
-            } else {
-                out.extend(changed.iter().map(|k| Out { kind, id: id(k), value: map.get(k).map(|v| v as _) }));
-            }
+        if full {
+            self.rewrite_records = false;
         }
-        add(&mut out, Kind::Key, &s.keys, &keys, full, KeyId::to_string);
-        add(&mut out, Kind::Alias, &s.aliases, &aliases, full, String::clone);
-        add(&mut out, Kind::Deleted, &s.deleted, &deleted, full, KeyId::to_string);
-        add(&mut out, Kind::Endpoint, &s.endpoints, &endpoints, full, String::clone);
-        add(&mut out, Kind::KeyStore, &x.stores, &stores, full, String::clone);
-        add(&mut out, Kind::ExternalKey, &x.keys, &external, full, KeyId::to_string);
+        let mut changes = Vec::with_capacity(1 + self.others.len());
+        changes.push(Changes::take(&mut self.state, &mut self.key_stores));
+        for region in self.others.values_mut() {
+            changes.push(Changes::take(&mut region.state, &mut region.key_stores));
+        }
+        let regions = core::iter::once((self.home.as_str(), &self.state, &self.key_stores))
+            .chain(self.others.iter().map(|(name, r)| (name.as_str(), &r.state, &r.key_stores)));
+        let mut out: Vec<Out<'_>> = Vec::new();
+        for ((region, s, x), changed) in regions.zip(&changes) {
+            // One map's records: every entry, or the changed ones (absent: deleted).
+            fn add<'a, K: Ord, V: Serialize>(
+                out: &mut Vec<Out<'a>>,
+                kind: Kind,
+                map: &'a crate::tracked::Tracked<K, V>,
+                changed: &std::collections::BTreeSet<K>,
+                full: bool,
+                id: impl Fn(&K) -> String,
+            ) {
+                if full {
+                    out.extend(map.iter().map(|(k, v)| Out {
+                        kind,
+                        id: id(k),
+                        value: Some(v as &dyn ErasedSerialize),
+                    }));
+                } else {
+                    out.extend(changed.iter().map(|k| Out { kind, id: id(k), value: map.get(k).map(|v| v as _) }));
+                }
+            }
+            let tag = |id: &dyn core::fmt::Display| format!("{region}@{id}");
+            out.push(Out { kind: Kind::Meta, id: tag(&""), value: Some(&s.clock) });
+            add(&mut out, Kind::Key, &s.keys, &changed.keys, full, |k| tag(k));
+            add(&mut out, Kind::Alias, &s.aliases, &changed.aliases, full, |k| tag(k));
+            add(&mut out, Kind::Deleted, &s.deleted, &changed.deleted, full, |k| tag(k));
+            add(&mut out, Kind::Endpoint, &s.endpoints, &changed.endpoints, full, |k| tag(k));
+            add(&mut out, Kind::KeyStore, &x.stores, &changed.stores, full, |k| tag(k));
+            add(&mut out, Kind::ExternalKey, &x.keys, &changed.external, full, |k| tag(k));
+        }
         encode(self, &out, root_key, full, generation)
     }
 
@@ -447,62 +514,84 @@ impl Kms {
     /// inconsistent changes nothing. Returns the body's generation.
     pub fn apply_records(&mut self, root_key: Option<&[u8]>, body: &[u8]) -> Result<u64> {
         let decoded = parse(self, body, root_key)?;
+        let mut by_region: BTreeMap<String, Vec<Loaded>> = BTreeMap::new();
+        for (region, record) in decoded.records {
+            by_region.entry(region).or_default().push(record);
+        }
         if decoded.full {
-            let mut state = State::default();
-            let mut stores = crate::custom_key_stores::CustomKeyStores::default();
-            load_into(&mut state, &mut stores, decoded.records);
-            super::check_invariants(&state)?;
-            if !stores.consistent(|id| state.keys.contains_key(id)) {
-                return Err(corrupt("a custom key store record does not match the keys"));
+            let mut regions = BTreeMap::new();
+            for (name, records) in by_region {
+                let mut state = State::default();
+                let mut stores = CustomKeyStores::default();
+                load_into(&mut state, &mut stores, records);
+                super::check_region(&state, &stores)?;
+                regions.insert(name, (state, stores));
             }
-            self.set_state(state);
-            self.key_stores.replace_records(stores);
+            self.replace_regions(regions);
+            self.rewrite_records |= decoded.legacy;
             return Ok(decoded.generation);
         }
-        // A change: check what it touches against the state it lands on.
-        let touched = self.check_change(&decoded.records)?;
-        load_into(&mut self.state, &mut self.key_stores, decoded.records);
-        self.changed_keys.extend(touched);
+        // A change: check what it touches, in each region, against the
+        // state it lands on; then apply all of it.
+        let empty = State::default();
+        let mut touched = Vec::with_capacity(by_region.len());
+        for (name, records) in &by_region {
+            let state =
+                if *name == self.home { &self.state } else { self.others.get(name).map_or(&empty, |r| &r.state) };
+            touched.push(check_change(state, records)?);
+        }
+        for ((name, records), touched) in by_region.into_iter().zip(touched) {
+            if name == self.home {
+                load_into(&mut self.state, &mut self.key_stores, records);
+                self.changed_keys.extend(touched);
+            } else {
+                let region = self.others.entry(name).or_default();
+                load_into(&mut region.state, &mut region.key_stores, records);
+                region.changed_keys.extend(touched);
+            }
+        }
+        self.rewrite_records |= decoded.legacy;
         Ok(decoded.generation)
     }
+}
 
-    /// Whether applying `records` keeps the invariants `check_invariants`
-    /// checks of a whole state, looking only at what they touch.
-    fn check_change(&self, records: &[Loaded]) -> Result<Vec<KeyId>> {
-        let mut keys_after: std::collections::BTreeMap<KeyId, bool> = std::collections::BTreeMap::new();
-        let mut touched = Vec::new();
-        for r in records {
-            if let Loaded::Key(id, key) = r {
-                if let Some(k) = key {
-                    super::check_key(k)?;
-                }
-                keys_after.insert(*id, key.is_some());
-                touched.push(*id);
+/// Whether applying `records` to `state` keeps the invariants
+/// `check_invariants` checks of a whole state, looking only at what they
+/// touch. Returns the keys they touch.
+fn check_change(state: &State, records: &[Loaded]) -> Result<Vec<KeyId>> {
+    let mut keys_after: BTreeMap<KeyId, bool> = BTreeMap::new();
+    let mut touched = Vec::new();
+    for r in records {
+        if let Loaded::Key(id, key) = r {
+            if let Some(k) = key {
+                super::check_key(k)?;
             }
+            keys_after.insert(*id, key.is_some());
+            touched.push(*id);
         }
-        let exists = |id: &KeyId| keys_after.get(id).copied().unwrap_or_else(|| self.state.keys.contains_key(id));
-        let mut aliases_after: std::collections::BTreeMap<&str, Option<KeyId>> = std::collections::BTreeMap::new();
-        for r in records {
-            if let Loaded::Alias(name, alias) = r {
-                aliases_after.insert(name, alias.as_ref().map(|a| a.target));
-            }
+    }
+    let exists = |id: &KeyId| keys_after.get(id).copied().unwrap_or_else(|| state.keys.contains_key(id));
+    let mut aliases_after: BTreeMap<&str, Option<KeyId>> = BTreeMap::new();
+    for r in records {
+        if let Loaded::Alias(name, alias) = r {
+            aliases_after.insert(name, alias.as_ref().map(|a| a.target));
         }
-        for target in aliases_after.values().flatten() {
-            if !exists(target) {
+    }
+    for target in aliases_after.values().flatten() {
+        if !exists(target) {
+            return Err(corrupt("an alias points at a missing key"));
+        }
+    }
+    // A key removed: no alias left may point at it (rare: scan the aliases).
+    if keys_after.values().any(|present| !present) {
+        for (name, a) in state.aliases.iter() {
+            let target = aliases_after.get(name.as_str()).copied().unwrap_or(Some(a.target));
+            if target.is_some_and(|t| !exists(&t)) {
                 return Err(corrupt("an alias points at a missing key"));
             }
         }
-        // A key removed: no alias left may point at it (rare: scan the aliases).
-        if keys_after.values().any(|present| !present) {
-            for (name, a) in self.state.aliases.iter() {
-                let target = aliases_after.get(name.as_str()).copied().unwrap_or(Some(a.target));
-                if target.is_some_and(|t| !exists(&t)) {
-                    return Err(corrupt("an alias points at a missing key"));
-                }
-            }
-        }
-        Ok(touched)
     }
+    Ok(touched)
 }
 
 fn load_into(state: &mut State, stores: &mut crate::custom_key_stores::CustomKeyStores, records: Vec<Loaded>) {

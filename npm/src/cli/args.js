@@ -27,6 +27,7 @@ export const GLOBAL_OPTIONS = {
   'passphrase-env': { type: 'string', arg: 'VAR', help: 'derive the root key from the passphrase in the environment variable VAR instead of a key file' },
   'audit-segment-bytes': { type: 'string', arg: 'N', help: 'close the audit log into a segment past N bytes (default 67108864)' },
   'audit-segments': { type: 'string', arg: 'N', help: 'keep the newest N closed audit segments, delete older ones (default: all)' },
+  region: { type: 'string', arg: 'REGION', help: 'act in this AWS region of the store (default: its home region, us-east-1)' },
   help: { type: 'boolean', short: 'h', help: 'show help' },
 };
 

@@ -755,7 +755,9 @@ export async function runCommand(parsed, io) {
   // the client's lease does), not taken and released around each one.
   // The server releases it after every call (stores/file.js).
   opened.store.releaseAfterCall = false;
-  opened.kms = await createKms({ store: opened.store });
+  const kms = await createKms({ store: opened.store });
+  // --region: every call of the command acts in that region of the store.
+  opened.kms = parsed.values.region === undefined ? kms : kms.inRegion(parsed.values.region);
   try {
     return await handler(opened, parsed, io, extra);
   } finally {

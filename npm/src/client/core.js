@@ -386,7 +386,8 @@ export class Core {
       generation = this.wasm.generation();
       if (generation === this.generation) return;
       if (!this.store.recordLevel) state = this.encode(this.wasm);
-      else if (this.head.full) full = this.wasm.allRecords(this.recordKey, this.head.seq + 1);
+      // A full body also when the instance read records of the form before regions.
+      else if (this.head.full || this.wasm.wantsFullRecords()) full = this.wasm.allRecords(this.recordKey, this.head.seq + 1);
       else changes = this.wasm.takeChanges(this.recordKey, this.head.seq + 1);
       if (this.durableAudit) {
         next = this.wasm.auditNextIndex();
@@ -498,12 +499,12 @@ export class Core {
         let refused = null;
         try {
           try {
-            response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+            response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, ctx.region, ctx.requestId, nowMs, req);
           } catch (e) {
             if (!needsFullEngine(e)) throw e;
             // The core left this call to the full engine, untouched: replay it there.
             await this.upgrade();
-            response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, nowMs, req);
+            response = this.wasm.call(operation, ctx.caller, ctx.endpoint, ctx.service, ctx.region, ctx.requestId, nowMs, req);
           }
           while (response && response.__externalCall) response = await this.external(response.__externalCall);
         } catch (e) {

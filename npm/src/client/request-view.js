@@ -2,9 +2,8 @@
 // the request (from its SigV4 credential scope) and its request id (the
 // `x-amzn-RequestId` of the response, which the call's audit record
 // carries as `requestID`). Shared by `kms-wasm serve` and requestHandler.
-//
-// Placeholder: returns the KMS itself until regions and request ids reach
-// the client.
+
+import { viewWith } from '../client.js';
 
 /**
  * @param {import('../client.js').Kms} kms
@@ -12,7 +11,5 @@
  * @returns {import('../client.js').Kms}
  */
 export function requestView(kms, { region, requestId } = {}) {
-  void region;
-  void requestId;
-  return kms;
+  return viewWith(kms, { region: region || undefined, requestId });
 }

@@ -8,6 +8,9 @@ import { storeError, utf8 } from './spi.js';
 import { KINDS, parseBody, fullBody, recordKey } from './records-codec.js';
 import { request, u64, concat, equalBytes } from './indexeddb-v1.js';
 
+/** The id of a meta record: its region and '@', or '' (written before regions). */
+const META_ID = /^(?:[a-z0-9-]{1,32}@)?$/;
+
 export const FORMAT = 2;
 /** The object store of each record kind (by its byte). */
 export const STORES = KINDS.map((k) => `record.${k}`);
@@ -90,7 +93,8 @@ export async function loadRecords(store) {
   stores.forEach(([ids, values], kind) => ids.forEach((id, i) => {
     const rec = values[i];
     const os = STORES[kind];
-    if (typeof id !== 'string' || (kind === 0 && id !== '')) throw fail(os, id, 'is not under an id of its kind');
+    // A region's meta record is 'REGION@' ('' before regions: records.rs).
+    if (typeof id !== 'string' || (kind === 0 && !META_ID.test(id))) throw fail(os, id, 'is not under an id of its kind');
     if (!rec || !Number.isSafeInteger(rec.generation) || rec.generation < 1 || rec.generation > head.seq || !rec.iv || !rec.data) {
       throw fail(os, id, `is not a record of this database (or of a commit after its head, ${head.seq})`);
     }
