@@ -261,6 +261,29 @@ export interface ListResourceTagsResponse extends PagedResponse {
   Tags: Tag[];
 }
 
+// ---------------------------------------------------------------- key usage
+
+export type GetKeyLastUsageRequest = KeyIdRequest;
+/** The last successful cryptographic operation with a key (AWS's `KeyLastUsageData`). */
+export interface KeyLastUsageData {
+  /** `Encrypt`, `Decrypt`, `ReEncrypt`, `GenerateDataKey`, `GenerateDataKeyWithoutPlaintext`, ... */
+  Operation: string;
+  Timestamp: Date;
+  /** The request's id: the protocol request's (`x-amzn-RequestId`), or its audit record's `requestID`. */
+  KmsRequestId: string;
+  /** The audit record's `eventID`. */
+  CloudTrailEventId: string;
+}
+export interface GetKeyLastUsageResponse {
+  /** The key ARN. */
+  KeyId: string;
+  KeyCreationDate: Date;
+  /** When tracking began for the key: its creation. */
+  TrackingStartDate: Date;
+  /** Absent when the key has not been used since tracking began. */
+  KeyLastUsage?: KeyLastUsageData;
+}
+
 // ---------------------------------------------------------------- cryptography
 
 export interface EncryptRequest extends KeyIdRequest {
@@ -807,6 +830,9 @@ export interface Kms extends AsyncDisposeMember {
   tagResource: Operation<TagResourceRequest, TagResourceResponse>;
   untagResource: Operation<UntagResourceRequest, UntagResourceResponse>;
   listResourceTags: Operation<ListResourceTagsRequest, ListResourceTagsResponse>;
+
+  /** The key's last successful cryptographic operation (request id, audit event id), kept in the state and persisted. */
+  getKeyLastUsage: Operation<GetKeyLastUsageRequest, GetKeyLastUsageResponse>;
 
   encrypt: Operation<EncryptRequest, EncryptResponse>;
   decrypt: Operation<DecryptRequest, DecryptResponse>;

@@ -24,6 +24,7 @@ use crate::ids::{AliasForms, KeyId, KeyRef, Partition};
 use crate::keys::backing::MaterialId;
 use crate::keys::due::DueIndex;
 use crate::keys::{Key, KeyManager, KeyState};
+use crate::last_usage::LastUsage;
 use crate::operation::Operation;
 use crate::ops::AuditView;
 use crate::policy::KeyPolicy;
@@ -104,6 +105,8 @@ pub(crate) struct State {
     pub clock: Option<Timestamp>,
     /// Private endpoints, by `vpce-...` id.
     pub endpoints: Tracked<String, Endpoint>,
+    /// Each key's last successful cryptographic operation (GetKeyLastUsage).
+    pub last_used: Tracked<KeyId, LastUsage>,
 }
 
 /// A key management service with AWS KMS semantics.
@@ -345,14 +348,19 @@ impl Kms {
         if outcome.is_ok() && !op.read_only() {
             self.bump();
         }
-        let resources = self.touched.take().into_iter().map(|id| self.partition.key_arn(id)).collect();
+        let touched = self.touched.take();
+        let event_id = crate::events::next_id();
+        if outcome.is_ok() && op.is_cryptographic() {
+            self.note_use(&touched, op, ctx, event_id);
+        }
+        let resources = touched.into_iter().map(|id| self.partition.key_arn(id)).collect();
         let response_elements = outcome.map_or(Value::Null, AuditView::response_elements);
         // The key material a successful call used (CloudTrail's additionalEventData).
         let materials = self.materials_used.take();
         let materials = if outcome.is_ok() { materials } else { MaterialsUsed::default() };
         self.audit.append(
             Record {
-                event_id: crate::events::next_id(),
+                event_id,
                 time: ctx.now,
                 event_name: op.name().to_owned(),
                 service_event: false,
@@ -464,6 +472,7 @@ impl Kms {
                 );
             }
             self.state.aliases.retain(|_, a| a.target != id);
+            self.state.last_used.remove(&id);
             self.key_stores.keys.remove(&id);
             self.service_record("DeleteKey", at, id, serde_json::json!({ "keyId": id.to_string() }));
             self.raise(Event::new(

@@ -29,6 +29,7 @@ pub mod grants;
 pub mod ids;
 pub mod keys;
 pub mod kms;
+pub mod last_usage;
 pub mod operation;
 pub mod ops;
 pub mod persist;

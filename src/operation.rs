@@ -43,6 +43,7 @@ macro_rules! for_each_operation {
             TagResource => tag_resource, plain, core, write, [], [];
             UntagResource => untag_resource, plain, core, write, [], [];
             ListResourceTags => list_resource_tags, plain, core, read, [], [];
+            GetKeyLastUsage => get_key_last_usage, plain, core, read, [], [];
             Encrypt => encrypt_steps, steps, core, read, [crypto], [Plaintext];
             Decrypt => decrypt_steps, steps, core, read, [crypto], [CiphertextBlob];
             ReEncrypt => re_encrypt_steps, steps, core, read, [crypto], [CiphertextBlob];
@@ -77,14 +78,13 @@ pub(crate) use for_each_operation;
 /// them with `UnsupportedOperationException`, and the JS side still
 /// converts their blobs. With [`Operation::ALL`] these are the 56
 /// operations of the AWS KMS API (`@aws-sdk/client-kms` 3.1164).
-pub const NOT_IMPLEMENTED: [(&str, &[&str]); 13] = [
+pub const NOT_IMPLEMENTED: [(&str, &[&str]); 12] = [
     ("Decapsulate", &["SharedSecretCiphertextBlob"]),
     ("DeriveSharedSecret", &["PublicKey"]),
     ("Encapsulate", &[]),
     ("GenerateDataKeyPair", &[]),
     ("GenerateDataKeyPairWithoutPlaintext", &[]),
     ("GenerateMac", &["Message"]),
-    ("GetKeyLastUsage", &[]),
     ("GetPublicKey", &[]),
     ("ReplicateKey", &[]),
     ("Sign", &["Message"]),
@@ -97,7 +97,7 @@ pub const NOT_IMPLEMENTED: [(&str, &[&str]); 13] = [
 pub const REQUEST_TIMESTAMPS: [&str; 1] = ["ValidTo"];
 
 /// Response members that are timestamps, at any depth.
-pub const RESPONSE_TIMESTAMPS: [&str; 8] = [
+pub const RESPONSE_TIMESTAMPS: [&str; 11] = [
     "CreationDate",
     "DeletionDate",
     "ValidTo",
@@ -106,6 +106,9 @@ pub const RESPONSE_TIMESTAMPS: [&str; 8] = [
     "LastUpdatedDate",
     "ParametersValidTo",
     "OnDemandRotationStartDate",
+    "KeyCreationDate",
+    "TrackingStartDate",
+    "Timestamp",
 ];
 
 /// Which engine an operation needs.

@@ -2,7 +2,7 @@
 //! grants and audit records are per region; stores and snapshots keep
 //! every region; a call in a region AWS does not have is refused and
 //! changes nothing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 

@@ -97,6 +97,7 @@ impl KeyState {
             // Reading a key's description, tags, aliases or rotations
             // works in every state.
             Op::DescribeKey
+            | Op::GetKeyLastUsage
             | Op::ListKeys
             | Op::GetKeyRotationStatus
             | Op::ListKeyRotations

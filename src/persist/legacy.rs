@@ -18,6 +18,7 @@ use crate::keys::{Key, KeyManager, KeyState, Origin, ScheduledDeletion};
 use crate::kms::{DeletedKey, Endpoint, State};
 use crate::policy::KeyPolicy;
 use crate::time::Timestamp;
+use crate::tracked::Tracked;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -74,6 +75,7 @@ impl StateV2 {
             deleted: self.deleted.into(),
             clock: self.clock,
             endpoints: self.endpoints.into(),
+            last_used: Tracked::default(),
         }
     }
 }
@@ -130,6 +132,29 @@ impl KeyV2 {
             policy: self.policy,
             grants: self.grants,
             import,
+        }
+    }
+}
+
+/// The state of snapshot format 3 (before regions and key usage).
+#[derive(Deserialize)]
+pub(super) struct StateV3 {
+    keys: Tracked<KeyId, Key>,
+    aliases: Tracked<String, Alias>,
+    deleted: Tracked<KeyId, DeletedKey>,
+    clock: Option<Timestamp>,
+    endpoints: Tracked<String, Endpoint>,
+}
+
+impl StateV3 {
+    pub(super) fn upgrade(self) -> State {
+        State {
+            keys: self.keys,
+            aliases: self.aliases,
+            deleted: self.deleted,
+            clock: self.clock,
+            endpoints: self.endpoints,
+            last_used: Tracked::default(),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! The partition names the home region, whose state comes first; the list
-//! holds every other region in use. Version 3 (before regions: one region,
+//! holds every other region in use. Version 3 (before regions and keys'
+//! last usage: one region,
 //! the partition's), 2 (before key material ids) and 1 (also without
 //! custom key stores) are still read, 2 and 1 through `legacy`; the next
 //! write is version 4. A snapshot's regions keep their names whatever the
@@ -62,7 +63,7 @@ struct Body {
 #[derive(Deserialize)]
 struct BodyV3 {
     partition: Partition,
-    state: State,
+    state: legacy::StateV3,
     key_stores: CustomKeyStores,
 }
 
@@ -125,7 +126,12 @@ impl Kms {
             Some(&VERSION) => postcard::from_bytes(payload).map_err(undecodable)?,
             Some(&VERSION_3) => {
                 let old: BodyV3 = postcard::from_bytes(payload).map_err(undecodable)?;
-                Body { partition: old.partition, state: old.state, key_stores: old.key_stores, others: Vec::new() }
+                Body {
+                    partition: old.partition,
+                    state: old.state.upgrade(),
+                    key_stores: old.key_stores,
+                    others: Vec::new(),
+                }
             }
             Some(&VERSION_2) => {
                 let old: BodyV2 = postcard::from_bytes(payload).map_err(undecodable)?;

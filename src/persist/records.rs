@@ -4,7 +4,7 @@
 //! The state is a set of records, each one entry of one map: a key (with
 //! its grants, material and schedules), an alias, a deleted key, an
 //! endpoint, a custom key store, a key's external key; plus one `meta`
-//! record (the clock). [`crate::tracked::Tracked`] marks what every call
+//! record (the clock), and a key's last use. [`crate::tracked::Tracked`] marks what every call
 //! wrote, so [`Kms::take_changes`] costs what the call changed, not what
 //! the KMS holds. A store keeps records (IndexedDB, memory) or appends the
 //! bodies to a log on top of a base (the file store); [`Kms::apply_records`]
@@ -72,6 +72,8 @@ pub enum Kind {
     KeyStore = 5,
     /// The external key of a key, by the key's id.
     ExternalKey = 6,
+    /// A key's last use (GetKeyLastUsage), by the key's id.
+    LastUsed = 7,
 }
 
 impl Kind {
@@ -84,6 +86,7 @@ impl Kind {
             4 => Kind::Endpoint,
             5 => Kind::KeyStore,
             6 => Kind::ExternalKey,
+            7 => Kind::LastUsed,
             _ => return None,
         })
     }
@@ -293,6 +296,7 @@ enum Loaded {
     Endpoint(String, Option<Endpoint>),
     KeyStore(String, Option<CustomKeyStore>),
     ExternalKey(KeyId, Option<ExternalKey>),
+    LastUsed(KeyId, Option<crate::last_usage::LastUsage>),
 }
 
 fn value<T: DeserializeOwned>(bytes: Option<&[u8]>) -> Result<Option<T>> {
@@ -326,6 +330,7 @@ fn decode(kind: Kind, id: &str, v: Option<&[u8]>) -> Result<Loaded> {
             Loaded::KeyStore(id.to_owned(), store)
         }
         Kind::ExternalKey => Loaded::ExternalKey(key_id(id)?, value(v)?),
+        Kind::LastUsed => Loaded::LastUsed(key_id(id)?, value(v)?),
     })
 }
 
@@ -427,6 +432,7 @@ struct Changes {
     endpoints: std::collections::BTreeSet<String>,
     stores: std::collections::BTreeSet<String>,
     external: std::collections::BTreeSet<KeyId>,
+    last_used: std::collections::BTreeSet<KeyId>,
 }
 
 impl Changes {
@@ -438,6 +444,7 @@ impl Changes {
             endpoints: s.endpoints.take_changed(),
             stores: x.stores.take_changed(),
             external: x.keys.take_changed(),
+            last_used: s.last_used.take_changed(),
         }
     }
 }
@@ -504,6 +511,7 @@ impl Kms {
             add(&mut out, Kind::Endpoint, &s.endpoints, &changed.endpoints, full, |k| tag(k));
             add(&mut out, Kind::KeyStore, &x.stores, &changed.stores, full, |k| tag(k));
             add(&mut out, Kind::ExternalKey, &x.keys, &changed.external, full, |k| tag(k));
+            add(&mut out, Kind::LastUsed, &s.last_used, &changed.last_used, full, |k| tag(k));
         }
         encode(self, &out, root_key, full, generation)
     }
@@ -604,6 +612,7 @@ fn load_into(state: &mut State, stores: &mut crate::custom_key_stores::CustomKey
             Loaded::Endpoint(id, e) => state.endpoints.load(id, e),
             Loaded::KeyStore(id, s) => stores.stores.load(id, s),
             Loaded::ExternalKey(id, x) => stores.keys.load(id, x),
+            Loaded::LastUsed(id, u) => state.last_used.load(id, u),
         }
     }
 }

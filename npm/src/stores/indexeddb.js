@@ -2,16 +2,16 @@
 //
 // The state is kept as records (src/persist/records.rs): a commit writes
 // the records its calls changed, not the whole state. Database
-// `kms-wasm/NAME`, version 2, object stores:
+// `kms-wasm/NAME`, version 3 (2 before keys' last use had records), object stores:
 //   keys   'root'   → a non-extractable AES-GCM-256 CryptoKey made by
 //                     WebCrypto (stored by structured clone: its bytes are
 //                     never exposed to JS or to the wasm; exportKey is refused)
 //          'digest' → a non-extractable HMAC-SHA-256 CryptoKey (the head's
 //                     digest below)
 //   record.meta, record.key, record.alias, record.deleted, record.endpoint,
-//   record.keyStore, record.externalKey
+//   record.keyStore, record.externalKey, record.lastUsed
 //          one object store per record kind (records.rs `Kind`), keyed by
-//          the record's id (the clock, in record.meta, has id ''):
+//          the record's id (`REGION@ID`; a region's clock, in record.meta, has id `REGION@`):
 //          { generation, iv, data } — the record's plain value (postcard)
 //          sealed by the CryptoKey with a fresh IV; the associated data
 //          names the database, the kind, the id and `generation`, the
@@ -81,7 +81,7 @@ import {
 } from './indexeddb-records.js';
 
 const PREFIX = 'kms-wasm/';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 const AUDIT_AAD = 'kms-wasm indexeddb audit v1 ';
 /** Commit bodies kept for other tabs to catch up with (readChangesSince). */
 const CHANGES_KEPT = 128;
