@@ -94,10 +94,8 @@ impl Kms {
             return Ok(());
         }
         Err(KmsError::validation(format!(
-            "'{}' is not an AWS region (one of {} or {}).",
-            crate::error::quoted(region),
-            KNOWN_REGIONS.first().copied().unwrap_or_default(),
-            KNOWN_REGIONS.last().copied().unwrap_or_default(),
+            "'{}' is not an AWS region, such as us-east-1 or eu-west-1.",
+            crate::error::quoted(region)
         )))
     }
 

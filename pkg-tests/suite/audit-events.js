@@ -1,7 +1,7 @@
 // The audit log (CloudTrail-style records, hash chain), EventBridge-style
 // events and usage metering (issue 3), and the client members around them:
 // composed views, grantPropagationSeconds, trap recovery.
-import { createKms, verifyAuditRecords } from 'kms-wasm';
+import { createKms, verifyAuditRecords, memoryStore } from 'kms-wasm';
 import {
   suite, ok, equal, deepEqual, rejects, isAwsError, match, fakeClock, utf8, UUID_RE, DEFAULT_ACCOUNT, DAY,
 } from './harness.js';
@@ -493,5 +493,38 @@ export default suite('audit, events and usage', (test) => {
     clock.advance(600_000);
     ok((await reader.encrypt({ KeyId, Plaintext: utf8('x') })).CiphertextBlob.length > 0, 'propagated');
     deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null }, 'the log after the recovery verifies');
+  });
+
+  test('getKeyLastUsage: the last successful cryptographic call, with its audit record\'s ids; failures are not uses and change nothing', async () => {
+    const clock = fakeClock();
+    const store = memoryStore();
+    const kms = await createKms({ now: clock.now, store });
+    const { KeyMetadata } = await kms.createKey();
+    const fresh = await kms.getKeyLastUsage({ KeyId: KeyMetadata.KeyId });
+    equal(fresh.KeyId, KeyMetadata.Arn);
+    ok(fresh.KeyCreationDate instanceof Date && fresh.TrackingStartDate instanceof Date);
+    equal(fresh.TrackingStartDate.getTime(), KeyMetadata.CreationDate.getTime());
+    equal(fresh.KeyLastUsage, undefined, 'no use yet');
+
+    clock.advance(60_000);
+    const { CiphertextBlob } = await kms.encrypt({ KeyId: KeyMetadata.KeyId, Plaintext: utf8('x'), EncryptionContext: { a: 'b' } });
+    const used = (await kms.getKeyLastUsage({ KeyId: KeyMetadata.Arn })).KeyLastUsage;
+    equal(used.Operation, 'Encrypt');
+    ok(used.Timestamp instanceof Date && used.Timestamp.getTime() === clock.ms, 'the call\'s time');
+    const record = (await kms.auditLog()).find((r) => r.eventName === 'Encrypt');
+    equal(used.CloudTrailEventId, record.eventID);
+    equal(used.KmsRequestId, record.requestID);
+
+    clock.advance(60_000);
+    await rejects(kms.decrypt({ CiphertextBlob, EncryptionContext: { a: 'other' } }), 'InvalidCiphertextException');
+    deepEqual((await kms.getKeyLastUsage({ KeyId: KeyMetadata.KeyId })).KeyLastUsage, used, 'a failed call is no use');
+    await rejects(kms.getKeyLastUsage({ KeyId: 'alias/none' }), 'NotFoundException');
+    await rejects(kms.getKeyLastUsage({}), 'ValidationException');
+    await rejects(kms.withCaller(BOB).getKeyLastUsage({ KeyId: KeyMetadata.KeyId }), 'AccessDeniedException');
+
+    // Persisted: a KMS opened again on the store reports it.
+    await kms.close();
+    const again = await createKms({ now: clock.now, store });
+    deepEqual((await again.getKeyLastUsage({ KeyId: KeyMetadata.KeyId })).KeyLastUsage, used);
   });
 });
