@@ -28,9 +28,9 @@ export interface Tag {
 /** AWS's `KeyMetadata`, for the symmetric keys this package creates. */
 export interface KeyMetadata {
   AWSAccountId: string;
-  /** The key ID (a UUID). */
+  /** The key ID: a UUID, or `mrk-` and 32 hex digits for a multi-Region key. */
   KeyId: string;
-  /** The key ARN, `arn:aws:kms:REGION:ACCOUNT:key/UUID`. */
+  /** The key ARN, `arn:aws:kms:REGION:ACCOUNT:key/KEY_ID`. */
   Arn: string;
   CreationDate: Date;
   Enabled: boolean;
@@ -49,6 +49,8 @@ export interface KeyMetadata {
   CustomerMasterKeySpec: KeySpec;
   EncryptionAlgorithms: EncryptionAlgorithmSpec[];
   MultiRegion: boolean;
+  /** A multi-Region key's set: its type here, the primary key and the replicas. */
+  MultiRegionConfiguration?: MultiRegionConfiguration;
   ExpirationModel?: ExpirationModelType;
   /** The custom key store of a key with Origin `EXTERNAL_KEY_STORE`. */
   CustomKeyStoreId?: string;
@@ -141,7 +143,8 @@ export interface ScheduleKeyDeletionRequest extends KeyIdRequest {
 export interface ScheduleKeyDeletionResponse {
   /** The key ARN. */
   KeyId: string;
-  DeletionDate: Date;
+  /** Absent for a multi-Region primary key waiting for its replicas' deletion (`PendingReplicaDeletion`). */
+  DeletionDate?: Date;
   KeyState: KeyState;
   PendingWindowInDays: number;
 }
@@ -260,6 +263,38 @@ export interface ListResourceTagsRequest extends KeyIdRequest, PagedRequest {}
 export interface ListResourceTagsResponse extends PagedResponse {
   Tags: Tag[];
 }
+
+// ---------------------------------------------------------------- multi-Region keys
+
+export interface MultiRegionKey {
+  Arn: string;
+  Region: string;
+}
+export interface MultiRegionConfiguration {
+  MultiRegionKeyType: 'PRIMARY' | 'REPLICA';
+  PrimaryKey: MultiRegionKey;
+  ReplicaKeys: MultiRegionKey[];
+}
+export interface ReplicateKeyRequest extends KeyIdRequest {
+  /** The Region of the new replica (not the primary's). */
+  ReplicaRegion: string;
+  /** The replica's key policy; default: the default key policy. */
+  Policy?: string;
+  BypassPolicyLockoutSafetyCheck?: boolean;
+  Description?: string;
+  Tags?: Tag[];
+}
+export interface ReplicateKeyResponse {
+  /** The replica's metadata (`KeyState: 'Creating'` until the clock moves on). */
+  ReplicaKeyMetadata: KeyMetadata;
+  ReplicaPolicy: string;
+  ReplicaTags: Tag[];
+}
+export interface UpdatePrimaryRegionRequest extends KeyIdRequest {
+  /** The Region of the replica that becomes the primary key. */
+  PrimaryRegion: string;
+}
+export type UpdatePrimaryRegionResponse = EmptyResponse;
 
 // ---------------------------------------------------------------- key usage
 
@@ -833,6 +868,11 @@ export interface Kms extends AsyncDisposeMember {
 
   /** The key's last successful cryptographic operation (request id, audit event id), kept in the state and persisted. */
   getKeyLastUsage: Operation<GetKeyLastUsageRequest, GetKeyLastUsageResponse>;
+
+  /** A replica of a multi-Region primary key in another Region: same key id, same key material. */
+  replicateKey: Operation<ReplicateKeyRequest, ReplicateKeyResponse>;
+  /** Makes the replica in `PrimaryRegion` the primary key, and the primary a replica. */
+  updatePrimaryRegion: Operation<UpdatePrimaryRegionRequest, UpdatePrimaryRegionResponse>;
 
   encrypt: Operation<EncryptRequest, EncryptResponse>;
   decrypt: Operation<DecryptRequest, DecryptResponse>;

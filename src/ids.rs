@@ -5,10 +5,15 @@ use crate::error::{KmsError, Result};
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-/// A key's id: a random (version 4) UUID, kept as its 16 bytes so it fits
-/// in a ciphertext blob.
+/// A key's id, kept as 16 bytes so it fits in a ciphertext blob: a random
+/// (version 4) UUID, or for a multi-Region key `mrk-` and 32 hex digits.
+/// The two never meet: a UUID's variant bits (byte 8) are `10`, and
+/// kms-wasm makes the ids of multi-Region keys with `11` there.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct KeyId(pub [u8; 16]);
+
+const MRK_PREFIX: &str = "mrk-";
+const MRK_BITS: u8 = 0xC0;
 
 impl KeyId {
     /// A new random key id.
@@ -17,17 +22,41 @@ impl KeyId {
         Ok(KeyId(*uuid::Builder::from_random_bytes(bytes).as_uuid().as_bytes()))
     }
 
-    /// Parses the canonical hyphenated form (`1234abcd-12ab-34cd-56ef-1234567890ab`).
+    /// A new random id of a multi-Region key (`mrk-` + 32 hex digits).
+    pub fn random_multi_region() -> Result<KeyId> {
+        let mut bytes = crate::crypto::random_array::<16>()?;
+        if let Some(b) = bytes.get_mut(8) {
+            *b |= MRK_BITS;
+        }
+        Ok(KeyId(bytes))
+    }
+
+    /// Whether this is the id of a multi-Region key.
+    pub fn is_multi_region(&self) -> bool {
+        self.0.get(8).is_some_and(|b| b & MRK_BITS == MRK_BITS)
+    }
+
+    /// Parses the canonical hyphenated form (`1234abcd-12ab-34cd-56ef-1234567890ab`)
+    /// or a multi-Region key's (`mrk-1234abcd12ab34cd56ef1234567890ab`).
     pub fn parse(s: &str) -> Option<KeyId> {
+        if let Some(hex_part) = s.strip_prefix(MRK_PREFIX) {
+            let mut bytes = [0u8; 16];
+            let lower = hex_part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            hex::decode_to_slice(hex_part, &mut bytes).ok().filter(|()| lower)?;
+            return Some(KeyId(bytes)).filter(KeyId::is_multi_region);
+        }
         if s.len() != 36 {
             return None;
         }
-        uuid::Uuid::try_parse(s).ok().map(|u| KeyId(*u.as_bytes()))
+        uuid::Uuid::try_parse(s).ok().map(|u| KeyId(*u.as_bytes())).filter(|id| !id.is_multi_region())
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_multi_region() {
+            return write!(f, "{MRK_PREFIX}{}", hex::encode(self.0));
+        }
         fmt::Display::fmt(&uuid::Uuid::from_bytes(self.0).hyphenated(), f)
     }
 }
@@ -74,8 +103,13 @@ impl Partition {
         out.push(':');
         out.push_str(resource);
         if let Some(id) = id {
-            let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-            out.push_str(uuid::Uuid::from_bytes(id.0).hyphenated().encode_lower(&mut buf));
+            if id.is_multi_region() {
+                out.push_str(MRK_PREFIX);
+                out.push_str(&hex::encode(id.0));
+            } else {
+                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                out.push_str(uuid::Uuid::from_bytes(id.0).hyphenated().encode_lower(&mut buf));
+            }
         }
         out
     }
@@ -83,6 +117,11 @@ impl Partition {
     /// `arn:aws:kms:REGION:ACCOUNT:key/UUID`
     pub fn key_arn(&self, id: KeyId) -> String {
         self.arn("key/", Some(id))
+    }
+
+    /// The ARN of key `id` in another region of this account.
+    pub fn key_arn_in(&self, region: &str, id: KeyId) -> String {
+        format!("arn:aws:kms:{region}:{}:key/{id}", self.account_id)
     }
 
     /// `arn:aws:kms:REGION:ACCOUNT:alias/NAME` for an alias name `alias/NAME`.

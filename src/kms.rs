@@ -107,6 +107,8 @@ pub(crate) struct State {
     pub endpoints: Tracked<String, Endpoint>,
     /// Each key's last successful cryptographic operation (GetKeyLastUsage).
     pub last_used: Tracked<KeyId, LastUsage>,
+    /// What each multi-Region key knows of its set (`multi_region`).
+    pub multi_region: Tracked<KeyId, crate::multi_region::MultiRegion>,
 }
 
 /// A key management service with AWS KMS semantics.
@@ -473,6 +475,7 @@ impl Kms {
             }
             self.state.aliases.retain(|_, a| a.target != id);
             self.state.last_used.remove(&id);
+            self.forget_multi_region_copy(id, at);
             self.key_stores.keys.remove(&id);
             self.service_record("DeleteKey", at, id, serde_json::json!({ "keyId": id.to_string() }));
             self.raise(Event::new(
@@ -518,6 +521,10 @@ impl Kms {
             let made = key.rotate_due(now)?;
             let dates: Vec<Timestamp> = key.material.rotations().rev().take(made).map(|b| b.created).collect();
             rotations.extend(dates.into_iter().rev().map(|at| (key.id, at)));
+        }
+        for id in rotations.iter().map(|(id, _)| *id).collect::<std::collections::BTreeSet<_>>() {
+            // A multi-Region primary's new material reaches its replicas.
+            self.sync_replicas(id)?;
         }
         for (id, at) in rotations {
             let details = serde_json::json!({ "keyId": id.to_string(), "rotationType": "AUTOMATIC" });
@@ -635,6 +642,9 @@ impl Kms {
     /// custom key store that is not connected is `Unavailable` (unless it is
     /// pending deletion or import, which say more).
     pub(crate) fn key_state(&self, key: &Key) -> KeyState {
+        if let Some(settling) = self.settling_state(key.id) {
+            return settling;
+        }
         match self.key_stores.keys.get(&key.id) {
             Some(x)
                 if matches!(key.state, KeyState::Enabled | KeyState::Disabled)
@@ -652,6 +662,8 @@ impl Kms {
         let state = self.key_state(key);
         metadata.key_state = state;
         metadata.enabled = state == KeyState::Enabled;
+        metadata.multi_region_configuration = self.multi_region_configuration(key.id);
+        metadata.multi_region = metadata.multi_region_configuration.is_some();
         if let Some(x) = self.key_stores.keys.get(&key.id) {
             metadata.custom_key_store_id = Some(x.store_id.clone());
             metadata.xks_key_configuration = Some(crate::keys::XksKeyConfiguration { id: x.xks_key_id.clone() });

@@ -56,6 +56,7 @@ pub struct KeyLastUsageData {
     /// The operation.
     pub operation: String,
     /// When.
+    #[serde(with = "crate::time::as_millis")]
     pub timestamp: Timestamp,
     /// The request's id.
     pub kms_request_id: String,
@@ -70,10 +71,12 @@ pub struct GetKeyLastUsageResponse {
     /// The key's ARN.
     pub key_id: String,
     /// When the key was created.
+    #[serde(with = "crate::time::as_millis")]
     pub key_creation_date: Timestamp,
     /// When tracking began for this key: its creation (kms-wasm tracks every
     /// key from its creation; keys made before kms-wasm tracked uses report
     /// it too, though their uses before the upgrade were not recorded).
+    #[serde(with = "crate::time::as_millis")]
     pub tracking_start_date: Timestamp,
     /// Absent when the key has not been used since tracking began.
     #[serde(skip_serializing_if = "Option::is_none")]

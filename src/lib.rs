@@ -30,6 +30,7 @@ pub mod ids;
 pub mod keys;
 pub mod kms;
 pub mod last_usage;
+pub mod multi_region;
 pub mod operation;
 pub mod ops;
 pub mod persist;

@@ -74,7 +74,16 @@ fn create_key_rejects_what_it_cannot_honour() {
         ),
         ("UnsupportedOperationException", CreateKeyRequest { key_spec: Some("RSA_2048".into()), ..Default::default() }),
         ("ValidationException", CreateKeyRequest { key_spec: Some("AES".into()), ..Default::default() }),
-        ("UnsupportedOperationException", CreateKeyRequest { multi_region: Some(true), ..Default::default() }),
+        (
+            "UnsupportedOperationException",
+            CreateKeyRequest {
+                multi_region: Some(true),
+                origin: Some("EXTERNAL_KEY_STORE".into()),
+                custom_key_store_id: Some("cks-0123456789abcdef0".into()),
+                xks_key_id: Some("external-key".into()),
+                ..Default::default()
+            },
+        ),
         (
             "UnsupportedOperationException",
             CreateKeyRequest { origin: Some("AWS_CLOUDHSM".into()), ..Default::default() },
@@ -250,7 +259,7 @@ fn schedule_key_deletion_defaults_to_thirty_days() {
     assert_eq!(r.key_id, key);
     assert_eq!(r.pending_window_in_days, 30);
     assert_eq!(r.key_state, KeyState::PendingDeletion);
-    assert_eq!(r.deletion_date, f.now.plus_days(30));
+    assert_eq!(r.deletion_date, Some(f.now.plus_days(30)));
     let m = f.kms.describe_key(&ctx, Fixture::key_id_req(&key)).unwrap().key_metadata;
     assert_eq!((m.deletion_date, m.pending_deletion_window_in_days), (Some(f.now.plus_days(30)), Some(30)));
 }

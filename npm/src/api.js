@@ -7,12 +7,13 @@ export const OPERATIONS = Object.freeze([
   'ScheduleKeyDeletion', 'CancelKeyDeletion', 'EnableKeyRotation', 'DisableKeyRotation',
   'GetKeyRotationStatus', 'RotateKeyOnDemand', 'ListKeyRotations', 'CreateAlias', 'UpdateAlias',
   'DeleteAlias', 'ListAliases', 'TagResource', 'UntagResource', 'ListResourceTags',
-  'GetKeyLastUsage', 'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext', 'GenerateRandom', 'PutKeyPolicy', 'GetKeyPolicy',
-  'ListKeyPolicies', 'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant',
-  'RevokeGrant', 'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
-  'CreateCustomKeyStore', 'DescribeCustomKeyStores', 'ConnectCustomKeyStore',
-  'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'DeleteCustomKeyStore',
+  'GetKeyLastUsage', 'ReplicateKey', 'UpdatePrimaryRegion', 'Encrypt', 'Decrypt', 'ReEncrypt',
+  'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom', 'PutKeyPolicy',
+  'GetKeyPolicy', 'ListKeyPolicies', 'CreateGrant', 'ListGrants', 'ListRetirableGrants',
+  'RetireGrant', 'RevokeGrant', 'GetParametersForImport', 'ImportKeyMaterial',
+  'DeleteImportedKeyMaterial', 'CreateCustomKeyStore', 'DescribeCustomKeyStores',
+  'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore',
+  'DeleteCustomKeyStore',
 ]);
 
 /** The operations only the full engine has: the core engine hands them over to it. */
@@ -23,8 +24,8 @@ export const FULL_ENGINE_OPERATIONS = Object.freeze([
 /** The other operations of the AWS KMS API (56 in all): `serve` answers them with UnsupportedOperationException. */
 export const OTHER_KMS_OPERATIONS = Object.freeze([
   'Decapsulate', 'DeriveSharedSecret', 'Encapsulate', 'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext', 'GenerateMac', 'GetPublicKey', 'ReplicateKey', 'Sign',
-  'UpdatePrimaryRegion', 'Verify', 'VerifyMac',
+  'GenerateDataKeyPairWithoutPlaintext', 'GenerateMac', 'GetPublicKey', 'Sign', 'Verify',
+  'VerifyMac',
 ]);
 
 /** Top-level blob members of AWS KMS requests (every operation's, from the AWS service model). */

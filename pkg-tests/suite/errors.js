@@ -179,7 +179,9 @@ const CASES = [
   ['UnsupportedOperationException', 'createKey: an asymmetric KeySpec', (w) => w.kms.createKey({ KeySpec: 'RSA_2048' })],
   ['UnsupportedOperationException', 'createKey: KeyUsage SIGN_VERIFY', (w) => w.kms.createKey({ KeyUsage: 'SIGN_VERIFY' })],
   ['UnsupportedOperationException', 'createKey: an HMAC KeySpec', (w) => w.kms.createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' })],
-  ['UnsupportedOperationException', 'createKey: MultiRegion', (w) => w.kms.createKey({ MultiRegion: true })],
+  ['UnsupportedOperationException', 'createKey: MultiRegion in a custom key store', (w) => w.kms.createKey({ MultiRegion: true, Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: 'cks-0123456789abcdef0', XksKeyId: 'external-key' })],
+  ['UnsupportedOperationException', 'replicateKey: a key that is not multi-Region', (w) => w.kms.replicateKey({ KeyId: w.A.KeyId, ReplicaRegion: 'eu-west-1' })],
+  ['UnsupportedOperationException', 'updatePrimaryRegion: a key that is not multi-Region', (w) => w.kms.updatePrimaryRegion({ KeyId: w.A.KeyId, PrimaryRegion: 'eu-west-1' })],
   ['UnsupportedOperationException', 'decrypt: Recipient (Nitro enclaves)', (w) => w.kms.decrypt({ CiphertextBlob: w.blobs.B, Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: new Uint8Array(8) } })],
 
   // DryRunOperationException

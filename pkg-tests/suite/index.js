@@ -14,5 +14,6 @@ import customKeyStores from './custom-key-stores.js';
 import dataKeyCache from './data-key-cache.js';
 import engines from './engines.js';
 import regions from './regions.js';
+import multiRegion from './multi-region.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines, regions];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines, regions, multiRegion];

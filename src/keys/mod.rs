@@ -202,6 +202,7 @@ impl Key {
             customer_master_key_spec: "SYMMETRIC_DEFAULT",
             encryption_algorithms: ["SYMMETRIC_DEFAULT"],
             multi_region: false,
+            multi_region_configuration: None,
             expiration_model: current_import.and_then(|i| i.expiration_model).map(import::ExpirationModel::name),
             current_key_material_id: matches!(self.origin, Origin::AwsKms | Origin::External)
                 .then(|| self.material.current().map(BackingKey::material_id))
@@ -246,6 +247,8 @@ pub struct KeyMetadata {
     pub customer_master_key_spec: &'static str,
     pub encryption_algorithms: [&'static str; 1],
     pub multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<crate::multi_region::MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_model: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -20,6 +20,14 @@ pub enum KeyState {
     PendingImport,
     /// A key in a disconnected custom key store.
     Unavailable,
+    /// A multi-Region replica being made (reported until ReplicateKey's
+    /// asynchronous step is over: `multi_region`).
+    Creating,
+    /// A multi-Region key whose primary Region is changing.
+    Updating,
+    /// A multi-Region primary key scheduled for deletion, waiting for its
+    /// replicas to be deleted before its own waiting period starts.
+    PendingReplicaDeletion,
 }
 
 /// What the table says for one (state, operation) cell.
@@ -42,6 +50,9 @@ impl KeyState {
             Self::PendingDeletion => "PendingDeletion",
             Self::PendingImport => "PendingImport",
             Self::Unavailable => "Unavailable",
+            Self::Creating => "Creating",
+            Self::Updating => "Updating",
+            Self::PendingReplicaDeletion => "PendingReplicaDeletion",
         }
     }
 
@@ -63,12 +74,29 @@ impl KeyState {
             | Op::RotateKeyOnDemand => match self {
                 Enabled => Allowed,
                 KeyState::Disabled => Verdict::Disabled,
-                PendingDeletion | PendingImport | Unavailable => InvalidState,
+                // A multi-Region key stays usable while its primary Region changes.
+                KeyState::Updating if op.is_cryptographic() => Allowed,
+                PendingDeletion
+                | PendingImport
+                | Unavailable
+                | KeyState::Creating
+                | KeyState::Updating
+                | KeyState::PendingReplicaDeletion => InvalidState,
             },
             // Enabling or disabling needs material and no pending deletion.
             Op::EnableKey | Op::DisableKey => match self {
                 Enabled | KeyState::Disabled | Unavailable => Allowed,
-                PendingDeletion | PendingImport => InvalidState,
+                PendingDeletion
+                | PendingImport
+                | KeyState::Creating
+                | KeyState::Updating
+                | KeyState::PendingReplicaDeletion => InvalidState,
+            },
+            // Replicating a key or moving its primary Region needs a settled,
+            // usable key.
+            Op::ReplicateKey | Op::UpdatePrimaryRegion => match self {
+                Enabled | KeyState::Disabled => Allowed,
+                _ => InvalidState,
             },
             // Changing a key's description, tags or aliases is refused only
             // while the key is pending deletion.
@@ -81,7 +109,7 @@ impl KeyState {
             | Op::CreateGrant
             | Op::GetParametersForImport
             | Op::ImportKeyMaterial => match self {
-                PendingDeletion => InvalidState,
+                PendingDeletion | KeyState::PendingReplicaDeletion | KeyState::Creating => InvalidState,
                 _ => Allowed,
             },
             // There must be imported material to delete.
@@ -91,7 +119,7 @@ impl KeyState {
             },
             // Only a key pending deletion can have its deletion cancelled.
             Op::CancelKeyDeletion => match self {
-                PendingDeletion => Allowed,
+                PendingDeletion | KeyState::PendingReplicaDeletion => Allowed,
                 _ => InvalidState,
             },
             // Reading a key's description, tags, aliases or rotations

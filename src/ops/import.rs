@@ -293,6 +293,10 @@ impl Kms {
                     fresh
                 }
             };
+            // The keys of a multi-Region set share one material.
+            if first {
+                kms.check_shared_material(id, &material_id)?;
+            }
             let key = kms.key_mut(id)?;
             if let Some(version) = key.material.find_mut(&material_id) {
                 // Reimport: the material is back; expiry and (when given)

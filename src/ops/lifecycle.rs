@@ -135,8 +135,9 @@ pub struct ScheduleKeyDeletionRequest {
 #[allow(missing_docs)]
 pub struct ScheduleKeyDeletionResponse {
     pub key_id: String,
-    #[serde(with = "time::as_millis")]
-    pub deletion_date: Timestamp,
+    /// Absent for a multi-Region primary key waiting for its replicas.
+    #[serde(with = "time::as_millis::option", skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
     pub key_state: KeyState,
     pub pending_window_in_days: u32,
 }
@@ -165,7 +166,7 @@ fn probe_error(external: &ExternalKey, failure: ExternalFailure) -> KmsError {
     }
 }
 
-fn check_description(description: &str) -> Result<()> {
+pub(crate) fn check_description(description: &str) -> Result<()> {
     // Description must be at most 8192 characters.
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(KmsError::validation(format!(
@@ -236,9 +237,12 @@ impl CreateKeyRequest {
             &["AWS_KMS", "EXTERNAL", "EXTERNAL_KEY_STORE"],
             &["AWS_CLOUDHSM"],
         )?;
-        // Multi-Region keys need other regions; there are none here.
-        if self.multi_region == Some(true) {
-            return Err(KmsError::UnsupportedOperationException("Multi-Region keys are not supported.".into()));
+        // Multi-Region keys cannot live in a custom key store (AWS API
+        // Reference, CreateKey `MultiRegion`).
+        if self.multi_region == Some(true) && self.origin.as_deref() == Some("EXTERNAL_KEY_STORE") {
+            return Err(KmsError::UnsupportedOperationException(
+                "Multi-Region keys are not supported in custom key stores.".into(),
+            ));
         }
         // A key in an external key store names the store and its external
         // key; no other key may name either.
@@ -288,13 +292,20 @@ impl Kms {
                 }
                 _ => None,
             };
-            let key = match (req.origin.as_deref(), &external) {
+            let mut key = match (req.origin.as_deref(), &external) {
                 (Some("EXTERNAL"), _) => Key::awaiting_import(description, tags, policy, ctx.now)?,
                 (_, Some(_)) => Key::generate_for_key_store(description, tags, policy, ctx.now)?,
                 _ => Key::generate(description, tags, policy, ctx.now)?,
             };
+            let multi_region = req.multi_region == Some(true);
+            if multi_region {
+                key.id = crate::ids::KeyId::random_multi_region()?;
+            }
             // The caller must still be able to change the policy of its new key.
             kms.check_lockout(ctx, &key, &key.policy, bypass)?;
+            if multi_region {
+                kms.start_multi_region(key.id);
+            }
             match external {
                 None => Ok(Step::Done(kms.add_key(key, None))),
                 Some(external) => kms.probe_external_key(key, external),
@@ -439,13 +450,23 @@ impl Kms {
                 .fact("kms:schedulekeydeletionpendingwindowindays", vec![window_days.to_string()]);
             let id = kms.key_for(ctx, &access, &req.key_id, AliasForms::Rejected)?;
             kms.customer_managed(id, Op::ScheduleKeyDeletion)?;
+            // A multi-Region primary with replicas waits for them first; its
+            // deletion date is set when the last one is deleted.
+            if kms.wait_for_replicas(id, window_days)? {
+                return Ok(ScheduleKeyDeletionResponse {
+                    key_id: kms.partition.key_arn(id),
+                    deletion_date: None,
+                    key_state: KeyState::PendingReplicaDeletion,
+                    pending_window_in_days: window_days,
+                });
+            }
             let date = ctx.now.plus_days(window_days);
             let key = kms.key_mut(id)?;
             key.state = KeyState::PendingDeletion;
             key.deletion = Some(ScheduledDeletion { date, window_days });
             Ok(ScheduleKeyDeletionResponse {
                 key_id: kms.partition.key_arn(id),
-                deletion_date: date,
+                deletion_date: Some(date),
                 key_state: KeyState::PendingDeletion,
                 pending_window_in_days: window_days,
             })
@@ -457,6 +478,7 @@ impl Kms {
         self.run(ctx, Op::CancelKeyDeletion, super::params(&req), |kms| {
             let id = kms.key_for(ctx, &Access::new(Op::CancelKeyDeletion), &req.key_id, AliasForms::Rejected)?;
             kms.customer_managed(id, Op::CancelKeyDeletion)?;
+            kms.stop_waiting_for_replicas(id);
             let key = kms.key_mut(id)?;
             key.state = KeyState::Disabled;
             key.deletion = None;

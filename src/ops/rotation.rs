@@ -121,6 +121,8 @@ impl Kms {
         let id = self.key_for(ctx, access, key_id, AliasForms::Rejected)?;
         if !op.read_only() {
             self.customer_managed(id, op)?;
+            // A multi-Region key's rotation is its primary's.
+            self.not_a_replica(id, op)?;
         }
         let origin = self.key(id)?.origin;
         let imported_ok = matches!(op, Op::RotateKeyOnDemand | Op::ListKeyRotations);
@@ -154,6 +156,7 @@ impl Kms {
                 _ => ctx.now,
             };
             key.rotation.enable(period, anchor);
+            kms.sync_replicas(id)?;
             Ok(Empty {})
         })
     }
@@ -163,6 +166,7 @@ impl Kms {
         self.run(ctx, Op::DisableKeyRotation, super::params(&req), |kms| {
             let id = kms.rotatable_key(ctx, &Access::new(Op::DisableKeyRotation), &req.key_id)?;
             kms.key_mut(id)?.rotation.disable();
+            kms.sync_replicas(id)?;
             Ok(Empty {})
         })
     }
@@ -220,6 +224,8 @@ impl Kms {
                 }
             }
             key.rotation.on_demand_count += 1;
+            // A multi-Region primary's new material reaches its replicas.
+            kms.sync_replicas(id)?;
             Ok(super::lifecycle::KeyArnResponse { key_id: arn })
         })
     }

@@ -76,6 +76,7 @@ impl StateV2 {
             clock: self.clock,
             endpoints: self.endpoints.into(),
             last_used: Tracked::default(),
+            multi_region: Tracked::default(),
         }
     }
 }
@@ -155,6 +156,7 @@ impl StateV3 {
             clock: self.clock,
             endpoints: self.endpoints,
             last_used: Tracked::default(),
+            multi_region: Tracked::default(),
         }
     }
 }

@@ -74,6 +74,8 @@ pub enum Kind {
     ExternalKey = 6,
     /// A key's last use (GetKeyLastUsage), by the key's id.
     LastUsed = 7,
+    /// A multi-Region key's view of its set, by the key's id.
+    MultiRegion = 8,
 }
 
 impl Kind {
@@ -87,6 +89,7 @@ impl Kind {
             5 => Kind::KeyStore,
             6 => Kind::ExternalKey,
             7 => Kind::LastUsed,
+            8 => Kind::MultiRegion,
             _ => return None,
         })
     }
@@ -297,6 +300,7 @@ enum Loaded {
     KeyStore(String, Option<CustomKeyStore>),
     ExternalKey(KeyId, Option<ExternalKey>),
     LastUsed(KeyId, Option<crate::last_usage::LastUsage>),
+    MultiRegion(KeyId, Option<crate::multi_region::MultiRegion>),
 }
 
 fn value<T: DeserializeOwned>(bytes: Option<&[u8]>) -> Result<Option<T>> {
@@ -331,6 +335,7 @@ fn decode(kind: Kind, id: &str, v: Option<&[u8]>) -> Result<Loaded> {
         }
         Kind::ExternalKey => Loaded::ExternalKey(key_id(id)?, value(v)?),
         Kind::LastUsed => Loaded::LastUsed(key_id(id)?, value(v)?),
+        Kind::MultiRegion => Loaded::MultiRegion(key_id(id)?, value(v)?),
     })
 }
 
@@ -433,6 +438,7 @@ struct Changes {
     stores: std::collections::BTreeSet<String>,
     external: std::collections::BTreeSet<KeyId>,
     last_used: std::collections::BTreeSet<KeyId>,
+    multi_region: std::collections::BTreeSet<KeyId>,
 }
 
 impl Changes {
@@ -445,6 +451,7 @@ impl Changes {
             stores: x.stores.take_changed(),
             external: x.keys.take_changed(),
             last_used: s.last_used.take_changed(),
+            multi_region: s.multi_region.take_changed(),
         }
     }
 }
@@ -512,6 +519,7 @@ impl Kms {
             add(&mut out, Kind::KeyStore, &x.stores, &changed.stores, full, |k| tag(k));
             add(&mut out, Kind::ExternalKey, &x.keys, &changed.external, full, |k| tag(k));
             add(&mut out, Kind::LastUsed, &s.last_used, &changed.last_used, full, |k| tag(k));
+            add(&mut out, Kind::MultiRegion, &s.multi_region, &changed.multi_region, full, |k| tag(k));
         }
         encode(self, &out, root_key, full, generation)
     }
@@ -613,6 +621,7 @@ fn load_into(state: &mut State, stores: &mut crate::custom_key_stores::CustomKey
             Loaded::KeyStore(id, s) => stores.stores.load(id, s),
             Loaded::ExternalKey(id, x) => stores.keys.load(id, x),
             Loaded::LastUsed(id, u) => state.last_used.load(id, u),
+            Loaded::MultiRegion(id, m) => state.multi_region.load(id, m),
         }
     }
 }

@@ -60,11 +60,38 @@ export function rawAesKeyring(options) {
   });
 }
 
+const ARN_RE = /^arn:([^:]+):kms:([^:]+):(\d{12}):key\/(.+)$/;
+
+/** The parts of a KMS key ARN (`partition`, `region`, `account`, `id`), or null. */
+function keyArnParts(arn) {
+  const m = ARN_RE.exec(arn);
+  return m ? { partition: m[1], region: m[2], account: m[3], id: m[4] } : null;
+}
+
+/**
+ * Whether an EDK made under `edkArn` may be decrypted with the configured
+ * key `configured`: the same ARN, or (the AWS Encryption SDK's multi-Region
+ * aware keyrings) two ARNs of one multi-Region key (`mrk-...`) that differ
+ * only in their Region.
+ */
+function mrkMatch(configured, edkArn) {
+  if (configured === edkArn) return true;
+  const a = keyArnParts(configured);
+  const b = keyArnParts(edkArn);
+  return Boolean(a && b && a.id.startsWith('mrk-') && a.id === b.id && a.partition === b.partition && a.account === b.account);
+}
+
 /**
  * A keyring over AWS KMS keys: `client` is a kms-wasm KMS or any object with
  * the AWS KMS generateDataKey / encrypt / decrypt methods (e.g. `new KMS()`
  * of @aws-sdk/client-kms). EDKs are recorded as providerId 'aws-kms' with the
  * key ARN as provider info, as the AWS Encryption SDK does.
+ *
+ * Multi-Region aware, as the Encryption SDK's `AwsKmsMrkAware*` keyrings:
+ * an EDK made by a multi-Region key (`mrk-...`) in any Region is decrypted
+ * with the configured key of the same id, in the configured key's Region.
+ * A key given as an ARN of another Region than the client's is used
+ * through `client.inRegion(region)` when the client has it (a kms-wasm KMS).
  * @param {{ client: any, generatorKeyId?: string, keyIds?: string[], grantTokens?: string[] }} options
  */
 export function kmsKeyring(options) {
@@ -77,6 +104,12 @@ export function kmsKeyring(options) {
   if (generatorKeyId === undefined && keyIds.length === 0) throw invalid('kmsKeyring: give a generatorKeyId or keyIds.');
   const keys = [...(generatorKeyId ? [generatorKeyId] : []), ...keyIds];
   const grants = grantTokens ? { GrantTokens: [...grantTokens] } : {};
+  // The client for a key: a kms-wasm KMS acts in the Region of the key's ARN.
+  const clientFor = (keyId) => {
+    const region = keyArnParts(keyId)?.region;
+    if (!region || typeof client.inRegion !== 'function' || client.region === region) return client;
+    return client.inRegion(region);
+  };
   const edkOf = (keyId, blob) => ({ providerId: 'aws-kms', providerInfo: utf8.encode(keyId), encryptedDataKey: toBytes(blob, 'CiphertextBlob') });
   return Object.freeze({
     [KEYRING]: 'kms',
@@ -87,18 +120,18 @@ export function kmsKeyring(options) {
       let dk = dataKey;
       if (!dk) {
         if (!generatorKeyId) throw invalid('kmsKeyring: no data key to wrap and no generatorKeyId to make one.');
-        const r = await client.generateDataKey({ KeyId: generatorKeyId, NumberOfBytes: 32, EncryptionContext: encryptionContext, ...grants });
+        const r = await clientFor(generatorKeyId).generateDataKey({ KeyId: generatorKeyId, NumberOfBytes: 32, EncryptionContext: encryptionContext, ...grants });
         dk = r && r.Plaintext ? Uint8Array.from(toBytes(r.Plaintext, 'Plaintext')) : null;
         if (!dk || dk.length !== 32 || typeof r.KeyId !== 'string' || !r.CiphertextBlob) {
           throw envelopeError('KeyringError', 'InvalidKeyring', 'kmsKeyring: generateDataKey did not return a 32-byte Plaintext, a CiphertextBlob and a KeyId.');
         }
         encryptedDataKeys.push(edkOf(r.KeyId, r.CiphertextBlob));
       } else if (generatorKeyId) {
-        const r = await client.encrypt({ KeyId: generatorKeyId, Plaintext: dk, EncryptionContext: encryptionContext, ...grants });
+        const r = await clientFor(generatorKeyId).encrypt({ KeyId: generatorKeyId, Plaintext: dk, EncryptionContext: encryptionContext, ...grants });
         encryptedDataKeys.push(edkOf(r.KeyId, r.CiphertextBlob));
       }
       for (const keyId of keyIds) {
-        const r = await client.encrypt({ KeyId: keyId, Plaintext: dk, EncryptionContext: encryptionContext, ...grants });
+        const r = await clientFor(keyId).encrypt({ KeyId: keyId, Plaintext: dk, EncryptionContext: encryptionContext, ...grants });
         encryptedDataKeys.push(edkOf(r.KeyId, r.CiphertextBlob));
       }
       return { dataKey: dk, encryptedDataKeys };
@@ -107,10 +140,11 @@ export function kmsKeyring(options) {
       const errors = [];
       for (const edk of encryptedDataKeys) {
         if (edk.providerId !== 'aws-kms') continue;
-        const arn = fromUtf8.decode(edk.providerInfo);
-        if (!keys.includes(arn)) continue;
+        const edkArn = fromUtf8.decode(edk.providerInfo);
+        const arn = keys.find((k) => mrkMatch(k, edkArn));
+        if (arn === undefined) continue;
         try {
-          const r = await client.decrypt({ CiphertextBlob: edk.encryptedDataKey, EncryptionContext: encryptionContext, KeyId: arn, ...grants });
+          const r = await clientFor(arn).decrypt({ CiphertextBlob: edk.encryptedDataKey, EncryptionContext: encryptionContext, KeyId: arn, ...grants });
           if (r.KeyId !== arn) throw new Error(`KMS decrypted with ${r.KeyId}, not ${arn}`);
           const dk = Uint8Array.from(toBytes(r.Plaintext, 'Plaintext'));
           if (dk.length !== 32) throw new Error('KMS returned a data key that is not 32 bytes');

@@ -9,7 +9,7 @@
 //          'digest' → a non-extractable HMAC-SHA-256 CryptoKey (the head's
 //                     digest below)
 //   record.meta, record.key, record.alias, record.deleted, record.endpoint,
-//   record.keyStore, record.externalKey, record.lastUsed
+//   record.keyStore, record.externalKey, record.lastUsed, record.multiRegion
 //          one object store per record kind (records.rs `Kind`), keyed by
 //          the record's id (`REGION@ID`; a region's clock, in record.meta, has id `REGION@`):
 //          { generation, iv, data } — the record's plain value (postcard)

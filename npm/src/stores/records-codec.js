@@ -22,7 +22,7 @@ export const FULL = 2;
 const SALT_LEN = 32;
 
 /** The record kinds, by their byte (records.rs `Kind`). */
-export const KINDS = ['meta', 'key', 'alias', 'deleted', 'endpoint', 'keyStore', 'externalKey', 'lastUsed'];
+export const KINDS = ['meta', 'key', 'alias', 'deleted', 'endpoint', 'keyStore', 'externalKey', 'lastUsed', 'multiRegion'];
 
 const encoder = new TextEncoder();
 // fatal: an id that is not UTF-8 is refused (as the wasm does); ignoreBOM: a leading U+FEFF is kept.
