@@ -79,3 +79,38 @@ test('a keyring of two keys: the SDK encrypts under both and decrypts with the s
   deepEqual(new Uint8Array((await decrypt(onlySecond, result)).plaintext), utf8('two keys'));
   deepEqual(new Uint8Array((await decrypt(keyring, result)).plaintext), utf8('two keys'), 'the keyring falls back to the second key');
 });
+
+// Multi-Region keys, both ways, with the Encryption SDK's own
+// AwsKmsMrkAwareSymmetricKeyringNode: it takes one client per key, so each
+// gets the kms-wasm view of its key's Region (kms.inRegion).
+test('multi-Region keys: the SDK\'s MRK-aware keyring decrypts our messages with a replica, and we decrypt its messages', async () => {
+  const { AwsKmsMrkAwareSymmetricKeyringNode } = esdk;
+  const { encryptMessage, decryptMessage, kmsKeyring } = await import('kms-wasm');
+  let t = Date.parse('2030-01-01T00:00:00Z');
+  const kms = await createKms({ now: () => new Date(t) });
+  const { KeyMetadata: primary } = await kms.createKey({ MultiRegion: true });
+  const { ReplicaKeyMetadata: replica } = await kms.replicateKey({ KeyId: primary.KeyId, ReplicaRegion: 'eu-west-1' });
+  t += 1000; // the replica is Creating until the clock moves on
+  ok(replica.Arn.startsWith('arn:aws:kms:eu-west-1:') && replica.Arn.endsWith(primary.KeyId), replica.Arn);
+  const eu = kms.inRegion('eu-west-1');
+  const encryptionContext = { purpose: 'mrk' };
+
+  // Ours, made with the primary in us-east-1; the SDK decrypts with the replica in eu-west-1.
+  const ours = await encryptMessage(utf8('made by kms-wasm'), { keyring: kmsKeyring({ client: kms, generatorKeyId: primary.Arn }), encryptionContext });
+  const sdkReplica = new AwsKmsMrkAwareSymmetricKeyringNode({ keyId: replica.Arn, client: eu });
+  const byThem = await decrypt(sdkReplica, ours.result);
+  deepEqual(new Uint8Array(byThem.plaintext), utf8('made by kms-wasm'));
+  equal(byThem.messageHeader.encryptionContext.purpose, 'mrk');
+
+  // Theirs, made with the replica; we decrypt with the primary's ARN.
+  const theirs = await encrypt(sdkReplica, utf8('made by the SDK'), { encryptionContext });
+  equal(theirs.messageHeader.encryptedDataKeys[0].providerInfo, replica.Arn);
+  const byUs = await decryptMessage(theirs.result, { keyring: kmsKeyring({ client: kms, generatorKeyId: primary.Arn }) });
+  deepEqual(byUs.plaintext, utf8('made by the SDK'));
+
+  // After a rotation of the primary, a message made in us-east-1 still opens in eu-west-1.
+  await kms.rotateKeyOnDemand({ KeyId: primary.KeyId });
+  const sdkPrimary = new AwsKmsMrkAwareSymmetricKeyringNode({ keyId: primary.Arn, client: kms });
+  const rotated = await encrypt(sdkPrimary, utf8('after rotation'));
+  deepEqual(new Uint8Array((await decrypt(sdkReplica, rotated.result)).plaintext), utf8('after rotation'));
+});
