@@ -44,8 +44,8 @@ macro_rules! for_each_operation {
             UntagResource => untag_resource, plain, core, write, [], [];
             ListResourceTags => list_resource_tags, plain, core, read, [], [];
             GetKeyLastUsage => get_key_last_usage, plain, core, read, [], [];
-            ReplicateKey => replicate_key, plain, core, write, [], [];
-            UpdatePrimaryRegion => update_primary_region, plain, core, write, [], [];
+            ReplicateKey => replicate_key, plain, full, write, [], [];
+            UpdatePrimaryRegion => update_primary_region, plain, full, write, [], [];
             Encrypt => encrypt_steps, steps, core, read, [crypto], [Plaintext];
             Decrypt => decrypt_steps, steps, core, read, [crypto], [CiphertextBlob];
             ReEncrypt => re_encrypt_steps, steps, core, read, [crypto], [CiphertextBlob];

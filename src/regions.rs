@@ -126,6 +126,11 @@ impl Kms {
         slot
     }
 
+    /// How many keys the KMS holds, in every region.
+    pub fn key_count(&self) -> usize {
+        self.state.keys.len() + self.others.values().map(|r| r.state.keys.len()).sum::<usize>()
+    }
+
     /// The regions in use other than the home region, by name.
     pub(crate) fn other_regions(&self) -> impl Iterator<Item = (&str, &Region)> {
         self.others.iter().map(|(name, r)| (name.as_str(), r))

@@ -18,7 +18,7 @@ export const OPERATIONS = Object.freeze([
 
 /** The operations only the full engine has: the core engine hands them over to it. */
 export const FULL_ENGINE_OPERATIONS = Object.freeze([
-  'GetParametersForImport', 'ImportKeyMaterial',
+  'ReplicateKey', 'UpdatePrimaryRegion', 'GetParametersForImport', 'ImportKeyMaterial',
 ]);
 
 /** The other operations of the AWS KMS API (56 in all): `serve` answers them with UnsupportedOperationException. */

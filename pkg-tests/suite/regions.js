@@ -116,6 +116,10 @@ export default suite('regions', (test) => {
     const { KeyMetadata: there } = await kms.inRegion(EU).createKey();
     const { CiphertextBlob } = await kms.inRegion(EU).encrypt({ KeyId: there.KeyId, Plaintext: utf8('kept') });
     const backup = await kms.exportBackup({ passphrase: 'regions' });
+    // A KMS whose only key is in another region is not empty.
+    const busy = await createKms();
+    await busy.inRegion('us-west-2').createKey();
+    await rejects(busy.restoreBackup(backup, { passphrase: 'regions' }), 'KMSInvalidStateException');
     const restored = await createKms();
     await restored.restoreBackup(backup, { passphrase: 'regions' });
     deepEqual(await arns(restored.inRegion(EU)), [there.Arn]);

@@ -360,11 +360,12 @@ impl WasmKms {
         Ok(())
     }
 
-    /// How many keys the KMS holds (for "restore into an empty store").
+    /// How many keys the KMS holds in all its regions (for "restore into
+    /// an empty store").
     #[wasm_bindgen(js_name = keyCount)]
     pub fn key_count(&self) -> f64 {
         #[allow(clippy::cast_precision_loss)]
-        let n = self.kms.state.keys.len() as f64;
+        let n = self.kms.key_count() as f64;
         n
     }
 
