@@ -13,5 +13,6 @@ import envelope from './envelope.js';
 import customKeyStores from './custom-key-stores.js';
 import dataKeyCache from './data-key-cache.js';
 import engines from './engines.js';
+import requestHandler from './request-handler.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines, requestHandler];
