@@ -73,23 +73,43 @@ export function requestHandler(kms) {
     metadata: { handlerProtocol: 'kms-wasm/in-process' },
 
     /**
-     * Answers one request of the SDK.
+     * Answers one request of the SDK. An abort (the SDK's `abortSignal`)
+     * rejects with an AbortError at once, as the SDK's own handlers do; a
+     * call the KMS has begun still completes there, as one that has reached
+     * a server does.
      * @param {{ method?: string, path?: string, headers?: Record<string, string>, body?: string | Uint8Array }} request
      * @param {{ abortSignal?: { aborted: boolean, reason?: unknown } }} [options]
      */
-    async handle(request, { abortSignal } = {}) {
-      if (abortSignal?.aborted) throw abortError(abortSignal);
+    async handle(request, options) {
+      const signal = options?.abortSignal;
+      if (signal?.aborted) throw abortError(signal);
       const requestId = newRequestId();
       const headers = request?.headers;
       const refused = routeError(request?.method, request?.path);
-      const answered = refused ? errorAnswer(refused, requestId) : await answer(kms, {
+      const answering = refused ? errorAnswer(refused, requestId) : answer(kms, {
         target: headerOf(headers, 'x-amz-target'),
         contentType: headerOf(headers, 'content-type'),
         body: request?.body,
         region: credentialScope(headerOf(headers, 'authorization'))?.region,
         requestId,
       });
-      return { response: toResponse(answered) };
+      if (!signal) return { response: toResponse(await answering) };
+      let stop = () => {};
+      const aborted = new Promise((_, reject) => {
+        const onAbort = () => reject(abortError(signal));
+        if (typeof signal.addEventListener === 'function') {
+          signal.addEventListener('abort', onAbort, { once: true });
+          stop = () => signal.removeEventListener('abort', onAbort);
+        } else {
+          signal.onabort = onAbort;
+          stop = () => { signal.onabort = null; };
+        }
+      });
+      try {
+        return { response: toResponse(await Promise.race([answering, aborted])) };
+      } finally {
+        stop();
+      }
     },
 
     /** Kept as the SDK's handlers keep it; no setting applies to a call in-process. */

@@ -4,8 +4,8 @@
 // client (answering as the method does), every implemented one with real
 // input (blobs and timestamps both ways), paginators over several pages,
 // the SDK's exception classes and `$metadata`, middleware that reads and
-// changes the raw request and response, retries, and requests serve would
-// refuse (a wrong target, a malformed body) refused the same way.
+// changes the raw request and response, retries, aborts, and requests serve
+// would refuse (a wrong target, a malformed body) refused the same way.
 // node/request-handler.test.mjs compares the answers with serve's byte for
 // byte and holds the region and request id tests.
 import * as sdk from '@aws-sdk/client-kms';
@@ -310,6 +310,42 @@ export default suite('requestHandler: the AWS SDK\'s KMSClient in-process', (tes
       client.destroy();
     }
     deepEqual(await observe(kms), before, 'nothing changed');
+  });
+
+  test('an abort (the SDK\'s abortSignal) rejects the call with AbortError at once; the KMS carries on', async () => {
+    // An external key store whose encrypt waits while `gate` is set: a call that is slow inside the KMS.
+    const inner = webCryptoKeyStore({ database: `kms-wasm-test-rh-abort-${Date.now()}` });
+    await inner.createKey('ext-1');
+    let gate = null;
+    let entered = () => {};
+    const store = {
+      async encrypt(args) {
+        entered();
+        if (gate) await gate;
+        return inner.encrypt(args);
+      },
+      decrypt: (args) => inner.decrypt(args),
+    };
+    const kms = await createKms();
+    const { CustomKeyStoreId } = await kms.createCustomKeyStore({ CustomKeyStoreName: 'slow', CustomKeyStoreType: 'EXTERNAL_KEY_STORE', ExternalKeyStore: store });
+    await kms.connectCustomKeyStore({ CustomKeyStoreId });
+    const { KeyMetadata } = await kms.createKey({ Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId, XksKeyId: 'ext-1' });
+    const client = clientOf(kms);
+    let release;
+    gate = new Promise((resolve) => { release = resolve; });
+    const controller = new AbortController();
+    const inStore = new Promise((resolve) => { entered = resolve; });
+    const pending = client.send(new sdk.EncryptCommand({ KeyId: KeyMetadata.KeyId, Plaintext: utf8('slow') }), { abortSignal: controller.signal });
+    await inStore; // the call is inside the KMS, waiting on the store
+    controller.abort();
+    // The store may answer now: a handler that waited for the KMS would resolve, not reject.
+    release();
+    gate = null;
+    const e = await rejects(pending, 'AbortError');
+    equal(e.$metadata?.attempts ?? 1, 1, 'an abort is not retried');
+    const { CiphertextBlob } = await send(client, 'Encrypt', { KeyId: KeyMetadata.KeyId, Plaintext: utf8('after') });
+    equal(text((await kms.decrypt({ CiphertextBlob })).Plaintext), 'after', 'the next call answers');
+    client.destroy();
   });
 
   test('the handler is the SDK\'s HttpHandler: updateHttpClientConfig, httpHandlerConfigs, destroy; only a KMS is taken', async () => {
