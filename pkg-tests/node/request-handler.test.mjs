@@ -197,8 +197,10 @@ describe('requestHandler: region and request id (through requestView)', () => {
       assert.ok((await listed(west)).includes(KeyMetadata.KeyId));
       assert.ok(!(await listed(east)).includes(KeyMetadata.KeyId), 'keys are regional');
       await assert.rejects(send(east, DescribeKeyCommand, { KeyId: KeyMetadata.KeyId }), NotFoundException);
-      const [record] = (await kms.auditLog()).filter((r) => r.eventName === 'CreateKey').slice(-1);
+      // Each region has its own audit log: the call is recorded in eu-west-1's.
+      const [record] = (await kms.inRegion('eu-west-1').auditLog()).filter((r) => r.eventName === 'CreateKey').slice(-1);
       assert.equal(record.awsRegion, 'eu-west-1');
+      assert.equal(record.resources[0].ARN, KeyMetadata.Arn);
       east.destroy();
       west.destroy();
     }
