@@ -1129,6 +1129,7 @@ export function verifyAuditRecords(records: AuditRecord[] | object[]): Promise<A
  */
 export interface KmsRequestHandler {
   readonly metadata: { handlerProtocol: string };
+  /** Answers one request; an `abortSignal` that fires rejects with an `AbortError` at once (a call the KMS has begun still completes there). */
   handle(
     request: { method?: string; path?: string; headers?: Record<string, string>; body?: unknown },
     options?: { abortSignal?: { readonly aborted: boolean; readonly reason?: unknown }; requestTimeout?: number },
