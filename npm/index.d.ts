@@ -1200,6 +1200,32 @@ export function webCryptoKeyStore(options?: { database?: string; persist?: boole
 export function verifyAuditRecords(records: AuditRecord[] | object[]): Promise<AuditVerification>;
 
 /**
+ * An AWS SDK for JavaScript v3 request handler (the SDK's `HttpHandler`
+ * contract, written out so that no SDK type is imported) answering AWS JSON
+ * 1.1 requests in-process, with no network.
+ */
+export interface KmsRequestHandler {
+  readonly metadata: { handlerProtocol: string };
+  /** Answers one request; an `abortSignal` that fires rejects with an `AbortError` at once (a call the KMS has begun still completes there). */
+  handle(
+    request: { method?: string; path?: string; headers?: Record<string, string>; body?: unknown },
+    options?: { abortSignal?: { readonly aborted: boolean; readonly reason?: unknown }; requestTimeout?: number },
+  ): Promise<{ response: { statusCode: number; reason?: string; headers: Record<string, string>; body: Uint8Array } }>;
+  updateHttpClientConfig(key: string | symbol, value: unknown): void;
+  httpHandlerConfigs(): Record<string | symbol, unknown>;
+  destroy(): void;
+}
+
+/**
+ * The AWS SDK's own client over this KMS, in-process:
+ * `new KMSClient({ region, credentials, requestHandler: requestHandler(kms) })`.
+ * Paginators, middleware, `$metadata` and the SDK's exception classes all
+ * work; the client's region picks the region; signatures are not checked
+ * and calls are made by `kms`'s caller. The protocol is `kms-wasm serve`'s.
+ */
+export function requestHandler(kms: Kms): KmsRequestHandler;
+
+/**
  * Where to load the engines' `.wasm` files from; same as
  * `createKms({ wasmUrl })`. Only before the engine concerned is loaded (a
  * different URL afterwards throws).

@@ -15,6 +15,7 @@ export { indexedDbStore } from './stores/indexeddb.js';
 export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 export { cachingKeyring } from './envelope/caching-keyring.js';
+export { requestHandler } from './request-handler.js';
 
 /** fileStore is for Node (it needs a file system); in browsers use indexedDbStore(name). */
 export function fileStore() {

@@ -18,6 +18,7 @@ export { indexedDbStore } from './stores/indexeddb.js';
 export { webCryptoKeyStore } from './key-stores/webcrypto.js';
 export { rawAesKeyring, kmsKeyring, multiKeyring } from './envelope/keyrings.js';
 export { cachingKeyring } from './envelope/caching-keyring.js';
+export { requestHandler } from './request-handler.js';
 
 function compileFrom(url, file) {
   const fail = (what, cause) => new KmsError('KMSInternalException',

@@ -10,7 +10,9 @@
 //                synchronously: the Rust KMS without the JS wrapper (diagnostic)
 //   - raw wasm   the crate's AES-256-GCM with no KMS around it (`__benchCipher`)
 //   - node       node:crypto AES-256-GCM (createCipheriv per op, random IV)
-// Then the cost of policy evaluation: encrypt through the API (and the wasm
+// Then the AWS SDK's call forms per generateDataKey: `kms.send(command)` and
+// the SDK's KMSClient over requestHandler(kms), as ratios to the method
+// (bench/sdk-forms.mjs). Then the cost of policy evaluation: encrypt through the API (and the wasm
 // call alone) under AWS's default key policy and under a 20-statement policy
 // with conditions, each as a ratio to a baseline key whose policy is one
 // Allow statement without conditions (the closest to "no policy": every
@@ -36,6 +38,9 @@
 //                       100,000 keys; BENCH_SCALE_KEYS, BENCH_SCALE_STORES,
 //                       BENCH_SCALE_MAX_SECONDS)
 //   BENCH_SKIP_SCALE=1  everything but that
+//   BENCH_ONLY=sdk      the AWS SDK's call forms only (bench/sdk-forms.mjs,
+//                       on a KMS that is not aged)
+//   BENCH_SKIP_SDK=1    everything but that
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -47,6 +52,7 @@ import * as nodeCrypto from 'node:crypto';
 import { measureEnvelope } from './envelope.mjs';
 import { measureEngines } from './engines.mjs';
 import { measureScale } from './scale.mjs';
+import { measureSdkForms } from './sdk-forms.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PKG_TESTS = path.resolve(HERE, '..');
@@ -593,6 +599,16 @@ async function main() {
 
   console.log(`kms-wasm benchmark — ${entry.name}@${entry.version} from ${located.how}`);
   for (const n of located.notes) console.log(`note: ${n}`);
+  const sdkTools = { rounds: ROUNDS, slice: SLICE_S, warmup: WARMUP_S, timeAsync, median, table, int, us };
+  if (process.env.BENCH_ONLY === 'sdk') {
+    const kms = await kmsPkg.createKms();
+    const keyId = (await kms.createKey({ Description: 'bench' })).KeyMetadata.Arn;
+    console.log('note: BENCH_ONLY=sdk measures on a new KMS, not aged past the audit retention');
+    for (const line of await measureSdkForms({ kmsPkg, kms, keyId, pkgTests: PKG_TESTS, tools: sdkTools })) console.log(line);
+    await kms.close();
+    console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'envelope') {
     for (const line of await measureEnvelope({ kmsPkg, openChromium: () => chromiumFor(located), entryFile: entry.file })) console.log(line);
     console.log(`\n(total ${((performance.now() - startedAt) / 1000).toFixed(1)} s)`);
@@ -641,7 +657,7 @@ async function main() {
       enc: () => kms.encrypt(req.enc),
       dec: () => kms.decrypt(req.dec),
     };
-    return { kms, fn };
+    return { kms, keyId, fn };
   }
 
   // --- the JS API -----------------------------------------------------------
@@ -913,6 +929,9 @@ async function main() {
   console.log(`\n4 KiB payloads in MB/s: API encrypt ${((enc4k.api * 4096) / 1e6).toFixed(1)}, decrypt ${((ops[3].med.api * 4096) / 1e6).toFixed(1)}; ` +
     `raw wasm seal ${((enc4k.raw * 4096) / 1e6).toFixed(1)}; node:crypto seal ${((enc4k.node * 4096) / 1e6).toFixed(1)}`);
 
+  // --- the AWS SDK's call forms on the same aged KMS (bench/sdk-forms.mjs) ---
+  const sdkLines = process.env.BENCH_SKIP_SDK === '1' ? [] : await measureSdkForms({ kmsPkg, kms, keyId: main.keyId, pkgTests: PKG_TESTS, tools: sdkTools });
+
   // --- the engines: sizes, cold starts, the first move (bench/engines.mjs) ---
   for (const line of measureEngines({ pkgDir: path.dirname(path.dirname(wasmFile)), entryFile: entry.file })) console.log(line);
   const rss = process.memoryUsage().rss;
@@ -953,6 +972,7 @@ async function main() {
     console.log(`  (fresh KMS: encrypt 4 KiB overhead ${pct(encFresh)}, generateDataKey ${int(ops[0].med.fresh)}, decrypt ${int(ops[1].med.fresh)} → ` +
       `${encFresh < 0.25 ? 'met' : 'NOT met'} / ${dkFresh >= 1e5 ? 'met' : 'NOT met'})`);
   }
+  for (const line of sdkLines) console.log(line);
   for (const line of policyLines) console.log(line);
   if (storeLines.length) console.log('  commit cost of the durable stores (ratio to the memory store):');
   for (const line of storeLines) console.log(line);

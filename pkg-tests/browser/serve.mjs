@@ -1,6 +1,10 @@
 // A small static server for the browser run: serves ROOT on 127.0.0.1 at a
 // free port, and index.html with the import map pointing `kms-wasm` at the
-// installed package's browser entry (resolved from its exports map).
+// installed package's browser entry (resolved from its exports map), and
+// `@aws-sdk/client-kms` at SDK_PATH: the SDK (the test project's devDependency)
+// bundled for browsers by esbuild on first request (its packages import each
+// other by bare names and pick their browser files through package.json's
+// `browser` field, which a page cannot do by itself).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { join, normalize, extname, sep } from 'node:path';
@@ -16,6 +20,24 @@ const TYPES = {
   '.css': 'text/css; charset=utf-8',
   '.d.ts': 'text/plain; charset=utf-8',
 };
+
+/** Where pages import `@aws-sdk/client-kms` from (browser/index.html's import map). */
+export const SDK_PATH = '/sdk/client-kms.js';
+
+/** `@aws-sdk/client-kms` as one ES module for browsers, bundled once per server. */
+async function bundleSdk(root) {
+  const { build } = await import('esbuild');
+  const result = await build({
+    stdin: { contents: "export * from '@aws-sdk/client-kms';", resolveDir: root, sourcefile: 'client-kms.js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return Buffer.from(result.outputFiles[0].contents);
+}
 
 const BROWSER_CONDITIONS = ['browser', 'import', 'module', 'default'];
 
@@ -56,12 +78,22 @@ export async function browserEntry(pkgDir) {
 export async function serve(root) {
   const entry = await browserEntry(join(root, 'node_modules', 'kms-wasm'));
   const entryUrl = `/node_modules/kms-wasm/${entry}`;
+  let sdk = null;
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       let path = decodeURIComponent(url.pathname);
       if (path === '/') {
         res.writeHead(302, { location: '/browser/index.html' }).end();
+        return;
+      }
+      if (path === SDK_PATH) {
+        sdk ??= bundleSdk(root);
+        const body = await sdk.catch((e) => {
+          sdk = null;
+          throw e;
+        });
+        res.writeHead(200, { 'content-type': TYPES['.js'], 'cache-control': 'no-store' }).end(body);
         return;
       }
       const file = normalize(join(root, path));

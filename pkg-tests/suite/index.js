@@ -15,5 +15,6 @@ import dataKeyCache from './data-key-cache.js';
 import engines from './engines.js';
 import regions from './regions.js';
 import multiRegion from './multi-region.js';
+import requestHandler from './request-handler.js';
 
-export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines, regions, multiRegion];
+export const suites = [lifecycle, crypto, rotation, aliasesTags, errors, client, access, auditEvents, importMaterial, backup, envelope, dataKeyCache, customKeyStores, engines, regions, multiRegion, requestHandler];

@@ -27,6 +27,7 @@ import {
   kmsKeyring,
   multiKeyring,
   cachingKeyring,
+  requestHandler,
   type AuditLogFilter,
   type AuditRecord,
   type CachingKeyringOptions,
@@ -45,6 +46,7 @@ import {
   type KmsErrorName,
   type KmsEvent,
   type KmsLikeClient,
+  type KmsRequestHandler,
   type KmsStore,
   type LegacyKmsStore,
   type MessageHeader,
@@ -642,6 +644,47 @@ export async function envelope(kms: Kms): Promise<Uint8Array> {
   return chunk.value ?? plaintext;
 }
 
+// ---------------------------------------------------------------- the AWS SDK's own client (requestHandler)
+
+/**
+ * What `new KMSClient({ requestHandler })` of @aws-sdk/client-kms takes as a
+ * handler: @smithy/core's HttpHandler (RequestHandler<HttpRequest,
+ * HttpResponse, HttpHandlerOptions> with its config members), written out as
+ * @smithy/types declares it, since the SDK is no dependency of the package.
+ * `handle` is a property there, so its parameters are checked strictly.
+ */
+type SdkHttpHandler = {
+  metadata?: { handlerProtocol: string };
+  destroy?: () => void;
+  handle: (
+    request: {
+      method: string; protocol: string; hostname: string; port?: number; path: string;
+      query: Record<string, string | Array<string> | null>; headers: Record<string, string>; body?: any; fragment?: string;
+    },
+    handlerOptions?: { abortSignal?: { readonly aborted: boolean; onabort: ((...args: any[]) => any) | null }; requestTimeout?: number },
+  ) => Promise<{ response: { statusCode: number; reason?: string; headers: Record<string, string>; body: any } }>;
+  updateHttpClientConfig(key: never, value: never): void;
+  httpHandlerConfigs(): {};
+};
+
+export async function sdkRequestHandler(kms: Kms): Promise<number> {
+  const handler: KmsRequestHandler = requestHandler(kms);
+  const forTheSdk: SdkHttpHandler = handler;
+  // A view of the KMS works too (calls made by that principal).
+  const asAlice: SdkHttpHandler = requestHandler(kms.withCaller('arn:aws:iam::111122223333:user/alice'));
+  handler.updateHttpClientConfig('requestTimeout', 1000);
+  const configs: Record<string | symbol, unknown> = handler.httpHandlerConfigs();
+  const { response } = await forTheSdk.handle({
+    method: 'POST', protocol: 'https:', hostname: 'kms.us-east-1.amazonaws.com', path: '/', query: {},
+    headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' }, body: '{}',
+  });
+  const body: Uint8Array = (await handler.handle({ method: 'POST', path: '/', headers: {}, body: '{}' })).response.body;
+  asAlice.destroy?.();
+  // @ts-expect-error -- requestHandler takes a kms-wasm KMS, not a region or an options bag
+  requestHandler({ region: 'us-east-1' });
+  return response.statusCode + body.length + Object.keys(configs).length;
+}
+
 // ---------------------------------------------------------------- every value the package exports
 
 /** One use of each export; a missing or unknown entry fails the check. */
@@ -674,6 +717,7 @@ const packageExports: { [K in keyof typeof pkg]-?: () => unknown } = {
   kmsKeyring: () => envelope,
   multiKeyring: () => envelope,
   cachingKeyring: () => envelope,
+  requestHandler: async () => sdkRequestHandler(await createKms()),
   async __benchCipher() {
     const cipher = await pkg.__benchCipher();
     const sealed = cipher.seal(bytes(0), bytes(1024));

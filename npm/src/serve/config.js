@@ -20,6 +20,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createVerifier, AuthError } from './sigv4.js';
+import { credentialScope } from '../protocol.js';
 
 const SHAPE = '{ "accessKeys": { "AKID": { "secretAccessKey": "...", "principal": "arn:..." } }, "accountId": "...", "region": "..." }';
 
@@ -95,9 +96,7 @@ function credentialOf(akid, entry) {
 
 /** The access key id of a SigV4 `Authorization` header, or undefined. */
 export function accessKeyOf(authorization) {
-  if (typeof authorization !== 'string') return undefined;
-  const m = /Credential=([^/,\s]+)\//.exec(authorization);
-  return m ? m[1] : undefined;
+  return credentialScope(authorization)?.accessKeyId;
 }
 
 /** Whether `host` names this machine only: localhost, 127.0.0.0/8, ::1 (or an IPv4-mapped 127.x). */

@@ -42,6 +42,7 @@
 // bodyTimeoutMs (`requestTimeout`), checked every second.
 
 import { STATUS_CODES } from 'node:http';
+import { CONTENT_TYPE } from '../protocol.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -66,8 +67,6 @@ const TICK_MS = 250;
 const LINGER_MS = 1000;
 /** node:http checks headersTimeout / requestTimeout this often (its default is 30 s). */
 const CONNECTIONS_CHECK_MS = 1000;
-
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 /**
  * The limits, defaults filled in and checked.

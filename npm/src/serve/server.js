@@ -9,9 +9,13 @@
 //
 // answers 200 with the AWS response as JSON, or an error
 // `{"__type": "<ExceptionName>", "message": "..."}` with HTTP 400 (500 for
-// KMSInternalException). As in the AWS JSON protocol, blob members
-// (CiphertextBlob, Plaintext, ...) are base64 strings and timestamps are
-// epoch seconds (with milliseconds as a fraction).
+// KMSInternalException), each with an `x-amzn-RequestId` that the call's
+// audit record carries too. The protocol itself (targets, conversions,
+// errors) is ../protocol.js, which requestHandler (the AWS SDK's own client
+// in-process) shares: this file adds HTTP, authentication and limits. The
+// call is made in the region of the request's credential scope (any region
+// the KMS has, or only the config's `region` when it sets one), through
+// requestView (../client/request-view.js).
 //
 // Requests are authenticated as AWS does it: each must carry a Signature
 // Version 4 made with a credential of the config (sigv4.js verifies it;
@@ -43,152 +47,22 @@
 // Connections, request bytes in memory and the time a client may take are
 // bounded (limits.js: `limits` of startServer, `serve --max-connections` ...).
 
-import { randomUUID } from 'node:crypto';
 import { createKms, fileStore } from '../node.js';
-import { OPERATIONS, OTHER_KMS_OPERATIONS as OTHER_KMS_OPERATION_NAMES, REQUEST_BLOBS, REQUEST_TIMESTAMPS } from '../api.js';
-import { KmsError } from '../errors.js';
-import { loadConfig, accessKeyOf, authSetup, createServerFor, AuthError } from './config.js';
+import {
+  ProtocolError, answer, errorAnswer, routeError, credentialScope, newRequestId,
+} from '../protocol.js';
+import { loadConfig, accessKeyOf, authSetup, createServerFor } from './config.js';
 
 export { loadConfig, accessKeyOf };
 import { createLimits } from './limits.js';
 
-const TARGET_PREFIX = 'TrentService.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** How long close() waits for requests in flight before cutting their connections (ms). */
 const CLOSE_GRACE_MS = 5000;
 
-/** AWS KMS operations the package does not implement: UnsupportedOperationException rather than an unknown operation. */
-const OTHER_KMS_OPERATIONS = new Set(OTHER_KMS_OPERATION_NAMES);
-
-/**
- * Blob members of AWS KMS requests (from the service model: every blob
- * member of every operation's input is a top-level member, except
- * `Recipient.AttestationDocument`). Member names are unique in type across
- * the model, and maps (EncryptionContext) are never walked, so a context
- * key named `Plaintext` stays a string.
- */
-const REQUEST_BLOB_MEMBERS = new Set(REQUEST_BLOBS);
-/** Timestamp members of AWS KMS requests (ImportKeyMaterial's ValidTo). */
-const REQUEST_TIMESTAMP_MEMBERS = new Set(REQUEST_TIMESTAMPS);
-
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** A failure of the protocol layer, answered as an AWS error. */
-class ProtocolError extends Error {
-  constructor(name, message, status = 400) {
-    super(message);
-    this.name = name;
-    this.status = status;
-  }
-}
-
-const serialization = (message) => new ProtocolError('SerializationException', message);
-
-function lowerCamel(name) {
-  return name.charAt(0).toLowerCase() + name.slice(1);
-}
-
-// ---- conversions -----------------------------------------------------------
-
-function decodeBlob(member, v) {
-  if (typeof v !== 'string') throw serialization(`The value of '${member}' must be a base64 string.`);
-  if (v.length % 4 !== 0 || !BASE64_RE.test(v)) throw serialization(`The value of '${member}' is not valid base64.`);
-  const buf = Buffer.from(v, 'base64');
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-function decodeTimestamp(member, v) {
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw serialization(`The value of '${member}' must be a timestamp in epoch seconds.`);
-  }
-  return new Date(Math.round(v * 1000));
-}
-
-/** The JSON request as the KMS client takes it: blobs as bytes, timestamps as Dates. Records the byte arrays made in `owned`. */
-function fromWire(body, owned) {
-  const req = { ...body };
-  for (const key of Object.keys(req)) {
-    const v = req[key];
-    if (v === null || v === undefined) continue;
-    if (REQUEST_BLOB_MEMBERS.has(key)) {
-      req[key] = decodeBlob(key, v);
-      owned.push(req[key]);
-    } else if (REQUEST_TIMESTAMP_MEMBERS.has(key)) {
-      req[key] = decodeTimestamp(key, v);
-    }
-  }
-  const recipient = req.Recipient;
-  if (recipient && typeof recipient === 'object' && !Array.isArray(recipient) && recipient.AttestationDocument != null) {
-    const doc = decodeBlob('Recipient.AttestationDocument', recipient.AttestationDocument);
-    owned.push(doc);
-    req.Recipient = { ...recipient, AttestationDocument: doc };
-  }
-  return req;
-}
-
-/** A response value as JSON: bytes as base64, Dates as epoch seconds. Records the byte arrays seen in `seen`. */
-function toWire(v, seen) {
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Date) return v.getTime() / 1000;
-  if (ArrayBuffer.isView(v)) {
-    seen.push(v);
-    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-  }
-  if (Array.isArray(v)) return v.map((x) => toWire(x, seen));
-  const out = {};
-  for (const key of Object.keys(v)) {
-    const x = v[key];
-    if (x === undefined) continue;
-    out[key] = toWire(x, seen);
-  }
-  return out;
-}
-
-function wipe(arrays) {
-  for (const a of arrays) {
-    try {
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).fill(0);
-    } catch {
-      // a view that cannot be written: nothing to do
-    }
-  }
-}
-
-// ---- HTTP ------------------------------------------------------------------
-
-function send(res, status, body, headers = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function sendError(res, name, message, status) {
-  send(res, status, { __type: name, message }, { 'x-amzn-ErrorType': name });
-}
-
-function parseJson(bytes) {
-  const text = bytes.toString('utf8');
-  if (text.trim() === '') return {};
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw serialization('The request body is not valid JSON.');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw serialization('The request body must be a JSON object.');
-  }
-  return body;
-}
-
-function statusOf(e) {
-  if (e instanceof ProtocolError) return e.status;
-  return e.name === 'KMSInternalException' || e.name === 'KmsClosedException' ? 500 : 400;
+/** Writes an answer of ../protocol.js as the HTTP response. */
+function send(res, { status, headers, body }) {
+  res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /**
@@ -225,62 +99,31 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
     if (!view) views.set(principal, (view = kms.withCaller(principal)));
     return view;
   };
-  /** The KMS view of the request's verified caller; an AWS error when it is not authenticated. */
-  const callerOf = async (req, bytes) => {
-    try {
-      return viewOf(await authenticate(req, bytes));
-    } catch (e) {
-      throw e instanceof AuthError ? new ProtocolError(e.name, e.message, e.status) : e;
-    }
-  };
+  /** The KMS view of the request's verified caller; an AWS error (AuthError) when it is not authenticated. */
+  const callerOf = async (req, bytes) => viewOf(await authenticate(req, bytes));
 
   let inFlight = 0;
   let idle = null;
   const handle = async (req, res) => {
-    if (req.method !== 'POST') {
-      sendError(res, 'UnknownOperationException', 'kms-wasm serve answers POST / with an X-Amz-Target header (TrentService.<Operation>).', 405);
+    const requestId = newRequestId();
+    const refused = routeError(req.method, req.url);
+    if (refused) {
+      send(res, errorAnswer(refused, requestId));
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/') {
-      sendError(res, 'UnknownOperationException', `There is nothing at ${JSON.stringify(path).slice(0, 80)}; requests go to POST /.`, 404);
-      return;
-    }
-    const blobs = [];
     try {
       const bytes = await limits.readBody(req, res);
       // Authenticated first: an unsigned caller learns nothing of the request's fate.
       const view = await callerOf(req, bytes);
-      const type = req.headers['content-type'];
-      if (type !== undefined && !/^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(type)) {
-        throw serialization(`The Content-Type must be ${CONTENT_TYPE}.`);
-      }
-      const target = req.headers['x-amz-target'];
-      if (typeof target !== 'string' || target === '') {
-        throw new ProtocolError('UnknownOperationException', 'The request has no X-Amz-Target header (TrentService.<Operation>).');
-      }
-      const op = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-      if (!OPERATIONS.includes(op)) {
-        if (OTHER_KMS_OPERATIONS.has(op)) {
-          throw new ProtocolError('UnsupportedOperationException', `kms-wasm does not implement ${op}.`);
-        }
-        throw new ProtocolError('UnknownOperationException', `The X-Amz-Target ${JSON.stringify(target.slice(0, 80))} is not an operation of AWS KMS (TrentService).`);
-      }
-      const input = fromWire(parseJson(bytes), blobs);
-      const output = await view[lowerCamel(op)](input);
-      const seen = [];
-      const body = toWire(output ?? {}, seen);
-      wipe(seen);
-      send(res, 200, body);
+      send(res, await answer(view, {
+        target: req.headers['x-amz-target'],
+        contentType: req.headers['content-type'],
+        body: bytes,
+        region: credentialScope(req.headers.authorization)?.region ?? cfg.region,
+        requestId,
+      }));
     } catch (e) {
-      if (e instanceof ProtocolError || e instanceof KmsError) {
-        sendError(res, e.name, e.message, statusOf(e));
-      } else {
-        // Not an AWS error: never echo internals to the client.
-        sendError(res, 'KMSInternalException', 'An internal error occurred in kms-wasm serve.', 500);
-      }
-    } finally {
-      wipe(blobs);
+      send(res, errorAnswer(e, requestId));
     }
   };
 
@@ -290,8 +133,8 @@ export async function startServer({ host = '127.0.0.1', port = 4599, store, kms,
       inFlight -= 1;
       if (inFlight === 0 && idle) idle();
     });
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendError(res, 'KMSInternalException', 'An internal error occurred in kms-wasm serve.', 500);
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) send(res, errorAnswer(e, newRequestId()));
       else res.destroy();
     });
   });

@@ -48,6 +48,7 @@
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { ProtocolError } from '../protocol.js';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SERVICE = 'kms';
@@ -62,14 +63,8 @@ export const TEXTS = {
     + 'Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
 };
 
-/** A refused request: an AWS exception name, its text and HTTP status. */
-export class AuthError extends Error {
-  constructor(name, message, status = 400) {
-    super(message);
-    this.name = name;
-    this.status = status;
-  }
-}
+/** A refused request: an AWS exception name, its text and HTTP status (answered as every protocol error is). */
+export class AuthError extends ProtocolError {}
 
 const incomplete = (message) => new AuthError('IncompleteSignatureException', message);
 const invalid = (message) => new AuthError('InvalidSignatureException', message);
