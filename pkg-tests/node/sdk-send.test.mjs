@@ -42,7 +42,8 @@ describe('kms.send with @aws-sdk/client-kms commands', () => {
       const viaSend = await outcome(() => kms.send(command));
       assert.deepEqual(viaSend, viaMethod, op);
     }
-    assert.equal(implemented, 43);
+    // The SDK's 56 operations less the 10 of the key families not built yet.
+    assert.equal(implemented, 46);
     await kms.close();
   });
 
