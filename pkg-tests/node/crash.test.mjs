@@ -19,7 +19,12 @@ const READ_CHILD = join(CHILDREN, 'read-crash-child.mjs');
 const KILLS = Number(process.env.CRASH_KILLS || 50);
 const rootKey = new Uint8Array(32).fill(3);
 
-/** Runs the child until it printed `ready` and then for a random moment; kills it; returns its resolved calls. */
+/**
+ * Runs the child until it printed `ready` and resolved its first call, then
+ * for a random moment; kills it; returns its resolved calls. (Counting from
+ * the first resolved call, not from `ready`, keeps the test's check that
+ * calls were made independent of the machine's load.)
+ */
 function runAndKill(store, start, killAfterMs, script = CHILD) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, store, String(start)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,7 +33,7 @@ function runAndKill(store, start, killAfterMs, script = CHILD) {
     let timer = null;
     child.stdout.on('data', (d) => {
       out += d;
-      if (timer === null && out.startsWith('ready\n')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      if (timer === null && out.startsWith('ready\n') && out.indexOf('\n', 6) !== -1) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.stderr.on('data', (d) => { err += d; });
     child.on('error', reject);
@@ -87,7 +92,7 @@ test(`a file store survives ${KILLS} SIGKILLs at random moments without losing a
         await kms.close();
       }
     }
-    assert.ok(calls > KILLS, `calls resolved before the kills: ${calls}`);
+    assert.ok(calls >= KILLS, `calls resolved before the kills: ${calls}`);
     const segments = readdirSync(store).filter((n) => /^audit\.\d+\.\d+\.log$/.test(n)).length;
     // The child's small thresholds: the kills fall around new bases and closed segments too.
     assert.ok(bases.size > 1 && segments > 0, `new bases (${bases.size}) and closed audit segments (${segments}) happened`);
