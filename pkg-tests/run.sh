@@ -9,9 +9,10 @@
 #   KMS_WASM_PKG_DIR   the package directory to pack (default: npm/)
 #   CHROMIUM           the browser binary (default: /usr/bin/chromium, Debian's)
 #   PKG_TESTS_SKIP_BROWSER=1  run Node only
-#   PKG_TESTS_GREP     run only the tests whose names contain this text
+#   PKG_TESTS_GREP     run only the tests whose names contain this text (not moto's KMS suite)
 #   PKG_TESTS_WORK     the scratch folder (default: pkg-tests/.work), so two runs can go at once
 #   PKG_TESTS_ONLY=fuzz  run only the fast-check properties of fuzz/ (scripts/fuzz.sh uses it)
+#   MOTO_SUITE_UPDATE=1  rewrite peer/moto-kms-expected.json from this run's moto KMS suite
 #   JS_FUZZ_RUNS       runs per property in fuzz/ (default: a smoke run, fixed seed plus a random one)
 #   JS_FUZZ_SEED, JS_FUZZ_PATH  replay a failing property (its failure prints them)
 #   CI=true            a missing Chromium is a failure, not a skip
@@ -65,14 +66,14 @@ say "installing $tarball_name"
 # Every test folder of pkg-tests (suite/, node/, browser/, ...) goes in.
 for dir in "$HERE"/*/; do
   name=$(basename "$dir")
-  case $name in node_modules|.work|types|bundlers) continue ;; esac
+  case $name in node_modules|.work|types|bundlers|peer) continue ;; esac
   rm -rf "${APP:?}/$name"
   cp -r "$dir" "$APP/$name"
 done
 
 # 3. Node.
 status=0
-COUNT_FILES=(node fuzz browser browser-engines browser-idb demo types bundlers)
+COUNT_FILES=(node fuzz moto-kms browser browser-engines browser-idb demo types bundlers)
 for c in "${COUNT_FILES[@]}"; do rm -f "$WORK/$c-counts.json"; done
 only=${PKG_TESTS_ONLY:-}
 [ -z "$only" ] || [ "$only" = fuzz ] || die "PKG_TESTS_ONLY takes 'fuzz' (got '$only')"
@@ -96,6 +97,25 @@ mapfile -t fuzz_files < <(cd "$APP" && ls fuzz/*.test.mjs)
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./node/count-reporter.mjs --test-reporter-destination="$WORK/fuzz-counts.json" \
   "${fuzz_files[@]}") || status=1
+
+# 3c. moto's own KMS test suite in server mode against `kms-wasm serve` of the
+#     installed package, compared with peer/moto-kms-expected.json (peer/moto_kms.py).
+if [ -n "$only" ]; then
+  say "moto KMS suite skipped (PKG_TESTS_ONLY=$only)"
+elif [ -n "${PKG_TESTS_GREP:-}" ]; then
+  say "moto KMS suite skipped (PKG_TESTS_GREP: run it alone with peer/moto_kms.py -k)"
+elif ! "$KMS_WASM_PYTHON" -c 'import moto, pytest' 2>/dev/null; then
+  if [ "${CI:-}" = true ]; then
+    say "FAIL: moto KMS suite: $KMS_WASM_PYTHON cannot import moto and pytest (run scripts/setup-python.sh)"
+    echo '{"passed":0,"failed":1}' > "$WORK/moto-kms-counts.json"
+    status=1
+  else
+    say "SKIP moto KMS suite: $KMS_WASM_PYTHON cannot import moto and pytest (run scripts/setup-python.sh)"
+  fi
+else
+  say "moto's KMS test suite in server mode against kms-wasm serve (peer/moto_kms.py)"
+  "$KMS_WASM_PYTHON" "$HERE/peer/moto_kms.py" --app "$APP" --work "$WORK/moto-kms" --counts "$WORK/moto-kms-counts.json" || status=1
+fi
 
 # 4. The declarations, type-checked with TypeScript 5 and 7 (types/check.sh).
 if [ -n "$only" ]; then
