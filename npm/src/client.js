@@ -50,7 +50,9 @@ const CONTEXT = Symbol('kms-wasm request context');
  * client/request-view.js; the package does not export it.
  */
 export function viewWith(kms, { region, requestId } = {}) {
-  const view = region === undefined ? kms : kms.inRegion(region);
+  // A KMS-shaped object of the caller's (serve takes any) keeps its own regions and ids.
+  if (!(kms instanceof Kms)) return kms;
+  const view = region === undefined || region === kms.region ? kms : kms.inRegion(region);
   if (requestId === undefined) return view;
   return new Kms(view[CORE], { ...view[CONTEXT], requestId: String(requestId) });
 }
