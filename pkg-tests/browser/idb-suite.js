@@ -259,7 +259,7 @@ export default suite('indexedDB store (in one page)', (test) => {
       }
       equal(records.filter((r) => r.store === 'state').length, 0, 'no whole-state copies');
       const held = records.filter((r) => RECORD_STORES.includes(r.store));
-      deepEqual(held.map((r) => `${r.store}/${r.key}`).sort(), ['record.alias/alias/sealed', `record.key/${KeyMetadata.KeyId}`, 'record.meta/'].sort());
+      deepEqual(held.map((r) => `${r.store}/${r.key}`).sort(), ['record.alias/us-east-1@alias/sealed', `record.key/us-east-1@${KeyMetadata.KeyId}`, 'record.meta/us-east-1@'].sort(), 'records are filed under REGION@ID');
       for (const r of held) ok(Number.isSafeInteger(r.value.generation) && r.value.iv && r.value.data, `${r.store}/${r.key} is sealed, with its generation`);
       const head = records.find((r) => r.store === 'meta' && r.key === 'head').value;
       equal(head.format, 2);
@@ -323,6 +323,9 @@ export default suite('indexedDB store (in one page)', (test) => {
         equal(counts['put meta'], 1, `${what}: the head`);
         equal(counts['put changes'], 1, `${what}: the changes log`);
       }
+      // A key's first use is recorded (GetKeyLastUsage), at most once an hour after that.
+      const first = await countWrites(() => kms.encrypt({ KeyId: ids[0], Plaintext: utf8('x') }));
+      deepEqual(recordWrites(first), { 'put record.lastUsed': 1, 'put record.meta': 1 }, 'a first use writes its record');
       const reads = await countWrites(() => kms.encrypt({ KeyId: ids[0], Plaintext: utf8('x') }));
       deepEqual(recordWrites(reads), {}, 'a read-only call writes no record');
       await kms.close();
@@ -407,10 +410,11 @@ export default suite('indexedDB store (in one page)', (test) => {
       ok(!v1.some((r) => RECORD_STORES.includes(r.store)), 'format 1: no record stores');
       equal(v1.find((r) => r.key === 'head').value.format, undefined);
 
-      // Read-only calls: opened as it is, not rewritten.
+      // Read-only calls: opened as it is, not rewritten. (A decrypt is a use
+      // of its key, which GetKeyLastUsage records: a write. It comes after
+      // the migration, below.)
       let store = indexedDbStore(name);
       let kms = await createKms({ store });
-      equal(text((await kms.decrypt({ CiphertextBlob: made.blob })).Plaintext), 'old format');
       equal((await kms.describeKey({ KeyId: 'alias/v1' })).KeyMetadata.Description, 'from v1');
       deepEqual((await kms.auditLog()).map((r) => r.eventName).slice(0, made.log.length), made.log, 'the audit log of format 1');
       deepEqual(await kms.verifyAuditLog(), { valid: true, firstInvalidIndex: null });
@@ -430,7 +434,7 @@ export default suite('indexedDB store (in one page)', (test) => {
       raw = await rawRecords(name);
       equal(raw.filter((r) => r.store === 'state').length, 0, 'no copies left');
       deepEqual(raw.filter((r) => RECORD_STORES.includes(r.store)).map((r) => `${r.store}/${r.key}`).sort(),
-        ['record.alias/alias/v1', 'record.alias/alias/v2', `record.key/${made.keyId}`, 'record.meta/'].sort());
+        ['record.alias/us-east-1@alias/v1', 'record.alias/us-east-1@alias/v2', `record.key/us-east-1@${made.keyId}`, 'record.meta/us-east-1@'].sort());
       equal(raw.find((r) => r.store === 'meta' && r.key === 'head').value.format, 2);
 
       store = indexedDbStore(name);
@@ -534,14 +538,16 @@ export default suite('indexedDB store (in one page)', (test) => {
       const k1 = (await kms.createKey({ Description: 'one' })).KeyMetadata.KeyId;
       const k2 = (await kms.createKey({ Description: 'two' })).KeyMetadata.KeyId;
       await kms.createAlias({ AliasName: 'alias/one', TargetKeyId: k1 });
-      const older = await rawGet(name, 'record.key', k1);
+      const older = await rawGet(name, 'record.key', `us-east-1@${k1}`);
       await kms.tagResource({ KeyId: k1, Tags: [{ TagKey: 'newer', TagValue: 'yes' }] });
       const { CiphertextBlob } = await kms.encrypt({ KeyId: k1, Plaintext: utf8('intact') });
       await kms.close();
       const original = await fingerprint(name);
-      const r1 = await rawGet(name, 'record.key', k1);
-      const r2 = await rawGet(name, 'record.key', k2);
-      const alias = await rawGet(name, 'record.alias', 'alias/one');
+      // Records are filed under REGION@ID.
+      const [id1, id2] = [`us-east-1@${k1}`, `us-east-1@${k2}`];
+      const r1 = await rawGet(name, 'record.key', id1);
+      const r2 = await rawGet(name, 'record.key', id2);
+      const alias = await rawGet(name, 'record.alias', 'us-east-1@alias/one');
       const head = await rawGet(name, 'meta', 'head');
       const digestKey = await rawGet(name, 'keys', 'digest');
       const flipped = (rec, at) => {
@@ -550,21 +556,21 @@ export default suite('indexedDB store (in one page)', (test) => {
         return { ...rec, data: data.buffer };
       };
       const cases = [
-        ['a flipped byte in its data', () => putRaw(name, 'record.key', k1, flipped(r1, (n) => n >> 1)), ['record.key', k1]],
-        ['a flipped byte in its tag', () => putRaw(name, 'record.key', k1, flipped(r1, (n) => n - 1)), ['record.key', k1]],
-        ['its generation edited', () => putRaw(name, 'record.key', k1, { ...r1, generation: r1.generation - 1 }), ['record.key', k1]],
+        ['a flipped byte in its data', () => putRaw(name, 'record.key', id1, flipped(r1, (n) => n >> 1)), ['record.key', id1]],
+        ['a flipped byte in its tag', () => putRaw(name, 'record.key', id1, flipped(r1, (n) => n - 1)), ['record.key', id1]],
+        ['its generation edited', () => putRaw(name, 'record.key', id1, { ...r1, generation: r1.generation - 1 }), ['record.key', id1]],
         ['two records swapped between their ids', async () => {
-          await putRaw(name, 'record.key', k1, r2);
-          await putRaw(name, 'record.key', k2, r1);
+          await putRaw(name, 'record.key', id1, r2);
+          await putRaw(name, 'record.key', id2, r1);
         }, ['record.key']],
         ["a record moved to another kind's object store (same id)", async () => {
-          await deleteRaw(name, 'record.key', k1);
-          await putRaw(name, 'record.deleted', k1, r1);
-        }, ['record.deleted', k1]],
-        ['a record moved to another kind (another id)', () => putRaw(name, 'record.alias', 'alias/one', r2), ['record.alias', 'alias/one']],
-        ['an earlier version of a record put back', () => putRaw(name, 'record.key', k1, older), ['do not match its head']],
-        ['a record deleted', () => deleteRaw(name, 'record.alias', 'alias/one'), ['do not match its head', '3 records for 4']],
-        ['a record added (a copy under another id)', () => putRaw(name, 'record.alias', 'alias/two', alias), ['record.alias', 'alias/two']],
+          await deleteRaw(name, 'record.key', id1);
+          await putRaw(name, 'record.deleted', id1, r1);
+        }, ['record.deleted', id1]],
+        ['a record moved to another kind (another id)', () => putRaw(name, 'record.alias', 'us-east-1@alias/one', r2), ['record.alias', 'us-east-1@alias/one']],
+        ['an earlier version of a record put back', () => putRaw(name, 'record.key', id1, older), ['do not match its head']],
+        ['a record deleted', () => deleteRaw(name, 'record.alias', 'us-east-1@alias/one'), ['do not match its head', '4 records for 5']],
+        ['a record added (a copy under another id)', () => putRaw(name, 'record.alias', 'us-east-1@alias/two', alias), ['record.alias', 'us-east-1@alias/two']],
         ['the head\'s seq edited', () => putRaw(name, 'meta', 'head', { ...head, seq: head.seq + 1 }), ['head', 'altered']],
         ['the head\'s count edited', () => putRaw(name, 'meta', 'head', { ...head, count: head.count - 1 }), ['head', 'altered']],
         ['the head deleted', () => deleteRaw(name, 'meta', 'head'), ['no head']],
@@ -582,9 +588,9 @@ export default suite('indexedDB store (in one page)', (test) => {
         const stores = [...db.objectStoreNames];
         db.close();
         for (const s of ['record.key', 'record.deleted', 'record.alias', 'meta']) if (stores.includes(s)) await clearRaw(name, s);
-        await putRaw(name, 'record.key', k1, r1);
-        await putRaw(name, 'record.key', k2, r2);
-        await putRaw(name, 'record.alias', 'alias/one', alias);
+        await putRaw(name, 'record.key', id1, r1);
+        await putRaw(name, 'record.key', id2, r2);
+        await putRaw(name, 'record.alias', 'us-east-1@alias/one', alias);
         await putRaw(name, 'meta', 'head', head);
         if (what === 'the digest key deleted') await putRaw(name, 'keys', 'digest', digestKey);
         deepEqual(await fingerprint(name), original, `${what}: restored`);

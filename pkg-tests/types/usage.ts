@@ -29,6 +29,8 @@ import {
   cachingKeyring,
   requestHandler,
   type AuditLogFilter,
+  type KeyLastUsageData,
+  type MultiRegionConfiguration,
   type AuditRecord,
   type CachingKeyringOptions,
   type Callback,
@@ -174,7 +176,8 @@ const kmsMembers: { [K in Exclude<keyof Kms, symbol>]-?: (kms: Kms) => unknown }
   disableKey: (kms) => kms.disableKey({ KeyId: keyArn }),
   async scheduleKeyDeletion(kms) {
     const { DeletionDate, KeyState, PendingWindowInDays } = await kms.scheduleKeyDeletion({ KeyId: keyId, PendingWindowInDays: 7 });
-    expectType<Equal<typeof DeletionDate, Date>>();
+    // absent for a multi-Region primary key waiting for its replicas
+    expectType<Equal<typeof DeletionDate, Date | undefined>>();
     return [KeyState, PendingWindowInDays];
   },
   async cancelKeyDeletion(kms) {
@@ -345,6 +348,27 @@ const kmsMembers: { [K in Exclude<keyof Kms, symbol>]-?: (kms: Kms) => unknown }
   caller: (kms) => kms.caller.split(':'),
   endpoint: (kms) => kms.endpoint ?? 'direct',
   service: (kms) => kms.service?.toUpperCase(),
+  region: (kms) => kms.region.toUpperCase(),
+  async inRegion(kms) {
+    const eu: Kms = kms.inRegion('eu-west-1');
+    // @ts-expect-error -- a region is a name
+    kms.inRegion(1);
+    return (await eu.listKeys()).Keys;
+  },
+  async getKeyLastUsage(kms) {
+    const r = await kms.getKeyLastUsage({ KeyId: keyId });
+    expectType<Equal<typeof r.TrackingStartDate, Date>>();
+    expectType<Equal<typeof r.KeyLastUsage, KeyLastUsageData | undefined>>();
+    return r.KeyLastUsage?.Operation;
+  },
+  async replicateKey(kms) {
+    const r = await kms.replicateKey({ KeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab', ReplicaRegion: 'eu-west-1', Description: 'eu', Tags: [] });
+    const config: MultiRegionConfiguration | undefined = r.ReplicaKeyMetadata.MultiRegionConfiguration;
+    // @ts-expect-error -- ReplicaRegion is required
+    await kms.replicateKey({ KeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' });
+    return [config?.MultiRegionKeyType, r.ReplicaPolicy, r.ReplicaTags];
+  },
+  updatePrimaryRegion: (kms) => kms.updatePrimaryRegion({ KeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab', PrimaryRegion: 'eu-west-1' }),
   withCaller: (kms) => kms.withCaller('arn:aws:iam::111122223333:role/worker').listKeys(),
   viaEndpoint: (kms) => kms.viaEndpoint('vpce-0123456789abcdef0').withCaller('arn:aws:iam::111122223333:role/worker').encrypt({ KeyId: keyId, Plaintext: bytes(1) }),
   forService: (kms) => kms.forService('s3').generateDataKey({ KeyId: 'alias/aws/s3', KeySpec: 'AES_256' }),
