@@ -17,10 +17,10 @@ fn a_restored_kms_decrypts_old_ciphertexts_and_keeps_aliases_and_schedules() {
     let snap = f.kms.snapshot().unwrap();
     let mut g =
         Fixture { kms: Kms::restore(Partition::new(ACCOUNT, REGION).unwrap(), snap.expose()).unwrap(), now: f.now };
+    assert_eq!(g.kms.snapshot().unwrap().expose(), snap.expose());
     assert_eq!(g.decrypt(&blob, &[("c", "1")]).unwrap(), b"survives");
     let ctx = g.ctx();
     assert_eq!(g.kms.describe_key(&ctx, Fixture::key_id_req("alias/kept")).unwrap().key_metadata.arn, key);
-    assert_eq!(g.kms.snapshot().unwrap().expose(), snap.expose());
 }
 
 #[test]
