@@ -335,10 +335,10 @@ export default suite('indexedDB store (in one page)', (test) => {
         const r = list.find((x) => x.store === store && x.key === key);
         return r && hex(r.value.iv);
       };
-      const rewritten = new Set([`record.key/${ids[7]}`, `record.key/${ids[30]}`, 'record.alias/alias/k-4', 'record.meta/']);
+      const rewritten = new Set([`record.key/us-east-1@${ids[7]}`, `record.key/us-east-1@${ids[30]}`, 'record.alias/us-east-1@alias/k-4', 'record.meta/us-east-1@']);
       for (const r of before.filter((x) => RECORD_STORES.includes(x.store))) {
         const tag = `${r.store}/${r.key}`;
-        if (tag === 'record.alias/alias/k-3') equal(ivOf(after, r.store, r.key), undefined, 'the deleted alias is gone');
+        if (tag === 'record.alias/us-east-1@alias/k-3') equal(ivOf(after, r.store, r.key), undefined, 'the deleted alias is gone');
         else if (rewritten.has(tag)) ok(ivOf(after, r.store, r.key) !== hex(r.value.iv), `${tag} was rewritten`);
         else equal(ivOf(after, r.store, r.key), hex(r.value.iv), `${tag} was not rewritten`);
       }
