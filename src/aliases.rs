@@ -20,8 +20,25 @@ pub struct Alias {
 }
 
 /// The aliases AWS predefines in every account and region for the AWS
-/// managed keys of services, in name order (none yet).
-pub const PREDEFINED: [&str; 0] = [];
+/// managed keys of services, in name order. Until a service uses its key,
+/// ListAliases lists them without a `TargetKeyId`; the service view of a
+/// client gives one its key (`alias/aws/SERVICE`) on first use.
+pub const PREDEFINED: [&str; 14] = [
+    "alias/aws/acm",
+    "alias/aws/dynamodb",
+    "alias/aws/ebs",
+    "alias/aws/elasticfilesystem",
+    "alias/aws/es",
+    "alias/aws/glue",
+    "alias/aws/kinesisvideo",
+    "alias/aws/lambda",
+    "alias/aws/rds",
+    "alias/aws/redshift",
+    "alias/aws/s3",
+    "alias/aws/secretsmanager",
+    "alias/aws/ssm",
+    "alias/aws/xray",
+];
 
 /// AWS's pattern of an `AliasName` member, as its messages quote it.
 pub const NAME_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";

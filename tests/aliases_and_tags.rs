@@ -185,7 +185,7 @@ fn list_aliases_filters_by_key_and_pages() {
         .kms
         .list_aliases(&ctx, ListAliasesRequest { limit: Some(3), marker: p1.next_marker, ..Default::default() })
         .unwrap();
-    assert_eq!(names(&p2), ["alias/b"]);
+    assert_eq!(names(&p2), ["alias/aws/acm", "alias/aws/dynamodb", "alias/aws/ebs"]);
     let e = f.fails_unchanged("ValidationException", |kms, ctx| {
         kms.list_aliases(ctx, ListAliasesRequest { limit: Some(101), ..Default::default() })
     });
@@ -223,6 +223,50 @@ fn all_pages(f: &mut Fixture, key_id: Option<&str>, limit: i64) -> Vec<AliasList
 }
 
 #[test]
+fn a_fresh_account_lists_the_predefined_aliases_without_target() {
+    let mut f = Fixture::new();
+    let ctx = f.ctx();
+    let list = f.kms.list_aliases(&ctx, ListAliasesRequest::default()).unwrap();
+    assert_eq!(names(&list), kms_wasm::aliases::PREDEFINED);
+    assert!(!list.truncated);
+    for a in &list.aliases {
+        assert_eq!(a.alias_arn, format!("arn:aws:kms:{REGION}:{ACCOUNT}:{}", a.alias_name));
+        assert_eq!((&a.target_key_id, a.creation_date, a.last_updated_date), (&None, None, None));
+    }
+    // as AWS writes them: name and ARN only
+    let json = serde_json::to_value(&list.aliases[0]).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({ "AliasName": "alias/aws/acm", "AliasArn": format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/acm") })
+    );
+}
+
+#[test]
+fn predefined_aliases_page_in_name_order_with_ours() {
+    let mut f = Fixture::new();
+    let a = f.key();
+    for name in ["alias/a", "alias/aws-mine", "alias/aws0", "alias/m", "alias/z"] {
+        alias(&mut f, name, &a);
+    }
+    let mut expected: Vec<String> = kms_wasm::aliases::PREDEFINED.iter().map(|n| (*n).to_owned()).collect();
+    expected.extend(["alias/a", "alias/aws-mine", "alias/aws0", "alias/m", "alias/z"].map(str::to_owned));
+    expected.sort();
+    for limit in [1, 2, 3, 5, 7, 19, 100] {
+        let got: Vec<String> = all_pages(&mut f, None, limit).into_iter().map(|a| a.alias_name).collect();
+        assert_eq!(got, expected, "Limit {limit}");
+    }
+    // a page that ends on a predefined alias goes on after it ('-' sorts before '/')
+    let ctx = f.ctx();
+    let p1 = f.kms.list_aliases(&ctx, ListAliasesRequest { limit: Some(3), ..Default::default() }).unwrap();
+    assert_eq!(names(&p1), ["alias/a", "alias/aws-mine", "alias/aws/acm"]);
+    let p2 = f
+        .kms
+        .list_aliases(&ctx, ListAliasesRequest { limit: Some(1), marker: p1.next_marker, ..Default::default() })
+        .unwrap();
+    assert_eq!(names(&p2), ["alias/aws/dynamodb"]);
+}
+
+#[test]
 fn with_key_id_only_that_keys_aliases_are_listed() {
     let mut f = Fixture::new();
     let a = f.key();
@@ -233,6 +277,32 @@ fn with_key_id_only_that_keys_aliases_are_listed() {
     alias(&mut f, "alias/a", &a);
     let names_of_a: Vec<String> = all_pages(&mut f, Some(&a), 1).into_iter().map(|a| a.alias_name).collect();
     assert_eq!(names_of_a, ["alias/a", "alias/b"]);
+}
+
+#[test]
+fn a_predefined_alias_a_service_used_shows_its_managed_key() {
+    let mut f = Fixture::new();
+    let ctx = kms_wasm::CallContext { service: Some("s3".into()), ..f.ctx() };
+    let blob = f
+        .kms
+        .encrypt(
+            &ctx,
+            kms_wasm::ops::crypto::EncryptRequest {
+                key_id: "alias/aws/s3".into(),
+                plaintext: kms_wasm::crypto::SecretBytes::new(b"object".to_vec()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let managed = blob.key_id.rsplit('/').next().unwrap().to_owned();
+    let ctx = f.ctx();
+    let list = f.kms.list_aliases(&ctx, ListAliasesRequest::default()).unwrap();
+    assert_eq!(names(&list), kms_wasm::aliases::PREDEFINED, "listed once, in its place");
+    let s3 = list.aliases.iter().find(|a| a.alias_name == "alias/aws/s3").unwrap();
+    assert_eq!(s3.target_key_id.as_deref(), Some(managed.as_str()));
+    assert_eq!(targeted(&list).len(), 1);
+    let of_managed = all_pages(&mut f, Some(&managed), 10);
+    assert_eq!(of_managed.iter().map(|a| a.alias_name.as_str()).collect::<Vec<_>>(), ["alias/aws/s3"]);
 }
 
 #[test]
