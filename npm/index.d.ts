@@ -240,7 +240,10 @@ export interface ListAliasesRequest extends PagedRequest {
 export interface AliasListEntry {
   AliasName: string;
   AliasArn: string;
-  /** The key ID (not the ARN), as in AWS. */
+  /**
+   * The key ID (not the ARN), as in AWS. Absent, with both dates, for AWS's
+   * predefined `alias/aws/...` aliases that no key has yet.
+   */
   TargetKeyId?: string;
   CreationDate?: Date;
   LastUpdatedDate?: Date;

@@ -32,7 +32,10 @@ impl EncryptionContext {
             }
             // Encryption context values must be non-empty strings.
             if v.is_empty() {
-                return Err(KmsError::validation(format!("EncryptionContext value for key '{k}' must not be empty.")));
+                return Err(KmsError::validation(format!(
+                    "EncryptionContext value for key '{}' must not be empty.",
+                    crate::error::quoted(k)
+                )));
             }
             total = total.saturating_add(k.len()).saturating_add(v.len());
         }

@@ -11,7 +11,7 @@
 //! but without a manager it is `FAILED`, as an AWS store whose proxy cannot
 //! be reached. While a store is not connected its keys are `Unavailable`.
 
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use crate::external::ExternalKeyManager;
 use crate::ids::KeyId;
 use crate::time::Timestamp;
@@ -25,6 +25,8 @@ pub const MAX_STORES: usize = 10;
 pub const MAX_NAME_CHARS: usize = 256;
 /// Longest external key id, in characters.
 pub const MAX_XKS_KEY_ID_CHARS: usize = 128;
+/// Most characters of a custom key store id.
+pub const MAX_KEY_STORE_ID_CHARS: usize = 64;
 
 /// The customer's wish: connected or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,20 +194,17 @@ pub fn new_store_id() -> Result<String> {
 }
 
 fn not_found(id: &str) -> KmsError {
-    KmsError::CustomKeyStoreNotFoundException(format!("Custom key store '{id}' does not exist."))
+    KmsError::CustomKeyStoreNotFoundException(format!(
+        "Custom key store '{}' does not exist.",
+        crate::error::quoted(id)
+    ))
 }
 
-/// `XksKeyId`: 1..128 characters of `[a-zA-Z0-9-_.]`.
-pub fn check_xks_key_id(id: &str) -> Result<()> {
-    let valid = !id.is_empty()
-        && id.chars().count() <= MAX_XKS_KEY_ID_CHARS
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !valid {
-        return Err(KmsError::validation(format!(
-            "XksKeyId must be 1 to {MAX_XKS_KEY_ID_CHARS} characters of a-z, A-Z, 0-9, '-', '_' and '.'."
-        )));
-    }
-    Ok(())
+/// The model constraints of `XksKeyId`: 1..128 characters of
+/// `^[a-zA-Z0-9-_.]+$`.
+pub(crate) fn xks_key_id_constraints(v: &mut Violations, id: Option<&str>) {
+    let allowed = |id: &str| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    v.pattern("xksKeyId", id, "^[a-zA-Z0-9-_.]+$", allowed).length("xksKeyId", id, 1, MAX_XKS_KEY_ID_CHARS);
 }
 
 /// The AAD the external manager binds to a ciphertext of KMS key `key_id`:
@@ -231,6 +230,12 @@ mod tests {
         assert!(id.starts_with("cks-") && id[4..].bytes().all(|b| b.is_ascii_hexdigit()));
     }
 
+    fn check_xks_key_id(id: &str) -> Result<()> {
+        let mut v = Violations::new();
+        xks_key_id_constraints(&mut v, Some(id));
+        v.check()
+    }
+
     #[test]
     fn xks_key_ids_follow_aws_pattern() {
         for ok in ["a", "key-1_2.3", &"x".repeat(128)] {
@@ -239,6 +244,10 @@ mod tests {
         for bad in ["", "a b", "ключ", &"x".repeat(129)] {
             assert_eq!(check_xks_key_id(bad).unwrap_err().name(), "ValidationException", "{bad}");
         }
+        assert_eq!(
+            check_xks_key_id("a b").unwrap_err().message(),
+            "1 validation error detected: Value 'a b' at 'xksKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_.]+$"
+        );
     }
 
     #[test]

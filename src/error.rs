@@ -21,6 +21,172 @@ pub(crate) fn quoted(input: &str) -> String {
     input.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
+/// The constraints of AWS's API model that a request breaks, collected the
+/// way AWS checks them, before anything else of the call: each broken
+/// constraint is one violation, and together they make one
+/// `ValidationException` in AWS's words: `1 validation error detected:
+/// Value '<value>' at '<member>' failed to satisfy constraint: <constraint>`,
+/// or `N validation errors detected: ` and the violations joined by `; `.
+/// Members are named as AWS names them (`keyId`, `aliasName`); a value is
+/// quoted through [`quoted`], and left out (`Value at '<member>'`) for
+/// secrets and binary data, as AWS leaves out the values of sensitive
+/// members. Absent optional members (`None`) break no constraint. Callers
+/// check members in the order of the request's shape, and a member's
+/// pattern before its length. The texts and their sources are in
+/// docs/aws-texts.md.
+#[derive(Debug, Default)]
+pub(crate) struct Violations(Vec<String>);
+
+impl Violations {
+    /// No violation yet.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `member` (shown as `value`, or not at all) breaks `constraint`.
+    pub(crate) fn add(&mut self, member: &str, value: Option<&str>, constraint: &str) -> &mut Self {
+        self.0.push(describe(member, value, constraint));
+        self
+    }
+
+    /// A member the request must have.
+    pub(crate) fn required<T>(&mut self, member: &str, value: Option<T>) -> &mut Self {
+        if value.is_none() {
+            self.0.push(format!("Value null at '{member}' failed to satisfy constraint: Member must not be null"));
+        }
+        self
+    }
+
+    /// A string member of `min..=max` characters.
+    pub(crate) fn length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) -> &mut Self {
+        if let Some(v) = value {
+            if let Some(c) = length_constraint(v.chars().count(), min, max) {
+                self.add(member, Some(v), &c);
+            }
+        }
+        self
+    }
+
+    /// A secret or binary member of `min..=max` bytes (or a list of secrets
+    /// of `min..=max` items): its value is never shown.
+    pub(crate) fn size(&mut self, member: &str, len: Option<usize>, min: usize, max: usize) -> &mut Self {
+        if let Some(c) = len.and_then(|n| length_constraint(n, min, max)) {
+            self.add(member, None, &c);
+        }
+        self
+    }
+
+    /// An integer member within `min..=max`.
+    pub(crate) fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) -> &mut Self {
+        if let Some(v) = value {
+            let c = if v < min {
+                format!("Member must have value greater than or equal to {min}")
+            } else if v > max {
+                format!("Member must have value less than or equal to {max}")
+            } else {
+                return self;
+            };
+            self.add(member, Some(&v.to_string()), &c);
+        }
+        self
+    }
+
+    /// A string member that must match `pattern` (AWS's regular expression,
+    /// as the message quotes it); `matches` is the test.
+    pub(crate) fn pattern(
+        &mut self,
+        member: &str,
+        value: Option<&str>,
+        pattern: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> &mut Self {
+        if let Some(v) = value.filter(|v| !matches(v)) {
+            self.add(member, Some(v), &format!("Member must satisfy regular expression pattern: {pattern}"));
+        }
+        self
+    }
+
+    /// A member of an enum: one of `values`.
+    pub(crate) fn one_of(&mut self, member: &str, value: Option<&str>, values: &[&str]) -> &mut Self {
+        if let Some(v) = value.filter(|v| !values.contains(v)) {
+            self.add(member, Some(v), &enum_constraint(values));
+        }
+        self
+    }
+
+    /// A list member each of whose items is one of `values`.
+    pub(crate) fn each_one_of(&mut self, member: &str, items: &[String], values: &[&str]) -> &mut Self {
+        if items.iter().any(|i| !values.contains(&i.as_str())) {
+            let shown = format!("[{}]", items.join(", "));
+            self.add(member, Some(&shown), &format!("Member must satisfy constraint: [{}]", enum_constraint(values)));
+        }
+        self
+    }
+
+    /// A list member each of whose items has `min..=max` characters;
+    /// `shown` says whether the items may be quoted (not grant tokens).
+    pub(crate) fn each_length(
+        &mut self,
+        member: &str,
+        items: &[String],
+        min: usize,
+        max: usize,
+        shown: bool,
+    ) -> &mut Self {
+        if items.iter().any(|i| length_constraint(i.chars().count(), min, max).is_some()) {
+            let value = shown.then(|| format!("[{}]", items.join(", ")));
+            let c = format!(
+                "Member must satisfy constraint: [Member must have length less than or equal to {max}, Member must have length greater than or equal to {min}]"
+            );
+            self.add(member, value.as_deref(), &c);
+        }
+        self
+    }
+
+    /// `Ok` when nothing was broken; otherwise the one `ValidationException`
+    /// that names every violation.
+    pub(crate) fn check(&self) -> Result<()> {
+        match self.0.as_slice() {
+            [] => Ok(()),
+            [one] => Err(KmsError::ValidationException(format!("1 validation error detected: {one}"))),
+            all => Err(KmsError::ValidationException(format!(
+                "{} validation errors detected: {}",
+                all.len(),
+                all.join("; ")
+            ))),
+        }
+    }
+}
+
+fn length_constraint(len: usize, min: usize, max: usize) -> Option<String> {
+    if len < min {
+        Some(format!("Member must have length greater than or equal to {min}"))
+    } else if len > max {
+        Some(format!("Member must have length less than or equal to {max}"))
+    } else {
+        None
+    }
+}
+
+/// AWS's constraint of an enum member: `Member must satisfy enum value set: [A, B]`.
+pub(crate) fn enum_constraint(values: &[&str]) -> String {
+    format!("Member must satisfy enum value set: [{}]", values.join(", "))
+}
+
+/// One violation in AWS's words: `Value '<value>' at '<member>' failed to
+/// satisfy constraint: <constraint>` (`Value at` when the value is not shown).
+fn describe(member: &str, value: Option<&str>, constraint: &str) -> String {
+    match value {
+        Some(v) => format!("Value '{}' at '{member}' failed to satisfy constraint: {constraint}", quoted(v)),
+        None => format!("Value at '{member}' failed to satisfy constraint: {constraint}"),
+    }
+}
+
+/// The one violation of `member` as a `ValidationException` (see [`Violations`]).
+pub(crate) fn violation(member: &str, value: Option<&str>, constraint: &str) -> KmsError {
+    KmsError::ValidationException(format!("1 validation error detected: {}", describe(member, value, constraint)))
+}
+
 /// A failed KMS call. The variant is the AWS exception name; the string is
 /// a one-sentence message for humans.
 #[derive(Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 pub const MAX_GRANTS_PER_KEY: usize = 50_000;
 
 /// Operations a grant may allow, as AWS names them.
-pub const GRANT_OPERATIONS: [&str; 17] = [
+pub const GRANT_OPERATIONS: [&str; 19] = [
     "Decrypt",
     "Encrypt",
     "GenerateDataKey",
@@ -35,12 +35,14 @@ pub const GRANT_OPERATIONS: [&str; 17] = [
     "GenerateMac",
     "VerifyMac",
     "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
 ];
 
 /// Grant operations only asymmetric or HMAC keys support; a symmetric
 /// encryption key supports the rest of `GRANT_OPERATIONS`.
-pub const NOT_FOR_SYMMETRIC_KEYS: [&str; 6] =
-    ["Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac", "DeriveSharedSecret"];
+pub const NOT_FOR_SYMMETRIC_KEYS: [&str; 8] =
+    ["Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate"];
 
 /// Operations that carry an encryption context, so constraints apply.
 const CONTEXT_OPERATIONS: [&str; 9] = [

@@ -139,6 +139,22 @@ impl Partition {
             .strip_prefix(':')
     }
 
+    /// Why an ARN of another account or region names no key we have: for a
+    /// key ARN of another region AWS answers `Invalid arn <region>`; any
+    /// other foreign ARN is a key that does not exist.
+    fn foreign_arn(&self, arn: &str) -> KmsError {
+        let mut parts = arn.splitn(6, ':');
+        let (region, account, resource) = (parts.nth(3), parts.next(), parts.next());
+        match (region, account, resource) {
+            (Some(region), Some(account), Some(resource))
+                if account == self.account_id && region != self.region && resource.starts_with("key/") =>
+            {
+                KmsError::NotFoundException(format!("Invalid arn {}", crate::error::quoted(region)))
+            }
+            _ => KmsError::NotFoundException(format!("Key '{}' does not exist", crate::error::quoted(arn))),
+        }
+    }
+
     /// The root principal of the account, the default caller.
     pub fn root_principal(&self) -> String {
         format!("arn:aws:iam::{}:root", self.account_id)
@@ -148,15 +164,10 @@ impl Partition {
     /// accepts alias names and alias ARNs (AWS accepts them only for
     /// cryptographic operations and `DescribeKey`).
     pub fn parse_key_ref(&self, input: &str, aliases: AliasForms) -> Result<KeyRef> {
-        if input.is_empty() || input.len() > 2048 {
-            return Err(KmsError::validation("KeyId must be between 1 and 2048 characters long."));
-        }
-        let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{}'.", crate::error::quoted(input)));
+        crate::error::Violations::new().length("keyId", Some(input), 1, MAX_KEY_ID_CHARS).check()?;
+        let not_found = || KmsError::NotFoundException(format!("Invalid keyId '{}'", crate::error::quoted(input)));
         let local = match input.strip_prefix("arn:") {
-            // An ARN of another account or region names no key we have.
-            Some(_) => self
-                .local_part(input)
-                .ok_or_else(|| KmsError::NotFoundException(format!("Key '{input}' does not exist.")))?,
+            Some(_) => self.local_part(input).ok_or_else(|| self.foreign_arn(input))?,
             None => input,
         };
         if let Some(uuid) = local.strip_prefix("key/") {
@@ -177,6 +188,9 @@ impl Partition {
         KeyId::parse(local).map(KeyRef::Key).ok_or_else(not_found)
     }
 }
+
+/// Most characters of a `KeyId` member (AWS's `KeyIdType`).
+pub const MAX_KEY_ID_CHARS: usize = 2048;
 
 /// Whether an operation's `KeyId` may name an alias.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,6 +261,29 @@ mod tests {
             assert_eq!(p.parse_key_ref(bad, AliasForms::Accepted).unwrap_err().name(), "NotFoundException", "{bad}");
         }
         assert_eq!(p.parse_key_ref("", AliasForms::Accepted).unwrap_err().name(), "ValidationException");
+    }
+
+    #[test]
+    fn refusals_are_in_aws_words() {
+        let p = partition();
+        let message = |input: &str| p.parse_key_ref(input, AliasForms::Rejected).unwrap_err().to_string();
+        assert_eq!(message("fake-key-id"), "NotFoundException: Invalid keyId 'fake-key-id'");
+        assert_eq!(message("alias/app"), "NotFoundException: Invalid keyId 'alias/app'");
+        assert_eq!(message("a\nb"), "NotFoundException: Invalid keyId 'a\\nb'");
+        let id = KeyId::random().unwrap();
+        let elsewhere = Partition::new("111122223333", "ap-southeast-1").unwrap().key_arn(id);
+        assert_eq!(message(&elsewhere), "NotFoundException: Invalid arn ap-southeast-1");
+        let other_account = Partition::new("444455556666", "us-east-1").unwrap().key_arn(id);
+        assert_eq!(message(&other_account), format!("NotFoundException: Key '{other_account}' does not exist"));
+        assert_eq!(
+            message(""),
+            "ValidationException: 1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        let long = "k".repeat(2049);
+        assert_eq!(
+            message(&long),
+            format!("ValidationException: 1 validation error detected: Value '{long}' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048")
+        );
     }
 
     #[test]

@@ -581,14 +581,15 @@ impl Kms {
     pub(crate) fn resolve(&self, input: &str, forms: AliasForms) -> Result<(KeyId, Option<String>)> {
         match self.partition.parse_key_ref(input, forms)? {
             KeyRef::Key(id) if self.state.keys.contains_key(&id) => Ok((id, None)),
-            KeyRef::Key(_) => {
-                Err(KmsError::NotFoundException(format!("Key '{}' does not exist.", crate::error::quoted(input))))
+            KeyRef::Key(id) => {
+                Err(KmsError::NotFoundException(format!("Key '{}' does not exist", self.partition.key_arn(id))))
             }
             KeyRef::Alias(name) => match self.state.aliases.get(&name) {
                 Some(a) => Ok((a.target, Some(name))),
-                None => {
-                    Err(KmsError::NotFoundException(format!("Alias '{}' is not found.", crate::error::quoted(&name))))
-                }
+                None => Err(KmsError::NotFoundException(format!(
+                    "Alias {} is not found.",
+                    crate::error::quoted(&self.partition.alias_arn(&name))
+                ))),
             },
         }
     }
@@ -676,7 +677,7 @@ impl Kms {
         self.state
             .keys
             .get(&id)
-            .ok_or_else(|| KmsError::NotFoundException(format!("Key '{}' does not exist.", self.partition.key_arn(id))))
+            .ok_or_else(|| KmsError::NotFoundException(format!("Key '{}' does not exist", self.partition.key_arn(id))))
     }
 
     /// The key with this id, writable.
@@ -684,7 +685,7 @@ impl Kms {
         let arn = self.partition.key_arn(id);
         // It may change when it is next due.
         self.changed_keys.push(id);
-        self.state.keys.get_mut(&id).ok_or_else(|| KmsError::NotFoundException(format!("Key '{arn}' does not exist.")))
+        self.state.keys.get_mut(&id).ok_or_else(|| KmsError::NotFoundException(format!("Key '{arn}' does not exist")))
     }
 
     /// Customers may look at AWS-managed keys but not manage them.

@@ -20,7 +20,7 @@
 
 use crate::access::Access;
 use crate::crypto::SecretBytes;
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use crate::ids::{AliasForms, KeyId};
 use crate::keys::tags::Tag;
 use crate::keys::{Key, KeyMetadata, KeyState, Origin};
@@ -124,6 +124,20 @@ fn duplicate<T: Serialize + DeserializeOwned>(value: &T) -> Result<T> {
     let mut buf = SecretBytes::zeroed(len);
     postcard::to_slice(value, buf.expose_mut()).map_err(|_| internal())?;
     postcard::from_bytes(buf.expose()).map_err(|_| internal())
+}
+
+/// AWS's model constraint of a Region member (`RegionType`): 1..32
+/// characters of `^([a-z]+-){2,3}\d+$`.
+fn region_constraints(v: &mut Violations, member: &str, value: Option<&str>) {
+    let matches = |r: &str| {
+        let parts: Vec<&str> = r.split('-').collect();
+        let (last, words) = parts.split_last().unwrap_or((&"", &[]));
+        (2..=3).contains(&words.len())
+            && words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+            && !last.is_empty()
+            && last.bytes().all(|b| b.is_ascii_digit())
+    };
+    v.required(member, value).length(member, value, 1, 32).pattern(member, value, "^([a-z]+-){2,3}\\d+$", matches);
 }
 
 fn unsupported(what: String) -> KmsError {
@@ -298,11 +312,14 @@ impl Kms {
     /// and tags. `Creating` until the clock moves on.
     pub fn replicate_key(&mut self, ctx: &CallContext, req: ReplicateKeyRequest) -> Result<ReplicateKeyResponse> {
         self.run(ctx, Op::ReplicateKey, crate::ops::params(&req), |kms| {
-            if req.replica_region.is_empty() {
-                return Err(KmsError::validation("ReplicaRegion is required."));
-            }
+            let mut v = Violations::new();
+            let region = Some(req.replica_region.as_str()).filter(|r| !r.is_empty());
+            region_constraints(&mut v, "replicaRegion", region);
+            v.size("policy", req.policy.as_ref().map(|p| p.chars().count()), 1, crate::policy::MAX_POLICY_CHARS);
+            v.length("description", req.description.as_deref(), 0, 8192);
+            crate::keys::tags::constraints(&mut v, req.tags.as_deref().unwrap_or_default());
+            v.check()?;
             kms.check_region(&req.replica_region)?;
-            crate::ops::lifecycle::check_description(req.description.as_deref().unwrap_or_default())?;
             let tags = crate::keys::tags::merged(
                 &Default::default(),
                 crate::keys::tags::validate(req.tags.as_deref().unwrap_or_default())?,
@@ -381,9 +398,9 @@ impl Kms {
     /// primary a replica; both report `Updating` until the clock moves on.
     pub fn update_primary_region(&mut self, ctx: &CallContext, req: UpdatePrimaryRegionRequest) -> Result<Empty> {
         self.run(ctx, Op::UpdatePrimaryRegion, crate::ops::params(&req), |kms| {
-            if req.primary_region.is_empty() {
-                return Err(KmsError::validation("PrimaryRegion is required."));
-            }
+            let mut v = Violations::new();
+            region_constraints(&mut v, "primaryRegion", Some(req.primary_region.as_str()).filter(|r| !r.is_empty()));
+            v.check()?;
             kms.check_region(&req.primary_region)?;
             let id = kms.key_for(ctx, &Access::new(Op::UpdatePrimaryRegion), &req.key_id, AliasForms::Rejected)?;
             let arn = kms.partition.key_arn(id);

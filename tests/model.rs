@@ -332,7 +332,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             .unwrap()
             .aliases
             .into_iter()
-            .map(|a| (a.alias_name, a.target_key_id))
+            .filter_map(|a| Some((a.alias_name, a.target_key_id?)))
             .collect();
         let expected: BTreeMap<String, String> =
             m.aliases.iter().map(|(n, i)| (n.clone(), m.keys[*i].arn.rsplit('/').next().unwrap().to_owned())).collect();

@@ -148,7 +148,7 @@ proptest! {
 #[test]
 fn markers_not_ours_are_invalid_marker_exceptions() {
     let mut f = Fixture::new();
-    for bad in ["", "p1", "r", "rxyz", &format!("r{}", "0".repeat(95)), &format!("r{}", "g".repeat(96))] {
+    for bad in ["p1", "r", "rxyz", &format!("r{}", "0".repeat(95)), &format!("r{}", "g".repeat(96))] {
         let marker = Some(bad.to_owned());
         f.fails_unchanged("InvalidMarkerException", |kms, ctx| {
             kms.list_retirable_grants(
@@ -157,4 +157,19 @@ fn markers_not_ours_are_invalid_marker_exceptions() {
             )
         });
     }
+    // an empty marker breaks the model (1..1024 characters)
+    let e = f.fails_unchanged("ValidationException", |kms, ctx| {
+        kms.list_retirable_grants(
+            ctx,
+            ListRetirableGrantsRequest {
+                retiring_principal: PRINCIPALS[0].into(),
+                limit: None,
+                marker: Some(String::new()),
+            },
+        )
+    });
+    assert_eq!(
+        e.message(),
+        "1 validation error detected: Value '' at 'marker' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
 }

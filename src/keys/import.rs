@@ -5,7 +5,7 @@
 #[cfg(feature = "full")]
 use crate::crypto::random_array;
 use crate::crypto::{ct_eq, SecretBytes};
-use crate::error::{KmsError, Result};
+use crate::error::{enum_constraint, violation, KmsError, Result};
 use crate::ids::KeyId;
 use crate::time::Timestamp;
 use core::fmt;
@@ -47,9 +47,27 @@ impl WrappingAlgorithm {
             "RSAES_PKCS1_V1_5" | "SM2PKE" => Err(KmsError::UnsupportedOperationException(format!(
                 "WrappingAlgorithm {name} is not supported; use RSAES_OAEP_SHA_256 or RSA_AES_KEY_WRAP_SHA_256."
             ))),
-            _ => Err(KmsError::validation("WrappingAlgorithm must be RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256.")),
+            _ => Err(enum_violation("wrappingAlgorithm", name, WRAPPING_ALGORITHMS)),
         }
     }
+}
+
+/// The wrapping algorithms of AWS's model (`AlgorithmSpec`).
+pub const WRAPPING_ALGORITHMS: &[&str] = &[
+    "RSAES_PKCS1_V1_5",
+    "RSAES_OAEP_SHA_1",
+    "RSAES_OAEP_SHA_256",
+    "RSA_AES_KEY_WRAP_SHA_1",
+    "RSA_AES_KEY_WRAP_SHA_256",
+    "SM2PKE",
+];
+
+/// The wrapping key specs of AWS's model (`WrappingKeySpec`).
+pub const WRAPPING_KEY_SPECS: &[&str] = &["RSA_2048", "RSA_3072", "RSA_4096", "SM2"];
+
+/// A value outside an enum of AWS's model, in AWS's words.
+fn enum_violation(member: &str, value: &str, values: &[&str]) -> KmsError {
+    violation(member, Some(value), &enum_constraint(values))
 }
 
 /// `WrappingKeySpec`: the RSA modulus size.
@@ -59,7 +77,7 @@ pub fn parse_key_spec(name: &str) -> Result<usize> {
         "RSA_3072" => Ok(3072),
         "RSA_4096" => Ok(4096),
         "SM2" => Err(KmsError::UnsupportedOperationException("WrappingKeySpec SM2 is not supported.".into())),
-        _ => Err(KmsError::validation("WrappingKeySpec must be RSA_2048, RSA_3072 or RSA_4096.")),
+        _ => Err(enum_violation("wrappingKeySpec", name, WRAPPING_KEY_SPECS)),
     }
 }
 

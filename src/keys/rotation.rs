@@ -1,6 +1,6 @@
 //! The automatic-rotation schedule of one key, driven by the caller's clock.
 
-use crate::error::{KmsError, Result};
+use crate::error::{Result, Violations};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -36,16 +36,17 @@ impl Default for RotationSchedule {
     }
 }
 
+/// The model constraint of `RotationPeriodInDays`: 90..2560 days.
+pub(crate) fn period_constraints(v: &mut Violations, days: Option<i64>) {
+    v.range("rotationPeriodInDays", days, i64::from(MIN_PERIOD_DAYS), i64::from(MAX_PERIOD_DAYS));
+}
+
 /// Validates `RotationPeriodInDays` (absent means the default).
 pub fn validate_period(days: Option<i64>) -> Result<u32> {
-    match days {
-        None => Ok(DEFAULT_PERIOD_DAYS),
-        Some(d) => u32::try_from(d).ok().filter(|d| (MIN_PERIOD_DAYS..=MAX_PERIOD_DAYS).contains(d)).ok_or_else(|| {
-            KmsError::validation(format!(
-                "RotationPeriodInDays must be between {MIN_PERIOD_DAYS} and {MAX_PERIOD_DAYS}."
-            ))
-        }),
-    }
+    let mut v = Violations::new();
+    period_constraints(&mut v, days);
+    v.check()?;
+    Ok(days.and_then(|d| u32::try_from(d).ok()).unwrap_or(DEFAULT_PERIOD_DAYS))
 }
 
 impl RotationSchedule {

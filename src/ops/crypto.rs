@@ -1,12 +1,15 @@
 //! Cryptography with a KMS key: Encrypt, Decrypt, ReEncrypt.
 
-use super::{check_dry_run, check_grant_tokens, check_no_recipient, check_symmetric_algorithm};
+use super::{
+    algorithm_constraints, check_dry_run, check_grant_tokens, check_no_recipient, check_symmetric_algorithm,
+    grant_token_constraints, key_id_constraints,
+};
 use crate::access::Access;
 use crate::ciphertext::{self, AnyBlob, Blob, MAX_BLOB_LEN};
 use crate::context::EncryptionContext;
 use crate::crypto::SecretBytes;
 use crate::custom_key_stores;
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use crate::external::{self, ExternalCall, ExternalOp, Resume, Step};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
@@ -136,12 +139,46 @@ fn symmetric() -> Vec<String> {
     vec!["SYMMETRIC_DEFAULT".to_owned()]
 }
 
-/// `CiphertextBlob` must be 1..6144 bytes.
-pub(crate) fn check_blob_len(blob: &[u8]) -> Result<()> {
-    if blob.is_empty() || blob.len() > MAX_BLOB_LEN {
-        return Err(KmsError::validation(format!("CiphertextBlob must be between 1 and {MAX_BLOB_LEN} bytes long.")));
+impl EncryptRequest {
+    /// The model constraints of Encrypt.
+    fn constraints(&self) -> Result<()> {
+        let mut v = Violations::new();
+        key_id_constraints(&mut v, "keyId", Some(&self.key_id));
+        v.size("plaintext", Some(self.plaintext.len()), 1, MAX_PLAINTEXT_LEN);
+        grant_token_constraints(&mut v, &self.grant_tokens);
+        algorithm_constraints(&mut v, "EncryptionAlgorithm", self.encryption_algorithm.as_deref());
+        v.check()
     }
-    Ok(())
+}
+
+impl DecryptRequest {
+    /// The model constraints of Decrypt.
+    fn constraints(&self) -> Result<()> {
+        let mut v = Violations::new();
+        v.size("ciphertextBlob", Some(self.ciphertext_blob.len()), 1, MAX_BLOB_LEN);
+        grant_token_constraints(&mut v, &self.grant_tokens);
+        key_id_constraints(&mut v, "keyId", self.key_id.as_deref());
+        algorithm_constraints(&mut v, "EncryptionAlgorithm", self.encryption_algorithm.as_deref());
+        v.check()
+    }
+}
+
+impl ReEncryptRequest {
+    /// The model constraints of ReEncrypt.
+    fn constraints(&self) -> Result<()> {
+        let mut v = Violations::new();
+        v.size("ciphertextBlob", Some(self.ciphertext_blob.len()), 1, MAX_BLOB_LEN);
+        key_id_constraints(&mut v, "sourceKeyId", self.source_key_id.as_deref());
+        key_id_constraints(&mut v, "destinationKeyId", Some(&self.destination_key_id));
+        algorithm_constraints(&mut v, "SourceEncryptionAlgorithm", self.source_encryption_algorithm.as_deref());
+        algorithm_constraints(
+            &mut v,
+            "DestinationEncryptionAlgorithm",
+            self.destination_encryption_algorithm.as_deref(),
+        );
+        grant_token_constraints(&mut v, &self.grant_tokens);
+        v.check()
+    }
 }
 
 impl Kms {
@@ -208,10 +245,9 @@ impl Kms {
             let (named, named_alias) = self.resolve(named, AliasForms::Accepted)?;
             // The KeyId the caller named must be the key that encrypted the blob.
             if named != blob_key_id {
-                return Err(KmsError::IncorrectKeyException(format!(
-                    "The key ID in the request does not identify the KMS key that encrypted the ciphertext ({}).",
-                    self.partition.key_arn(named)
-                )));
+                return Err(KmsError::IncorrectKeyException(
+                    "The key ID in the request does not identify a CMK that can perform this operation.".into(),
+                ));
             }
             alias = named_alias;
         }
@@ -219,10 +255,7 @@ impl Kms {
             // A blob of a key that was deleted names a key that no longer
             // exists; any other unknown id is just not a ciphertext of ours.
             return Err(if self.state.deleted.contains_key(&blob_key_id) {
-                KmsError::NotFoundException(format!(
-                    "{} does not exist; it was deleted.",
-                    self.partition.key_arn(blob_key_id)
-                ))
+                KmsError::NotFoundException(format!("Key '{}' does not exist", self.partition.key_arn(blob_key_id)))
             } else {
                 KmsError::invalid_ciphertext()
             });
@@ -290,12 +323,7 @@ impl Kms {
     /// Encrypt, pausing for the external manager of a key in an external key store.
     pub fn encrypt_steps(&mut self, ctx: &CallContext, req: EncryptRequest) -> Result<Step<EncryptResponse>> {
         self.run_steps(ctx, Op::Encrypt, super::params(&req), |kms| {
-            // Plaintext must be 1..4096 bytes.
-            if req.plaintext.is_empty() || req.plaintext.len() > MAX_PLAINTEXT_LEN {
-                return Err(KmsError::validation(format!(
-                    "Plaintext must be between 1 and {MAX_PLAINTEXT_LEN} bytes long."
-                )));
-            }
+            req.constraints()?;
             let context = EncryptionContext::new(req.encryption_context)?;
             let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
@@ -322,7 +350,7 @@ impl Kms {
     /// Decrypt, pausing for the external manager of a key in an external key store.
     pub fn decrypt_steps(&mut self, ctx: &CallContext, req: DecryptRequest) -> Result<Step<DecryptResponse>> {
         self.run_steps(ctx, Op::Decrypt, super::params(&req), |kms| {
-            check_blob_len(&req.ciphertext_blob)?;
+            req.constraints()?;
             let context = EncryptionContext::new(req.encryption_context)?;
             let tokens = check_grant_tokens(&req.grant_tokens)?;
             check_symmetric_algorithm("EncryptionAlgorithm", req.encryption_algorithm.as_deref())?;
@@ -353,7 +381,7 @@ impl Kms {
     /// stores (the source's to decrypt, then the destination's to encrypt).
     pub fn re_encrypt_steps(&mut self, ctx: &CallContext, req: ReEncryptRequest) -> Result<Step<ReEncryptResponse>> {
         self.run_steps(ctx, Op::ReEncrypt, super::params(&req), |kms| {
-            check_blob_len(&req.ciphertext_blob)?;
+            req.constraints()?;
             let source_context = EncryptionContext::new(req.source_encryption_context)?;
             let destination_context = EncryptionContext::new(req.destination_encryption_context)?;
             let tokens = check_grant_tokens(&req.grant_tokens)?;

@@ -7,16 +7,21 @@
 //! [`crate::custom_key_stores`]); AWS's proxy settings (`XksProxy*`) have
 //! no meaning here and are ignored.
 
-use super::paging::{page, Limits};
+use super::paging::{page, paging_constraints, Limits};
 use super::Empty;
 use crate::access::Access;
-use crate::custom_key_stores::{self, Connection, ConnectionState, CustomKeyStore, MAX_NAME_CHARS, MAX_STORES};
-use crate::error::{KmsError, Result};
+use crate::custom_key_stores::{
+    self, Connection, ConnectionState, CustomKeyStore, MAX_KEY_STORE_ID_CHARS, MAX_NAME_CHARS, MAX_STORES,
+};
+use crate::error::{KmsError, Result, Violations};
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
 use crate::time::{self, Timestamp};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+
+/// Pages of DescribeCustomKeyStores: 1000 by default and at most.
+const STORE_PAGES: Limits = Limits { default: 1000, max: 1000 };
 
 /// The one kind of custom key store this library has.
 const EXTERNAL_KEY_STORE: &str = "EXTERNAL_KEY_STORE";
@@ -113,18 +118,15 @@ pub struct UpdateCustomKeyStoreRequest {
     pub new_custom_key_store_name: Option<String>,
 }
 
-fn check_name(name: &str, member: &str) -> Result<()> {
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(KmsError::validation(format!("{member} must be 1 to {MAX_NAME_CHARS} characters long.")));
+/// Checks the model constraints of a request's members: its custom key
+/// store id (1..64 characters) and name members (1..256 characters).
+fn check_members(id: Option<&str>, names: &[(&str, Option<&str>)]) -> Result<()> {
+    let mut v = Violations::new();
+    v.length("customKeyStoreId", id, 1, MAX_KEY_STORE_ID_CHARS);
+    for (member, name) in names {
+        v.length(member, *name, 1, MAX_NAME_CHARS);
     }
-    Ok(())
-}
-
-fn check_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > 64 {
-        return Err(KmsError::validation("CustomKeyStoreId must be 1 to 64 characters long."));
-    }
-    Ok(())
+    v.check()
 }
 
 impl Kms {
@@ -173,16 +175,21 @@ impl Kms {
         req: CreateCustomKeyStoreRequest,
     ) -> Result<CreateCustomKeyStoreResponse> {
         self.run(ctx, Op::CreateCustomKeyStore, super::params(&req), |kms| {
-            check_name(&req.custom_key_store_name, "CustomKeyStoreName")?;
+            let mut v = Violations::new();
+            v.length("customKeyStoreName", Some(&req.custom_key_store_name), 1, MAX_NAME_CHARS).one_of(
+                "customKeyStoreType",
+                req.custom_key_store_type.as_deref(),
+                &["AWS_CLOUDHSM", EXTERNAL_KEY_STORE],
+            );
+            v.check()?;
             // AWS's default type is a CloudHSM key store, which has no meaning here.
             match req.custom_key_store_type.as_deref().unwrap_or("AWS_CLOUDHSM") {
                 EXTERNAL_KEY_STORE => {}
-                "AWS_CLOUDHSM" => {
+                _ => {
                     return Err(KmsError::UnsupportedOperationException(
                         "CloudHSM key stores are not supported; use CustomKeyStoreType EXTERNAL_KEY_STORE.".into(),
                     ))
                 }
-                other => return Err(KmsError::validation(format!("CustomKeyStoreType '{other}' is not valid."))),
             }
             kms.authorize_account(ctx, &Access::new(Op::CreateCustomKeyStore))?;
             kms.check_name_free(&req.custom_key_store_name)?;
@@ -210,16 +217,21 @@ impl Kms {
         req: DescribeCustomKeyStoresRequest,
     ) -> Result<DescribeCustomKeyStoresResponse> {
         self.run(ctx, Op::DescribeCustomKeyStores, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            v.length("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, MAX_KEY_STORE_ID_CHARS).length(
+                "customKeyStoreName",
+                req.custom_key_store_name.as_deref(),
+                1,
+                MAX_NAME_CHARS,
+            );
+            paging_constraints(&mut v, req.limit, req.marker.as_deref(), STORE_PAGES);
+            v.check()?;
             let stores: Vec<&CustomKeyStore> = match (&req.custom_key_store_id, &req.custom_key_store_name) {
                 (Some(_), Some(_)) => {
                     return Err(KmsError::validation("Specify CustomKeyStoreId or CustomKeyStoreName, not both."))
                 }
-                (Some(id), None) => {
-                    check_id(id)?;
-                    vec![kms.key_stores.get(id)?]
-                }
+                (Some(id), None) => vec![kms.key_stores.get(id)?],
                 (None, Some(name)) => {
-                    check_name(name, "CustomKeyStoreName")?;
                     let found = kms.key_stores.stores.values().filter(|s| s.name == *name).collect::<Vec<_>>();
                     if found.is_empty() {
                         return Err(KmsError::CustomKeyStoreNotFoundException(format!(
@@ -232,7 +244,7 @@ impl Kms {
                 (None, None) => kms.key_stores.stores.values().collect(),
             };
             kms.authorize_account(ctx, &Access::new(Op::DescribeCustomKeyStores))?;
-            let p = page(stores, req.limit, req.marker.as_deref(), Limits { default: 1000, max: 1000 })?;
+            let p = page(stores, req.limit, req.marker.as_deref(), STORE_PAGES)?;
             Ok(DescribeCustomKeyStoresResponse {
                 custom_key_stores: p.items.into_iter().map(|s| kms.entry(s)).collect(),
                 truncated: p.truncated,
@@ -245,7 +257,7 @@ impl Kms {
     /// first, as in AWS); a store whose manager is not attached becomes `FAILED`.
     pub fn connect_custom_key_store(&mut self, ctx: &CallContext, req: CustomKeyStoreIdRequest) -> Result<Empty> {
         self.run(ctx, Op::ConnectCustomKeyStore, super::params(&req), |kms| {
-            check_id(&req.custom_key_store_id)?;
+            check_members(Some(&req.custom_key_store_id), &[])?;
             kms.authorize_account(ctx, &Access::new(Op::ConnectCustomKeyStore))?;
             let store = kms.key_stores.get(&req.custom_key_store_id)?;
             if kms.key_stores.state(store) == ConnectionState::Failed {
@@ -262,7 +274,7 @@ impl Kms {
     /// DisconnectCustomKeyStore: valid unless the store is already `DISCONNECTED`.
     pub fn disconnect_custom_key_store(&mut self, ctx: &CallContext, req: CustomKeyStoreIdRequest) -> Result<Empty> {
         self.run(ctx, Op::DisconnectCustomKeyStore, super::params(&req), |kms| {
-            check_id(&req.custom_key_store_id)?;
+            check_members(Some(&req.custom_key_store_id), &[])?;
             kms.authorize_account(ctx, &Access::new(Op::DisconnectCustomKeyStore))?;
             let store = kms.key_stores.get_mut(&req.custom_key_store_id)?;
             if store.connection == Connection::Disconnected {
@@ -279,11 +291,13 @@ impl Kms {
     /// UpdateCustomKeyStore: renames a store (in any connection state).
     pub fn update_custom_key_store(&mut self, ctx: &CallContext, req: UpdateCustomKeyStoreRequest) -> Result<Empty> {
         self.run(ctx, Op::UpdateCustomKeyStore, super::params(&req), |kms| {
-            check_id(&req.custom_key_store_id)?;
+            check_members(
+                Some(&req.custom_key_store_id),
+                &[("newCustomKeyStoreName", req.new_custom_key_store_name.as_deref())],
+            )?;
             let name = req
                 .new_custom_key_store_name
                 .ok_or_else(|| KmsError::validation("NewCustomKeyStoreName is required; nothing else can change."))?;
-            check_name(&name, "NewCustomKeyStoreName")?;
             kms.authorize_account(ctx, &Access::new(Op::UpdateCustomKeyStore))?;
             let current = &kms.key_stores.get(&req.custom_key_store_id)?.name;
             if *current != name {
@@ -298,7 +312,7 @@ impl Kms {
     /// (not even one pending deletion).
     pub fn delete_custom_key_store(&mut self, ctx: &CallContext, req: CustomKeyStoreIdRequest) -> Result<Empty> {
         self.run(ctx, Op::DeleteCustomKeyStore, super::params(&req), |kms| {
-            check_id(&req.custom_key_store_id)?;
+            check_members(Some(&req.custom_key_store_id), &[])?;
             kms.authorize_account(ctx, &Access::new(Op::DeleteCustomKeyStore))?;
             let store = kms.key_stores.get(&req.custom_key_store_id)?;
             if store.connection != Connection::Disconnected {

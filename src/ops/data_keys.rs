@@ -1,11 +1,12 @@
 //! Data keys and randomness: GenerateDataKey,
 //! GenerateDataKeyWithoutPlaintext, GenerateRandom.
 
-use super::{check_dry_run, check_grant_tokens, check_no_recipient};
+use super::{check_dry_run, check_grant_tokens, check_no_recipient, grant_token_constraints, key_id_constraints};
 use crate::access::Access;
 use crate::context::EncryptionContext;
 use crate::crypto::{fill_random, SecretBytes};
-use crate::error::{KmsError, Result};
+use crate::custom_key_stores::MAX_KEY_STORE_ID_CHARS;
+use crate::error::{KmsError, Result, Violations};
 use crate::external::Step;
 use crate::ids::AliasForms;
 use crate::kms::{CallContext, Kms};
@@ -95,24 +96,26 @@ pub struct GenerateRandomResponse {
     pub plaintext: SecretBytes,
 }
 
-fn byte_count(n: i64) -> Result<usize> {
-    usize::try_from(n)
-        .ok()
-        .filter(|n| (1..=MAX_RANDOM_BYTES).contains(n))
-        .ok_or_else(|| KmsError::validation(format!("NumberOfBytes must be between 1 and {MAX_RANDOM_BYTES}.")))
+/// The model constraint of `NumberOfBytes`: 1..1024.
+fn byte_count_constraints(v: &mut Violations, n: Option<i64>) {
+    v.range("numberOfBytes", n, 1, MAX_RANDOM_BYTES as i64);
 }
 
 impl GenerateDataKeyRequest {
-    /// The data key length: exactly one of KeySpec (AES_128 | AES_256) or
-    /// NumberOfBytes (1..1024).
+    /// The data key length, after the model constraints: exactly one of
+    /// KeySpec (AES_128 | AES_256) or NumberOfBytes (1..1024).
     fn length(&self) -> Result<usize> {
+        let mut v = Violations::new();
+        key_id_constraints(&mut v, "keyId", Some(&self.key_id));
+        byte_count_constraints(&mut v, self.number_of_bytes);
+        v.one_of("keySpec", self.key_spec.as_deref(), &["AES_256", "AES_128"]);
+        grant_token_constraints(&mut v, &self.grant_tokens);
+        v.check()?;
         match (self.key_spec.as_deref(), self.number_of_bytes) {
-            (Some(_), Some(_)) => Err(KmsError::validation("Specify KeySpec or NumberOfBytes, not both.")),
-            (None, None) => Err(KmsError::validation("Specify either KeySpec or NumberOfBytes.")),
-            (Some("AES_256"), None) => Ok(32),
             (Some("AES_128"), None) => Ok(16),
-            (Some(_), None) => Err(KmsError::validation("KeySpec must be AES_256 or AES_128.")),
-            (None, Some(n)) => byte_count(n),
+            (Some(_), None) => Ok(32),
+            (None, Some(n)) => Ok(usize::try_from(n).unwrap_or(MAX_RANDOM_BYTES)),
+            _ => Err(KmsError::validation("Please specify either number of bytes or key spec.")),
         }
     }
 }
@@ -201,7 +204,12 @@ impl Kms {
     pub fn generate_random(&mut self, ctx: &CallContext, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
         self.run(ctx, Op::GenerateRandom, super::params(&req), |kms| {
             kms.authorize_account(ctx, &Access::new(Op::GenerateRandom))?;
-            let n = byte_count(req.number_of_bytes.ok_or_else(|| KmsError::validation("NumberOfBytes is required."))?)?;
+            let mut v = Violations::new();
+            byte_count_constraints(&mut v, req.number_of_bytes);
+            v.length("customKeyStoreId", req.custom_key_store_id.as_deref(), 1, MAX_KEY_STORE_ID_CHARS);
+            v.check()?;
+            let n = req.number_of_bytes.ok_or_else(|| KmsError::validation("NumberOfBytes is required."))?;
+            let n = usize::try_from(n).unwrap_or(MAX_RANDOM_BYTES);
             check_no_recipient(req.recipient.as_ref())?;
             // Random bytes from a CloudHSM cluster; an external key store has none to give.
             if let Some(id) = &req.custom_key_store_id {

@@ -1,10 +1,10 @@
 //! Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
 
-use super::paging::{page, page_size, Limits};
-use super::{check_dry_run, check_grant_tokens, Empty};
+use super::paging::{page, page_size, paging_constraints, Limits};
+use super::{check_dry_run, check_grant_tokens, grant_token_constraints, key_id_constraints, Empty};
 use crate::access::{check_caller, Access};
-use crate::error::{KmsError, Result};
-use crate::grants::{parse_grant_id, parse_token, Constraints, Grant, MAX_GRANTS_PER_KEY};
+use crate::error::{quoted, KmsError, Result, Violations};
+use crate::grants::{parse_grant_id, parse_token, Constraints, Grant, GRANT_OPERATIONS, MAX_GRANTS_PER_KEY};
 use crate::ids::{AliasForms, KeyId};
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
@@ -153,15 +153,35 @@ fn entry(kms: &Kms, key: KeyId, g: &Grant) -> GrantListEntry {
     }
 }
 
+/// AWS's pattern of a principal member, as its messages quote it.
+const PRINCIPAL_PATTERN: &str = "^[\\w+=,.@:/-]+$";
+
+/// Most characters of a `GrantId`.
+const MAX_GRANT_ID_CHARS: usize = 128;
+
+/// The model constraints of a principal member (`granteePrincipal`,
+/// `retiringPrincipal`): 1..256 characters of `^[\w+=,.@:/-]+$`.
+fn principal_constraints(v: &mut Violations, member: &str, value: Option<&str>) {
+    let allowed = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
+    v.pattern(member, value, PRINCIPAL_PATTERN, allowed).length(member, value, 1, 256);
+}
+
+/// After its model constraints: a principal that names an IAM principal
+/// or a service.
 fn check_principal(member: &str, p: &str) -> Result<()> {
-    if p.is_empty() || p.len() > 256 {
-        return Err(KmsError::validation(format!("{member} must be between 1 and 256 characters long.")));
-    }
-    check_caller(p).map_err(|_| KmsError::validation(format!("{member} '{p}' is not a valid principal.")))
+    check_caller(p).map_err(|_| KmsError::validation(format!("{member} '{}' is not a valid principal.", quoted(p))))
 }
 
 impl CreateGrantRequest {
     fn validate(&self) -> Result<()> {
+        let mut v = Violations::new();
+        key_id_constraints(&mut v, "keyId", Some(&self.key_id));
+        principal_constraints(&mut v, "granteePrincipal", Some(&self.grantee_principal));
+        principal_constraints(&mut v, "retiringPrincipal", self.retiring_principal.as_deref());
+        v.each_one_of("operations", &self.operations, &GRANT_OPERATIONS);
+        grant_token_constraints(&mut v, &self.grant_tokens);
+        crate::aliases::name_constraints(&mut v, "name", self.name.as_deref());
+        v.check()?;
         check_principal("GranteePrincipal", &self.grantee_principal)?;
         if let Some(r) = &self.retiring_principal {
             check_principal("RetiringPrincipal", r)?;
@@ -171,22 +191,12 @@ impl CreateGrantRequest {
             return Err(KmsError::validation("Operations must list at least one operation."));
         }
         for op in &self.operations {
-            if !crate::grants::GRANT_OPERATIONS.contains(&op.as_str()) {
-                return Err(KmsError::validation(format!("'{op}' is not a grant operation.")));
-            }
             if crate::grants::NOT_FOR_SYMMETRIC_KEYS.contains(&op.as_str()) {
                 return Err(KmsError::validation(format!("{op} is not compatible with a symmetric encryption key.")));
             }
         }
         if let Some(c) = &self.constraints {
             c.validate(&self.operations)?;
-        }
-        if let Some(name) = &self.name {
-            let ok = (1..=256).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'_' | b'-'));
-            if !ok {
-                return Err(KmsError::validation("Name must be 1 to 256 letters, digits, ':', '/', '_' or '-'."));
-            }
         }
         Ok(())
     }
@@ -259,6 +269,12 @@ impl Kms {
     /// ListGrants: the grants of one key, optionally one grant or one grantee.
     pub fn list_grants(&mut self, ctx: &CallContext, req: ListGrantsRequest) -> Result<ListGrantsResponse> {
         self.run(ctx, Op::ListGrants, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            paging_constraints(&mut v, req.limit, req.marker.as_deref(), GRANT_PAGES);
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            v.length("grantId", req.grant_id.as_deref(), 1, MAX_GRANT_ID_CHARS);
+            principal_constraints(&mut v, "granteePrincipal", req.grantee_principal.as_deref());
+            v.check()?;
             let only_id = req.grant_id.as_deref().map(parse_grant_id).transpose()?;
             let id = kms.key_for(ctx, &Access::new(Op::ListGrants), &req.key_id, AliasForms::Rejected)?;
             let all: Vec<GrantListEntry> = kms
@@ -269,7 +285,7 @@ impl Kms {
                 .filter(|g| req.grantee_principal.as_deref().is_none_or(|p| g.grantee == p))
                 .map(|g| entry(kms, id, g))
                 .collect();
-            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 100 })?;
+            let p = page(all, req.limit, req.marker.as_deref(), GRANT_PAGES)?;
             Ok(ListGrantsResponse { grants: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }
@@ -281,11 +297,15 @@ impl Kms {
         req: ListRetirableGrantsRequest,
     ) -> Result<ListGrantsResponse> {
         self.run(ctx, Op::ListRetirableGrants, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            paging_constraints(&mut v, req.limit, req.marker.as_deref(), GRANT_PAGES);
+            principal_constraints(&mut v, "retiringPrincipal", Some(&req.retiring_principal));
+            v.check()?;
             check_principal("RetiringPrincipal", &req.retiring_principal)?;
             kms.authorize_account(ctx, &Access::new(Op::ListRetirableGrants))?;
             // Through the index of grants by retiring principal: a page costs
             // what it returns, not a walk over every key's grants.
-            let size = page_size(req.limit, Limits { default: 50, max: 100 })?;
+            let size = page_size(req.limit, req.marker.as_deref(), GRANT_PAGES)?;
             let after = req.marker.as_deref().map(parse_retirable_marker).transpose()?;
             let mut found = kms.retiring.after(&req.retiring_principal, after);
             let mut grants = Vec::with_capacity(size);
@@ -314,6 +334,11 @@ impl Kms {
     /// principal the key policy allows `kms:RetireGrant`.
     pub fn retire_grant(&mut self, ctx: &CallContext, req: RetireGrantRequest) -> Result<Empty> {
         self.run(ctx, Op::RetireGrant, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            v.size("grantToken", req.grant_token.as_ref().map(|t| t.chars().count()), 1, 8192);
+            key_id_constraints(&mut v, "keyId", req.key_id.as_deref());
+            v.length("grantId", req.grant_id.as_deref(), 1, MAX_GRANT_ID_CHARS);
+            v.check()?;
             let (key, grant_id) = match (&req.grant_token, &req.key_id, &req.grant_id) {
                 (Some(token), named_key, named_id) => {
                     let t = parse_token(token)?;
@@ -358,6 +383,10 @@ impl Kms {
     /// RevokeGrant: deletes a grant, for principals the key policy allows.
     pub fn revoke_grant(&mut self, ctx: &CallContext, req: RevokeGrantRequest) -> Result<Empty> {
         self.run(ctx, Op::RevokeGrant, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            v.length("grantId", Some(&req.grant_id), 1, MAX_GRANT_ID_CHARS);
+            v.check()?;
             let grant_id = parse_grant_id(&req.grant_id)?;
             let id = kms.key_for(ctx, &Access::new(Op::RevokeGrant), &req.key_id, AliasForms::Rejected)?;
             if !kms.key(id)?.grants.iter().any(|g| g.id == grant_id) {
@@ -369,6 +398,9 @@ impl Kms {
         })
     }
 }
+
+/// Pages of ListGrants and ListRetirableGrants: 50 by default, at most 100.
+const GRANT_PAGES: Limits = Limits { default: 50, max: 100 };
 
 /// A ListRetirableGrants marker: `r`, the last key id and grant id of the
 /// page, in hex.

@@ -2,9 +2,10 @@
 //! DeleteImportedKeyMaterial. What each material keeps, and how a key
 //! with several materials is usable, is in `keys::backing`.
 
+use super::key_id_constraints;
 use crate::access::Access;
 use crate::crypto::AeadKey;
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use crate::ids::{AliasForms, KeyId};
 use crate::keys::backing::{BackingKey, BackingKeys, Imported, MaterialId, Provenance};
 use crate::keys::import::{self, ExpirationModel, WrappingAlgorithm, MAX_VALID_DAYS};
@@ -103,26 +104,50 @@ enum ImportType {
     Existing,
 }
 
-/// `KeyMaterialId`: 64 hex digits (AWS: fixed length 64).
-fn parse_material_id(member: &str, id: &str) -> Result<MaterialId> {
+/// The model constraints of `KeyMaterialId`: 64 characters of `^[a-f0-9]+$`.
+fn material_id_constraints(v: &mut Violations, id: Option<&str>) {
+    let hex = |id: &str| !id.is_empty() && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    v.pattern("keyMaterialId", id, "^[a-f0-9]+$", hex).length("keyMaterialId", id, 64, 64);
+}
+
+/// A `KeyMaterialId`, after its model constraints, as bytes.
+fn parse_material_id(id: &str) -> Result<MaterialId> {
     let mut out = [0u8; 32];
-    if id.len() != 64 || hex::decode_to_slice(id, &mut out).is_err() {
-        return Err(KmsError::validation(format!(
-            "1 validation error detected: Value '{id}' at '{member}' failed to satisfy constraint: Member must have length equal to 64"
-        )));
-    }
+    hex::decode_to_slice(id, &mut out).map_err(|_| KmsError::validation("The KeyMaterialId is not valid."))?;
     Ok(out)
 }
 
-/// `KeyMaterialDescription`: at most 256 characters of `[a-zA-Z0-9:/_\s.-]`.
-fn check_description(text: &str) -> Result<()> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, ':' | '/' | '_' | '.' | '-');
-    if text.chars().count() > 256 || !text.chars().all(allowed) {
-        return Err(KmsError::validation(
-            "1 validation error detected: Value at 'keyMaterialDescription' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$ and have length less than or equal to 256",
-        ));
+/// The model constraints of `KeyMaterialDescription`: at most 256
+/// characters of `^[a-zA-Z0-9:/_\s.-]+$`.
+fn description_constraints(v: &mut Violations, text: Option<&str>) {
+    let allowed = |text: &str| {
+        text.chars().all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || matches!(c, ':' | '/' | '_' | '.' | '-'))
+    };
+    v.pattern("keyMaterialDescription", text, "^[a-zA-Z0-9:/_\\s.-]+$", allowed).length(
+        "keyMaterialDescription",
+        text,
+        0,
+        256,
+    );
+}
+
+impl ImportKeyMaterialRequest {
+    /// The model constraints of ImportKeyMaterial.
+    fn constraints(&self) -> Result<()> {
+        let mut v = Violations::new();
+        key_id_constraints(&mut v, "keyId", Some(&self.key_id));
+        v.size("importToken", Some(self.import_token.len()), 1, 6144)
+            .size("encryptedKeyMaterial", Some(self.encrypted_key_material.len()), 1, 6144)
+            .one_of(
+                "expirationModel",
+                self.expiration_model.as_deref(),
+                &["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"],
+            )
+            .one_of("importType", self.import_type.as_deref(), &["NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"]);
+        description_constraints(&mut v, self.key_material_description.as_deref());
+        material_id_constraints(&mut v, self.key_material_id.as_deref());
+        v.check()
     }
-    Ok(())
 }
 
 impl Kms {
@@ -148,6 +173,14 @@ impl Kms {
         req: GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
         self.run(ctx, Op::GetParametersForImport, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            v.one_of("wrappingAlgorithm", Some(&req.wrapping_algorithm), import::WRAPPING_ALGORITHMS).one_of(
+                "wrappingKeySpec",
+                Some(&req.wrapping_key_spec),
+                import::WRAPPING_KEY_SPECS,
+            );
+            v.check()?;
             let algorithm = WrappingAlgorithm::parse(&req.wrapping_algorithm)?;
             let bits = import::parse_key_spec(&req.wrapping_key_spec)?;
             let id = kms.external_key(ctx, &Access::new(Op::GetParametersForImport), &req.key_id)?;
@@ -175,14 +208,10 @@ impl Kms {
         req: ImportKeyMaterialRequest,
     ) -> Result<ImportKeyMaterialResponse> {
         self.run(ctx, Op::ImportKeyMaterial, super::params(&req), |kms| {
+            req.constraints()?;
             let model = match req.expiration_model.as_deref() {
-                None | Some("KEY_MATERIAL_EXPIRES") => ExpirationModel::Expires,
                 Some("KEY_MATERIAL_DOES_NOT_EXPIRE") => ExpirationModel::DoesNotExpire,
-                Some(other) => {
-                    return Err(KmsError::validation(format!(
-                        "1 validation error detected: Value '{other}' at 'expirationModel' failed to satisfy constraint: Member must satisfy enum value set: [KEY_MATERIAL_DOES_NOT_EXPIRE, KEY_MATERIAL_EXPIRES]"
-                    )))
-                }
+                _ => ExpirationModel::Expires,
             };
             let valid_to = req.valid_to.map(Timestamp::from_js_millis).transpose()?;
             let valid_to = match (model, valid_to) {
@@ -206,24 +235,13 @@ impl Kms {
             let import_type = match req.import_type.as_deref() {
                 None => None,
                 Some("NEW_KEY_MATERIAL") => Some(ImportType::New),
-                Some("EXISTING_KEY_MATERIAL") => Some(ImportType::Existing),
-                Some(other) => {
-                    return Err(KmsError::validation(format!(
-                        "1 validation error detected: Value '{other}' at 'importType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]"
-                    )))
-                }
+                Some(_) => Some(ImportType::Existing),
             };
-            if let Some(d) = &req.key_material_description {
-                check_description(d)?;
-            }
-            let named = req.key_material_id.as_deref().map(|m| parse_material_id("keyMaterialId", m)).transpose()?;
+            let named = req.key_material_id.as_deref().map(parse_material_id).transpose()?;
             if named.is_some() && import_type == Some(ImportType::New) {
                 return Err(KmsError::validation(
                     "A KeyMaterialId cannot be specified when the ImportType is NEW_KEY_MATERIAL.",
                 ));
-            }
-            if req.encrypted_key_material.is_empty() || req.encrypted_key_material.len() > 6144 {
-                return Err(KmsError::validation("EncryptedKeyMaterial must be between 1 and 6144 bytes long."));
             }
             let id = kms.external_key(ctx, &Access::new(Op::ImportKeyMaterial), &req.key_id)?;
             let arn = kms.partition.key_arn(id);
@@ -343,7 +361,11 @@ impl Kms {
         req: DeleteImportedKeyMaterialRequest,
     ) -> Result<DeleteImportedKeyMaterialResponse> {
         self.run(ctx, Op::DeleteImportedKeyMaterial, super::params(&req), |kms| {
-            let named = req.key_material_id.as_deref().map(|m| parse_material_id("keyMaterialId", m)).transpose()?;
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            material_id_constraints(&mut v, req.key_material_id.as_deref());
+            v.check()?;
+            let named = req.key_material_id.as_deref().map(parse_material_id).transpose()?;
             let id = kms.external_key(ctx, &Access::new(Op::DeleteImportedKeyMaterial), &req.key_id)?;
             let arn = kms.partition.key_arn(id);
             let key = kms.key_mut(id)?;

@@ -2,11 +2,11 @@
 //! EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
 
 use super::paging::{page_map, Limits, MarkerForm};
-use super::{check_grant_tokens, Empty};
+use super::{check_grant_tokens, grant_token_constraints, key_id_constraints, Empty};
 use crate::access::Access;
 use crate::ciphertext;
-use crate::custom_key_stores::{self, ExternalKey};
-use crate::error::{KmsError, Result};
+use crate::custom_key_stores::{self, ExternalKey, MAX_KEY_STORE_ID_CHARS};
+use crate::error::{KmsError, Result, Violations};
 use crate::external::{ExternalCall, ExternalFailure, ExternalOp, Resume, Step};
 use crate::ids::AliasForms;
 use crate::keys::backing::{BackingKey, Provenance};
@@ -14,7 +14,7 @@ use crate::keys::tags::{self, Tag};
 use crate::keys::{Key, KeyMetadata, KeyState, ScheduledDeletion};
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
-use crate::policy::KeyPolicy;
+use crate::policy::{KeyPolicy, MAX_POLICY_CHARS};
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -166,33 +166,28 @@ fn probe_error(external: &ExternalKey, failure: ExternalFailure) -> KmsError {
     }
 }
 
-pub(crate) fn check_description(description: &str) -> Result<()> {
-    // Description must be at most 8192 characters.
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(KmsError::validation(format!(
-            "Description must be at most {MAX_DESCRIPTION_CHARS} characters long."
-        )));
-    }
-    Ok(())
-}
-
-/// Checks an AWS enum member against what we support: a supported value
-/// passes, another value AWS knows is `UnsupportedOperationException`, and
-/// anything else is a `ValidationException`.
-fn check_enum(member: &str, value: Option<&str>, supported: &[&str], aws_knows: &[&str]) -> Result<()> {
-    let Some(value) = value else { return Ok(()) };
-    if supported.contains(&value) {
-        Ok(())
-    } else if aws_knows.contains(&value) {
-        Err(KmsError::UnsupportedOperationException(format!(
+/// Checks an AWS enum member, after its model constraint, against what we
+/// support: a supported value passes, and another value AWS knows is
+/// `UnsupportedOperationException`.
+fn check_supported(member: &str, value: Option<&str>, supported: &[&str]) -> Result<()> {
+    match value {
+        Some(value) if !supported.contains(&value) => Err(KmsError::UnsupportedOperationException(format!(
             "{member} {value} is not supported; kms-wasm supports {}.",
             supported.join(", ")
-        )))
-    } else {
-        Err(KmsError::validation(format!("{member} '{value}' is not a valid value.")))
+        ))),
+        _ => Ok(()),
     }
 }
 
+/// The key usages of AWS's model (`KeyUsageType`).
+const AWS_KEY_USAGES: &[&str] =
+    &["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"];
+
+/// The origins of AWS's model (`OriginType`).
+const AWS_ORIGINS: &[&str] = &["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"];
+
+/// The key specs of AWS's model (`KeySpec`); `CustomerMasterKeySpec` has
+/// the first 13.
 const AWS_KEY_SPECS: &[&str] = &[
     "RSA_2048",
     "RSA_3072",
@@ -201,6 +196,7 @@ const AWS_KEY_SPECS: &[&str] = &[
     "ECC_NIST_P384",
     "ECC_NIST_P521",
     "ECC_SECG_P256K1",
+    "SYMMETRIC_DEFAULT",
     "HMAC_224",
     "HMAC_256",
     "HMAC_384",
@@ -209,34 +205,42 @@ const AWS_KEY_SPECS: &[&str] = &[
     "ML_DSA_44",
     "ML_DSA_65",
     "ML_DSA_87",
+    "ECC_NIST_EDWARDS25519",
+    "ML_KEM_512",
+    "ML_KEM_768",
+    "ML_KEM_1024",
 ];
+
+/// The model constraint of `Description`: at most 8192 characters.
+fn description_constraints(v: &mut Violations, description: Option<&str>) {
+    v.length("description", description, 0, MAX_DESCRIPTION_CHARS);
+}
 
 impl CreateKeyRequest {
     fn validate(&self) -> Result<std::collections::BTreeMap<String, String>> {
-        check_description(self.description.as_deref().unwrap_or_default())?;
-        check_enum(
-            "KeyUsage",
-            self.key_usage.as_deref(),
-            &["ENCRYPT_DECRYPT"],
-            &["SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"],
-        )?;
-        check_enum("KeySpec", self.key_spec.as_deref(), &["SYMMETRIC_DEFAULT"], AWS_KEY_SPECS)?;
-        check_enum(
-            "CustomerMasterKeySpec",
-            self.customer_master_key_spec.as_deref(),
-            &["SYMMETRIC_DEFAULT"],
-            AWS_KEY_SPECS,
-        )?;
+        let mut v = Violations::new();
+        v.size("policy", self.policy.as_ref().map(|p| p.chars().count()), 1, MAX_POLICY_CHARS);
+        description_constraints(&mut v, self.description.as_deref());
+        v.one_of("keyUsage", self.key_usage.as_deref(), AWS_KEY_USAGES)
+            .one_of(
+                "customerMasterKeySpec",
+                self.customer_master_key_spec.as_deref(),
+                AWS_KEY_SPECS.get(..13).unwrap_or(AWS_KEY_SPECS),
+            )
+            .one_of("keySpec", self.key_spec.as_deref(), AWS_KEY_SPECS)
+            .one_of("origin", self.origin.as_deref(), AWS_ORIGINS)
+            .length("customKeyStoreId", self.custom_key_store_id.as_deref(), 1, MAX_KEY_STORE_ID_CHARS);
+        tags::constraints(&mut v, self.tags.as_deref().unwrap_or_default());
+        custom_key_stores::xks_key_id_constraints(&mut v, self.xks_key_id.as_deref());
+        v.check()?;
+        check_supported("KeyUsage", self.key_usage.as_deref(), &["ENCRYPT_DECRYPT"])?;
+        check_supported("KeySpec", self.key_spec.as_deref(), &["SYMMETRIC_DEFAULT"])?;
+        check_supported("CustomerMasterKeySpec", self.customer_master_key_spec.as_deref(), &["SYMMETRIC_DEFAULT"])?;
         // KeySpec and its deprecated twin CustomerMasterKeySpec are exclusive.
         if self.key_spec.is_some() && self.customer_master_key_spec.is_some() {
             return Err(KmsError::validation("Specify KeySpec or CustomerMasterKeySpec, not both."));
         }
-        check_enum(
-            "Origin",
-            self.origin.as_deref(),
-            &["AWS_KMS", "EXTERNAL", "EXTERNAL_KEY_STORE"],
-            &["AWS_CLOUDHSM"],
-        )?;
+        check_supported("Origin", self.origin.as_deref(), &["AWS_KMS", "EXTERNAL", "EXTERNAL_KEY_STORE"])?;
         // Multi-Region keys cannot live in a custom key store (AWS API
         // Reference, CreateKey `MultiRegion`).
         if self.multi_region == Some(true) && self.origin.as_deref() == Some("EXTERNAL_KEY_STORE") {
@@ -248,10 +252,11 @@ impl CreateKeyRequest {
         // key; no other key may name either.
         if self.origin.as_deref() == Some("EXTERNAL_KEY_STORE") {
             let store = self.custom_key_store_id.as_deref().unwrap_or_default();
-            if store.is_empty() {
-                return Err(KmsError::validation("Origin EXTERNAL_KEY_STORE needs a CustomKeyStoreId."));
+            if store.is_empty() || self.xks_key_id.is_none() {
+                return Err(KmsError::validation(
+                    "Origin EXTERNAL_KEY_STORE needs a CustomKeyStoreId and an XksKeyId.",
+                ));
             }
-            custom_key_stores::check_xks_key_id(self.xks_key_id.as_deref().unwrap_or_default())?;
         } else if self.custom_key_store_id.is_some() || self.xks_key_id.is_some() {
             return Err(KmsError::validation(
                 "CustomKeyStoreId and XksKeyId need Origin EXTERNAL_KEY_STORE (CloudHSM key stores are not supported).",
@@ -372,6 +377,10 @@ impl Kms {
     /// DescribeKey: metadata of a key named in any of the four forms.
     pub fn describe_key(&mut self, ctx: &CallContext, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
         self.run(ctx, Op::DescribeKey, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            grant_token_constraints(&mut v, &req.grant_tokens);
+            v.check()?;
             check_grant_tokens(&req.grant_tokens)?;
             let id = kms.key_for(ctx, &Access::new(Op::DescribeKey), &req.key_id, AliasForms::Accepted)?;
             Ok(KeyMetadataResponse { key_metadata: kms.metadata(kms.key(id)?) })
@@ -393,8 +402,12 @@ impl Kms {
     /// UpdateKeyDescription.
     pub fn update_key_description(&mut self, ctx: &CallContext, req: UpdateKeyDescriptionRequest) -> Result<Empty> {
         self.run(ctx, Op::UpdateKeyDescription, super::params(&req), |kms| {
-            let description = req.description.ok_or_else(|| KmsError::validation("Description is required."))?;
-            check_description(&description)?;
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            v.required("description", req.description.as_ref());
+            description_constraints(&mut v, req.description.as_deref());
+            v.check()?;
+            let description = req.description.unwrap_or_default();
             let id = kms.key_for(ctx, &Access::new(Op::UpdateKeyDescription), &req.key_id, AliasForms::Rejected)?;
             kms.customer_managed(id, Op::UpdateKeyDescription)?;
             kms.key_mut(id)?.description = description;
@@ -438,6 +451,10 @@ impl Kms {
         req: ScheduleKeyDeletionRequest,
     ) -> Result<ScheduleKeyDeletionResponse> {
         self.run(ctx, Op::ScheduleKeyDeletion, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            v.range("pendingWindowInDays", req.pending_window_in_days, 1, 365);
+            v.check()?;
             let (min, max, default) = PENDING_WINDOW_DAYS;
             // PendingWindowInDays must be between 7 and 30.
             let window_days = match req.pending_window_in_days {

@@ -19,7 +19,7 @@ pub mod policy;
 pub mod rotation;
 pub mod tags;
 
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use serde::{Deserialize, Serialize};
 
 /// Deserializes a member that JS callers may pass as `null` or `undefined`
@@ -39,31 +39,64 @@ pub struct Empty {}
 /// Most grant tokens one request may carry.
 pub const MAX_GRANT_TOKENS: usize = 10;
 
-/// `GrantTokens`: at most 10, each 1..8192 characters and well-formed
-/// (`InvalidGrantTokenException` otherwise). Returns them parsed.
+/// Longest grant token.
+const MAX_GRANT_TOKEN_CHARS: usize = 8192;
+
+/// The encryption algorithms of AWS's model (`EncryptionAlgorithmSpec`).
+const ENCRYPTION_ALGORITHMS: &[&str] = &["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"];
+
+/// The model constraints of a member that names a key (`keyId`,
+/// `targetKeyId`, `destinationKeyId`...): 1..2048 characters.
+pub(crate) fn key_id_constraints(v: &mut Violations, member: &str, value: Option<&str>) {
+    v.length(member, value, 1, crate::ids::MAX_KEY_ID_CHARS);
+}
+
+/// The model constraints of `GrantTokens`: at most 10, each 1..8192
+/// characters. Tokens are bearer credentials: never shown.
+pub(crate) fn grant_token_constraints(v: &mut Violations, tokens: &[String]) {
+    v.size("grantTokens", Some(tokens.len()), 0, MAX_GRANT_TOKENS).each_length(
+        "grantTokens",
+        tokens,
+        1,
+        MAX_GRANT_TOKEN_CHARS,
+        false,
+    );
+}
+
+/// `GrantTokens`, after their model constraints, parsed
+/// (`InvalidGrantTokenException` for one that is not well-formed).
 pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<Vec<crate::grants::GrantToken>> {
-    if tokens.len() > MAX_GRANT_TOKENS {
-        return Err(KmsError::validation(format!("GrantTokens must hold at most {MAX_GRANT_TOKENS} tokens.")));
-    }
-    if tokens.iter().any(|t| t.is_empty() || t.len() > 8192) {
-        return Err(KmsError::validation("Each grant token must be between 1 and 8192 characters long."));
-    }
+    let mut v = Violations::new();
+    grant_token_constraints(&mut v, tokens);
+    v.check()?;
     crate::grants::parse_tokens(tokens)
 }
 
-/// `EncryptionAlgorithm` for a symmetric key: `SYMMETRIC_DEFAULT` or absent.
-/// An asymmetric algorithm is AWS's `InvalidKeyUsageException`.
+/// The model constraint of an encryption algorithm member (`member` in
+/// AWS's PascalCase, e.g. `EncryptionAlgorithm`): one of AWS's algorithms.
+pub(crate) fn algorithm_constraints(v: &mut Violations, member: &str, value: Option<&str>) {
+    v.one_of(&lower_first(member), value, ENCRYPTION_ALGORITHMS);
+}
+
+/// `EncryptionAlgorithm` for a symmetric key, after its model constraint:
+/// `SYMMETRIC_DEFAULT` or absent. An asymmetric algorithm is AWS's
+/// `InvalidKeyUsageException`.
 pub(crate) fn check_symmetric_algorithm(member: &str, value: Option<&str>) -> Result<()> {
+    let mut v = Violations::new();
+    algorithm_constraints(&mut v, member, value);
+    v.check()?;
     match value {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
-        Some("RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "SM2PKE") => Err(KmsError::InvalidKeyUsageException(format!(
-            "{member} {} is not supported by a symmetric key.",
-            value.unwrap_or_default()
-        ))),
-        Some(_) => Err(KmsError::validation(format!(
-            "{member} must be one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2PKE."
-        ))),
+        Some(other) => {
+            Err(KmsError::InvalidKeyUsageException(format!("{member} {other} is not supported by a symmetric key.")))
+        }
     }
+}
+
+/// A PascalCase member name as AWS's messages and records write it: camelCase.
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 /// `DryRun: true` ends a call that would have succeeded, changing nothing.
@@ -113,18 +146,9 @@ pub(crate) trait AuditView {
 pub(crate) fn camel_case_view<T: Serialize>(response: &T) -> serde_json::Value {
     fn camel(v: serde_json::Value) -> serde_json::Value {
         match v {
-            serde_json::Value::Object(m) => serde_json::Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| {
-                        let mut chars = k.chars();
-                        let key = chars
-                            .next()
-                            .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-                            .unwrap_or_default();
-                        (key, camel(v))
-                    })
-                    .collect(),
-            ),
+            serde_json::Value::Object(m) => {
+                serde_json::Value::Object(m.into_iter().map(|(k, v)| (lower_first(&k), camel(v))).collect())
+            }
             serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(camel).collect()),
             other => other,
         }

@@ -1,6 +1,6 @@
 //! `Limit` / `Marker` paging, as every AWS List operation does it.
 
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -24,17 +24,34 @@ pub struct Limits {
     pub max: usize,
 }
 
+/// Most characters of a `Marker` (AWS's `MarkerType`).
+const MAX_MARKER_CHARS: usize = 1024;
+
+/// The model constraints of `Limit` (1 up to `limits.max`) and `Marker`
+/// (1..1024 characters of `[\u0020-\u00FF]*`), checked with the request's
+/// other members.
+pub(crate) fn paging_constraints(v: &mut Violations, limit: Option<i64>, marker: Option<&str>, limits: Limits) {
+    v.range("limit", limit, 1, i64::try_from(limits.max).unwrap_or(i64::MAX))
+        .pattern("marker", marker, "[\\u0020-\\u00FF]*", |m| m.chars().all(|c| ('\u{20}'..='\u{ff}').contains(&c)))
+        .length("marker", marker, 1, MAX_MARKER_CHARS);
+}
+
+/// A `Marker` that breaks no model constraint but is not one we handed out.
+fn invalid_marker() -> KmsError {
+    KmsError::InvalidMarkerException("The Marker is not valid.".into())
+}
+
 /// Cuts one page from `items`. Markers are opaque to callers; ours are a
 /// position, prefixed so a marker from another list is less likely to parse.
 pub fn page<T>(items: Vec<T>, limit: Option<i64>, marker: Option<&str>, limits: Limits) -> Result<Page<T>> {
-    let size = page_size(limit, limits)?;
+    let size = page_size(limit, marker, limits)?;
     let start = match marker {
         None => 0,
         Some(m) => m
             .strip_prefix("p")
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|&n| n > 0 && n <= items.len())
-            .ok_or_else(|| KmsError::InvalidMarkerException("The Marker is not valid.".into()))?,
+            .ok_or_else(invalid_marker)?,
     };
     let total = items.len();
     let end = start.saturating_add(size).min(total);
@@ -43,15 +60,36 @@ pub fn page<T>(items: Vec<T>, limit: Option<i64>, marker: Option<&str>, limits: 
     Ok(Page { items, truncated, next_marker: truncated.then(|| format!("p{end}")) })
 }
 
-/// The page size a `Limit` asks for, checked against `limits`.
-pub fn page_size(limit: Option<i64>, limits: Limits) -> Result<usize> {
-    match limit {
-        None => Ok(limits.default),
-        Some(l) => usize::try_from(l)
-            .ok()
-            .filter(|l| (1..=limits.max).contains(l))
-            .ok_or_else(|| KmsError::validation(format!("Limit must be between 1 and {}.", limits.max))),
+/// The page size a `Limit` asks for, after the paging constraints.
+pub fn page_size(limit: Option<i64>, marker: Option<&str>, limits: Limits) -> Result<usize> {
+    let mut v = Violations::new();
+    paging_constraints(&mut v, limit, marker, limits);
+    v.check()?;
+    Ok(limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(limits.default))
+}
+
+/// The key a `Marker` of `form` names: the last key of the previous page.
+pub fn marker_key<K>(marker: Option<&str>, form: &MarkerForm<K>) -> Result<Option<K>> {
+    marker.map(|m| m.strip_prefix(form.prefix).and_then(form.decode).ok_or_else(invalid_marker)).transpose()
+}
+
+/// Cuts one page of `size` items from `walk`, the kept entries in key
+/// order after the marker's key; `marker_of` makes the marker that names
+/// a key.
+pub fn page_walk<Q, T>(
+    mut walk: impl Iterator<Item = (Q, T)>,
+    size: usize,
+    marker_of: impl Fn(&Q) -> String,
+) -> Page<T> {
+    let mut items = Vec::new();
+    let mut last = None;
+    for (k, item) in walk.by_ref().take(size) {
+        items.push(item);
+        last = Some(k);
     }
+    let truncated = walk.next().is_some();
+    let next_marker = if truncated { last.as_ref().map(marker_of) } else { None };
+    Page { items, truncated, next_marker }
 }
 
 /// How a map's keys appear in markers: `prefix` + `encode(key)`, and back.
@@ -76,29 +114,14 @@ pub fn page_map<K: Ord, V, T>(
     form: &MarkerForm<K>,
     mut keep: impl FnMut(&K, &V) -> Option<T>,
 ) -> Result<Page<T>> {
-    let size = page_size(limit, limits)?;
-    let after = match marker {
-        None => None,
-        Some(m) => Some(
-            m.strip_prefix(form.prefix)
-                .and_then(form.decode)
-                .ok_or_else(|| KmsError::InvalidMarkerException("The Marker is not valid.".into()))?,
-        ),
-    };
-    let mut walk = match &after {
+    let size = page_size(limit, marker, limits)?;
+    let after = marker_key(marker, form)?;
+    let walk = match &after {
         None => map.range::<K, _>(..),
         Some(k) => map.range((Bound::Excluded(k), Bound::Unbounded)),
     }
     .filter_map(|(k, v)| keep(k, v).map(|item| (k, item)));
-    let mut items = Vec::with_capacity(size.min(map.len()));
-    let mut last = None;
-    for (k, item) in walk.by_ref().take(size) {
-        items.push(item);
-        last = Some(k);
-    }
-    let truncated = walk.next().is_some();
-    let next_marker = if truncated { last.map(|k| format!("{}{}", form.prefix, (form.encode)(k))) } else { None };
-    Ok(Page { items, truncated, next_marker })
+    Ok(page_walk(walk, size, |k| format!("{}{}", form.prefix, (form.encode)(k))))
 }
 
 #[cfg(test)]
@@ -122,11 +145,33 @@ mod tests {
         for bad in [0, 4, -1] {
             assert_eq!(page(vec![1], Some(bad), None, L).unwrap_err().name(), "ValidationException");
         }
+        assert_eq!(
+            page(vec![1], Some(0), None, L).unwrap_err().message(),
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        );
+        assert_eq!(
+            page(vec![1], Some(4), None, L).unwrap_err().message(),
+            "1 validation error detected: Value '4' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 3"
+        );
+    }
+
+    #[test]
+    fn markers_breaking_the_model_are_validation_errors() {
+        assert_eq!(
+            page(vec![1], Some(0), Some(""), L).unwrap_err().message(),
+            "2 validation errors detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '' at 'marker' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        let e = page(vec![1], None, Some("p\u{100}"), L).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "1 validation error detected: Value 'p\u{100}' at 'marker' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0020-\\u00FF]*"
+        );
+        assert_eq!(page(vec![1], None, Some(&"p".repeat(1025)), L).unwrap_err().name(), "ValidationException");
     }
 
     #[test]
     fn foreign_markers_are_invalid_marker_exceptions() {
-        for bad in ["", "x", "p0", "p9", "p-1", "2"] {
+        for bad in ["x", "p0", "p9", "p-1", "2"] {
             assert_eq!(page(vec![1, 2], None, Some(bad), L).unwrap_err().name(), "InvalidMarkerException", "{bad}");
         }
     }
@@ -161,7 +206,7 @@ mod tests {
     #[test]
     fn map_markers_not_ours_are_invalid_marker_exceptions() {
         let map: BTreeMap<u32, ()> = BTreeMap::new();
-        for bad in ["", "x", "p1", "n:", "n:x", "bogus-marker"] {
+        for bad in ["x", "p1", "n:", "n:x", "bogus-marker"] {
             let e = page_map(&map, None, Some(bad), L, &NUMBERS, |k, _| Some(*k)).unwrap_err();
             assert_eq!(e.name(), "InvalidMarkerException", "{bad}");
         }

@@ -1,17 +1,20 @@
 //! Key policies: PutKeyPolicy, GetKeyPolicy, ListKeyPolicies.
 
-use super::paging::{page, Limits};
-use super::Empty;
+use super::paging::{page, paging_constraints, Limits};
+use super::{key_id_constraints, Empty};
 use crate::access::Access;
-use crate::error::{KmsError, Result};
+use crate::error::{quoted, KmsError, Result, Violations};
 use crate::ids::AliasForms;
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
-use crate::policy::KeyPolicy;
+use crate::policy::{KeyPolicy, MAX_POLICY_CHARS};
 use serde::{Deserialize, Serialize};
 
 /// The only policy name AWS KMS has.
 pub const POLICY_NAME: &str = "default";
+
+/// Pages of ListKeyPolicies: 100 by default, at most 1000.
+const POLICY_PAGES: Limits = Limits { default: 100, max: 1000 };
 
 /// PutKeyPolicy request.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -72,15 +75,19 @@ pub struct ListKeyPoliciesResponse {
     pub next_marker: Option<String>,
 }
 
-/// `PolicyName`, where given, must be `default`.
+/// The model constraints of `PolicyName`: 1..128 word characters.
+fn policy_name_constraints(v: &mut Violations, name: Option<&str>) {
+    let word = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    v.pattern("policyName", name, "[\\w]+", word).length("policyName", name, 1, 128);
+}
+
+/// `PolicyName`, where given, must be `default` (after its model constraints).
 fn check_policy_name(name: Option<&str>) -> Result<()> {
     match name {
         None | Some(POLICY_NAME) => Ok(()),
-        Some(other) if other.is_empty() || other.len() > 128 => {
-            Err(KmsError::validation("PolicyName must be between 1 and 128 characters long."))
-        }
         Some(other) => Err(KmsError::NotFoundException(format!(
-            "Key policy '{other}' does not exist; the only key policy name is 'default'."
+            "Key policy '{}' does not exist; the only key policy name is 'default'.",
+            quoted(other)
         ))),
     }
 }
@@ -89,8 +96,18 @@ impl Kms {
     /// PutKeyPolicy: replaces the key policy, after the lockout safety check.
     pub fn put_key_policy(&mut self, ctx: &CallContext, req: PutKeyPolicyRequest) -> Result<Empty> {
         self.run(ctx, Op::PutKeyPolicy, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            policy_name_constraints(&mut v, req.policy_name.as_deref());
+            v.required("policy", req.policy.as_ref()).size(
+                "policy",
+                req.policy.as_ref().map(|p| p.chars().count()),
+                1,
+                MAX_POLICY_CHARS,
+            );
+            v.check()?;
             check_policy_name(req.policy_name.as_deref())?;
-            let text = req.policy.as_deref().ok_or_else(|| KmsError::validation("Policy is required."))?;
+            let text = req.policy.as_deref().unwrap_or_default();
             let policy = KeyPolicy::parse(text)?;
             let bypass = req.bypass_policy_lockout_safety_check == Some(true);
             let access =
@@ -107,6 +124,10 @@ impl Kms {
     /// GetKeyPolicy: the policy text as it was put.
     pub fn get_key_policy(&mut self, ctx: &CallContext, req: GetKeyPolicyRequest) -> Result<GetKeyPolicyResponse> {
         self.run(ctx, Op::GetKeyPolicy, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            policy_name_constraints(&mut v, req.policy_name.as_deref());
+            v.check()?;
             check_policy_name(req.policy_name.as_deref())?;
             let id = kms.key_for(ctx, &Access::new(Op::GetKeyPolicy), &req.key_id, AliasForms::Rejected)?;
             Ok(GetKeyPolicyResponse { policy: kms.key(id)?.policy.text().to_owned(), policy_name: POLICY_NAME })
@@ -120,8 +141,12 @@ impl Kms {
         req: ListKeyPoliciesRequest,
     ) -> Result<ListKeyPoliciesResponse> {
         self.run(ctx, Op::ListKeyPolicies, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            paging_constraints(&mut v, req.limit, req.marker.as_deref(), POLICY_PAGES);
+            v.check()?;
             kms.key_for(ctx, &Access::new(Op::ListKeyPolicies), &req.key_id, AliasForms::Rejected)?;
-            let p = page(vec![POLICY_NAME], req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;
+            let p = page(vec![POLICY_NAME], req.limit, req.marker.as_deref(), POLICY_PAGES)?;
             Ok(ListKeyPoliciesResponse { policy_names: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }

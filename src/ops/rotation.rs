@@ -1,19 +1,22 @@
 //! Rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
 //! RotateKeyOnDemand, ListKeyRotations.
 
-use super::paging::{page, Limits};
-use super::Empty;
+use super::paging::{page, paging_constraints, Limits};
+use super::{key_id_constraints, Empty};
 use crate::access::Access;
-use crate::error::{KmsError, Result};
+use crate::error::{KmsError, Result, Violations};
 use crate::ids::{AliasForms, KeyId};
 use crate::keys::backing::{BackingKey, Provenance};
 use crate::keys::import::ExpirationModel;
-use crate::keys::rotation::{validate_period, MAX_ON_DEMAND_ROTATIONS};
+use crate::keys::rotation::{period_constraints, validate_period, MAX_ON_DEMAND_ROTATIONS};
 use crate::keys::Origin;
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// Pages of ListKeyRotations: 100 by default, at most 1000.
+const ROTATION_PAGES: Limits = Limits { default: 100, max: 1000 };
 
 /// EnableKeyRotation request.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -142,6 +145,10 @@ impl Kms {
     /// rotation is already on, a new period counts from the last rotation.
     pub fn enable_key_rotation(&mut self, ctx: &CallContext, req: EnableKeyRotationRequest) -> Result<Empty> {
         self.run(ctx, Op::EnableKeyRotation, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            period_constraints(&mut v, req.rotation_period_in_days);
+            v.check()?;
             let period = validate_period(req.rotation_period_in_days)?;
             let id = kms.rotatable_key(
                 ctx,
@@ -239,15 +246,16 @@ impl Kms {
         req: ListKeyRotationsRequest,
     ) -> Result<ListKeyRotationsResponse> {
         self.run(ctx, Op::ListKeyRotations, super::params(&req), |kms| {
-            let all_material = match req.include_key_material.as_deref() {
-                None | Some("ROTATIONS_ONLY") => false,
-                Some("ALL_KEY_MATERIAL") => true,
-                Some(other) => {
-                    return Err(KmsError::validation(format!(
-                        "1 validation error detected: Value '{other}' at 'includeKeyMaterial' failed to satisfy constraint: Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]"
-                    )))
-                }
-            };
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            v.one_of(
+                "includeKeyMaterial",
+                req.include_key_material.as_deref(),
+                &["ALL_KEY_MATERIAL", "ROTATIONS_ONLY"],
+            );
+            paging_constraints(&mut v, req.limit, req.marker.as_deref(), ROTATION_PAGES);
+            v.check()?;
+            let all_material = req.include_key_material.as_deref() == Some("ALL_KEY_MATERIAL");
             let id = kms.rotatable_key(ctx, &Access::new(Op::ListKeyRotations), &req.key_id)?;
             let arn = kms.partition.key_arn(id);
             let material = &kms.key(id)?.material;
@@ -261,7 +269,7 @@ impl Kms {
             if all_material {
                 all.extend(material.pending().map(|b| RotationEntry::of(&arn, b, "PENDING_ROTATION")));
             }
-            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 100, max: 1000 })?;
+            let p = page(all, req.limit, req.marker.as_deref(), ROTATION_PAGES)?;
             Ok(ListKeyRotationsResponse { rotations: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }

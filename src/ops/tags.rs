@@ -1,14 +1,17 @@
 //! Tags: TagResource, UntagResource, ListResourceTags.
 
-use super::paging::{page, Limits};
-use super::Empty;
+use super::paging::{page, paging_constraints, Limits};
+use super::{key_id_constraints, Empty};
 use crate::access::Access;
-use crate::error::Result;
+use crate::error::{Result, Violations};
 use crate::ids::AliasForms;
 use crate::keys::tags::{self, Tag};
 use crate::kms::{CallContext, Kms};
 use crate::operation::Operation as Op;
 use serde::{Deserialize, Serialize};
+
+/// Pages of ListResourceTags: 50 by default and at most.
+const TAG_PAGES: Limits = Limits { default: 50, max: 50 };
 
 /// TagResource request.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -62,6 +65,10 @@ impl Kms {
     /// TagResource: adds or overwrites tags; at most 50 per key.
     pub fn tag_resource(&mut self, ctx: &CallContext, req: TagResourceRequest) -> Result<Empty> {
         self.run(ctx, Op::TagResource, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            tags::constraints(&mut v, &req.tags);
+            v.check()?;
             let new = tags::validate(&req.tags)?;
             let id = kms.key_for(ctx, &Access::new(Op::TagResource), &req.key_id, AliasForms::Rejected)?;
             kms.customer_managed(id, Op::TagResource)?;
@@ -74,6 +81,10 @@ impl Kms {
     /// UntagResource: removes tags by key; absent keys are ignored, as in AWS.
     pub fn untag_resource(&mut self, ctx: &CallContext, req: UntagResourceRequest) -> Result<Empty> {
         self.run(ctx, Op::UntagResource, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            tags::key_constraints(&mut v, &req.tag_keys);
+            v.check()?;
             req.tag_keys.iter().try_for_each(|k| tags::validate_key(k))?;
             let id = kms.key_for(ctx, &Access::new(Op::UntagResource), &req.key_id, AliasForms::Rejected)?;
             kms.customer_managed(id, Op::UntagResource)?;
@@ -92,10 +103,14 @@ impl Kms {
         req: ListResourceTagsRequest,
     ) -> Result<ListResourceTagsResponse> {
         self.run(ctx, Op::ListResourceTags, super::params(&req), |kms| {
+            let mut v = Violations::new();
+            key_id_constraints(&mut v, "keyId", Some(&req.key_id));
+            paging_constraints(&mut v, req.limit, req.marker.as_deref(), TAG_PAGES);
+            v.check()?;
             let id = kms.key_for(ctx, &Access::new(Op::ListResourceTags), &req.key_id, AliasForms::Rejected)?;
             let all: Vec<Tag> =
                 kms.key(id)?.tags.iter().map(|(k, v)| Tag { tag_key: k.clone(), tag_value: v.clone() }).collect();
-            let p = page(all, req.limit, req.marker.as_deref(), Limits { default: 50, max: 50 })?;
+            let p = page(all, req.limit, req.marker.as_deref(), TAG_PAGES)?;
             Ok(ListResourceTagsResponse { tags: p.items, truncated: p.truncated, next_marker: p.next_marker })
         })
     }

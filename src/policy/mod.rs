@@ -20,6 +20,9 @@ use std::sync::OnceLock;
 
 /// Largest policy document AWS accepts, in bytes.
 pub const MAX_POLICY_BYTES: usize = 32 * 1024;
+/// Most characters of a `Policy` member in AWS's model (the 32 KiB limit
+/// comes after it).
+pub const MAX_POLICY_CHARS: usize = 131_072;
 
 /// The outcome of evaluating one policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
