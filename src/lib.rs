@@ -48,4 +48,5 @@ pub use external::{ExternalAnswer, ExternalCall, ExternalFailure, ExternalKeyMan
 pub use ids::Partition;
 pub use kms::{CallContext, Kms};
 pub use operation::Operation;
+pub use regions::KNOWN_REGIONS;
 pub use time::Timestamp;

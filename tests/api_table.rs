@@ -62,7 +62,10 @@ fn render() -> String {
          export const REQUEST_TIMESTAMPS = {};\n\
          \n\
          /** Timestamp members of responses, at any depth (milliseconds from the wasm, Dates for callers). */\n\
-         export const RESPONSE_TIMESTAMPS = {};\n",
+         export const RESPONSE_TIMESTAMPS = {};\n\
+         \n\
+         /** The regions a call may act in (src/regions.rs), besides a KMS's home region. */\n\
+         export const REGIONS = {};\n",
         js_list(&ops),
         js_list(&full),
         ops.len() + other.len(),
@@ -70,6 +73,7 @@ fn render() -> String {
         js_list(&blobs),
         js_list(&REQUEST_TIMESTAMPS),
         js_list(&RESPONSE_TIMESTAMPS),
+        js_list(kms_wasm::KNOWN_REGIONS),
     )
 }
 

@@ -28,7 +28,7 @@
 // response are overwritten once the answer is made; the JSON texts, being
 // strings, cannot be.
 
-import { OPERATIONS, OTHER_KMS_OPERATIONS, REQUEST_BLOBS, REQUEST_TIMESTAMPS } from './api.js';
+import { OPERATIONS, OTHER_KMS_OPERATIONS, REQUEST_BLOBS, REQUEST_TIMESTAMPS, REGIONS } from './api.js';
 import { KmsError } from './errors.js';
 import { requestView } from './client/request-view.js';
 
@@ -287,6 +287,11 @@ export async function answer(kms, { target, contentType, body, region, requestId
       throw serialization(`The Content-Type must be ${CONTENT_TYPE}.`);
     }
     const op = operationOf(target);
+    // A credential scope must name a region AWS has (or the KMS's own).
+    if (region !== undefined && region !== kms.region && !REGIONS.includes(region)) {
+      const shown = String(region).replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+      throw new ProtocolError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${shown}'.`);
+    }
     const input = fromWire(parseJson(body), blobs);
     const output = await requestView(kms, { region, requestId })[lowerCamel(op)](input);
     const seen = [];

@@ -208,6 +208,21 @@ describe('requestHandler: region and request id (through requestView)', () => {
       west.destroy();
     }
   });
+
+  test('a credential scope naming a region AWS does not have is AWS\'s InvalidSignatureException, through the handler and through serve, and changes nothing', async () => {
+    const before = (await kms.auditLog()).length;
+    for (const via of ['inProcess', 'overHttp']) {
+      const mars = clients(kms, server, 'mars-north-1')[via];
+      const err = await mars.send(new CreateKeyCommand({})).then(() => null, (e) => e);
+      assert.ok(err, `${via}: refused`);
+      assert.equal(err.name, 'InvalidSignatureException', `${via}: ${err.name}: ${err.message}`);
+      assert.equal(err.message, "Credential should be scoped to a valid region, not 'mars-north-1'.");
+      assert.equal(err.$metadata.httpStatusCode, 400);
+      mars.destroy();
+    }
+    assert.equal((await kms.auditLog()).length, before, 'no call was made');
+    assert.deepEqual((await kms.inRegion('us-east-1').listKeys({})).Keys.filter((k) => k.KeyId.startsWith('mars')), []);
+  });
 });
 
 describe('the protocol layer where there is no Buffer (browsers)', () => {
