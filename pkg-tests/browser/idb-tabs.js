@@ -34,7 +34,7 @@ export async function writer(name, who, n) {
   return { ms: Math.round(performance.now() - t0), reloads };
 }
 
-/** What the store holds: aliases, tags per key (sorted key order), audit counts, chain check. */
+/** What the store holds: aliases (those with a key; not AWS's predefined ones), tags per key (sorted key order), audit counts, chain check. */
 export async function inventory(name) {
   const kms = await createKms({ store: indexedDbStore(name) });
   const keys = (await kms.listKeys({})).Keys.map((k) => k.KeyId).sort();
@@ -42,7 +42,7 @@ export async function inventory(name) {
   let Marker;
   do {
     const r = await kms.listAliases({ Limit: 100, Marker });
-    aliases.push(...r.Aliases.map((a) => a.AliasName));
+    aliases.push(...r.Aliases.filter((a) => a.TargetKeyId).map((a) => a.AliasName));
     Marker = r.Truncated ? r.NextMarker : undefined;
   } while (Marker);
   const tags = [];

@@ -45,7 +45,7 @@ test(`two processes doing ${N} alias/tag updates each on one file store lose non
 
     kms = await createKms({ store: fileStore(store, { rootKey }) });
     const keys = (await kms.listKeys({})).Keys.map((k) => k.KeyId).sort();
-    const aliases = new Set((await listAll((r) => kms.listAliases(r), { Limit: 100 }, 'Aliases')).map((x) => x.AliasName));
+    const aliases = new Set((await listAll((r) => kms.listAliases(r), { Limit: 100 }, 'Aliases')).filter((x) => x.TargetKeyId).map((x) => x.AliasName));
     for (const who of ['A', 'B']) {
       for (let i = 0; i < N; i += 2) assert.ok(aliases.has(`alias/${who}-${i}`), `alias/${who}-${i} is there`);
       // The last value each process wrote to each key's tag.

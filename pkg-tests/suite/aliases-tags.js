@@ -5,6 +5,28 @@ import {
   suite, ok, equal, deepEqual, date, match, hasMembers, rejects, listAll, observe, fakeClock, utf8, DEFAULT_ACCOUNT,
 } from './harness.js';
 
+/** AWS's predefined aliases, listed without a TargetKeyId until a service uses its key. */
+const PREDEFINED = [
+  'acm', 'dynamodb', 'ebs', 'elasticfilesystem', 'es', 'glue', 'kinesisvideo', 'lambda', 'rds', 'redshift', 's3',
+  'secretsmanager', 'ssm', 'xray',
+].map((s) => `alias/aws/${s}`);
+
+/** The aliases of a listing that point at a key (not the predefined ones). */
+const targeted = (list) => list.Aliases.filter((x) => x.TargetKeyId !== undefined);
+
+/** Rejects with `name` and exactly `message`. */
+async function rejectsWith(call, name, message, msg) {
+  let err;
+  try {
+    await call;
+  } catch (e) {
+    err = e;
+  }
+  ok(err, `${msg}: expected a rejection`);
+  equal(err.name, name, `${msg}: the error name`);
+  equal(err.message, message, `${msg}: the message`);
+}
+
 async function twoKeys() {
   const clock = fakeClock();
   const kms = await createKms({ now: clock.now });
@@ -21,8 +43,8 @@ export default suite('aliases and tags', (test) => {
     const list = await kms.listAliases({});
     hasMembers(list, ['Aliases', 'Truncated']);
     equal(list.Truncated, false);
-    equal(list.Aliases.length, 1);
-    const e = list.Aliases[0];
+    equal(targeted(list).length, 1);
+    const [e] = targeted(list);
     hasMembers(e, ['AliasName', 'AliasArn', 'TargetKeyId', 'CreationDate', 'LastUpdatedDate']);
     equal(e.AliasName, 'alias/app/prod_1-x');
     equal(e.AliasArn, `arn:aws:kms:us-east-1:${DEFAULT_ACCOUNT}:alias/app/prod_1-x`);
@@ -51,7 +73,7 @@ export default suite('aliases and tags', (test) => {
     const res = await kms.updateAlias({ AliasName: 'alias/moving', TargetKeyId: b.Arn });
     ok(res !== null && typeof res === 'object', 'resolves to a response object');
     equal((await kms.describeKey({ KeyId: 'alias/moving' })).KeyMetadata.Arn, b.Arn);
-    const [e] = (await kms.listAliases({})).Aliases;
+    const [e] = targeted(await kms.listAliases({}));
     equal(e.TargetKeyId, b.KeyId);
     equal(e.LastUpdatedDate.getTime(), clock.ms, 'LastUpdatedDate moves');
     equal(e.CreationDate.getTime(), clock.ms - 5000, 'CreationDate stays');
@@ -67,7 +89,7 @@ export default suite('aliases and tags', (test) => {
     await rejects(kms.describeKey({ KeyId: 'alias/gone' }), 'NotFoundException');
     await rejects(kms.deleteAlias({ AliasName: 'alias/gone' }), 'NotFoundException', 'deleting twice');
     equal((await kms.describeKey({ KeyId: a.KeyId })).KeyMetadata.KeyState, 'Enabled');
-    deepEqual((await kms.listAliases({})).Aliases, []);
+    deepEqual(targeted(await kms.listAliases({})), []);
     await kms.createAlias({ AliasName: 'alias/gone', TargetKeyId: a.KeyId });
   });
 
@@ -80,15 +102,72 @@ export default suite('aliases and tags', (test) => {
     const ofA = await listAll((r) => kms.listAliases(r), { KeyId: a.KeyId }, 'Aliases', 2);
     deepEqual(ofA.map((x) => x.AliasName).sort(), ['alias/a0', 'alias/a1', 'alias/a2', 'alias/a3', 'alias/a4']);
     const p1 = await kms.listAliases({ Limit: 4 });
-    equal(p1.Aliases.length, 4);
+    deepEqual(p1.Aliases.map((x) => x.AliasName), ['alias/a0', 'alias/a1', 'alias/a2', 'alias/a3']);
     equal(p1.Truncated, true);
     match(p1.NextMarker, /./);
     const p2 = await kms.listAliases({ Limit: 4, Marker: p1.NextMarker });
-    equal(p2.Aliases.length, 2);
-    equal(p2.Truncated, false);
-    equal(p2.NextMarker, undefined);
-    await rejects(kms.listAliases({ Limit: 101 }), 'ValidationException', 'Limit 101');
+    deepEqual(p2.Aliases.map((x) => x.AliasName), ['alias/a4', 'alias/aws/acm', 'alias/aws/dynamodb', 'alias/aws/ebs']);
+    const all = await listAll((r) => kms.listAliases(r), {}, 'Aliases', 4);
+    deepEqual(all.map((x) => x.AliasName), [...['a0', 'a1', 'a2', 'a3', 'a4'].map((n) => `alias/${n}`), ...PREDEFINED, 'alias/b0']);
+    await rejectsWith(
+      kms.listAliases({ Limit: 101 }),
+      'ValidationException',
+      "1 validation error detected: Value '101' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100",
+      'Limit 101',
+    );
     await rejects(kms.listAliases({ Marker: 'bogus' }), 'InvalidMarkerException');
+  });
+
+  test('a fresh account lists AWS\'s predefined aliases by name and ARN only; KeyId lists only that key\'s aliases', async () => {
+    const { kms, a } = await twoKeys();
+    const list = await kms.listAliases({});
+    deepEqual(list.Aliases, PREDEFINED.map((AliasName) => ({ AliasName, AliasArn: `arn:aws:kms:us-east-1:${DEFAULT_ACCOUNT}:${AliasName}` })));
+    equal(list.Truncated, false);
+    deepEqual((await kms.listAliases({ KeyId: a.KeyId })).Aliases, [], 'no predefined alias belongs to a key');
+  });
+
+  test('a predefined alias a service used lists its managed key, in its place and once', async () => {
+    const { kms } = await twoKeys();
+    await kms.forService('s3').generateDataKey({ KeyId: 'alias/aws/s3', KeySpec: 'AES_256' });
+    const managed = (await kms.describeKey({ KeyId: 'alias/aws/s3' })).KeyMetadata.KeyId;
+    const after = await kms.listAliases({});
+    deepEqual(after.Aliases.map((x) => x.AliasName), PREDEFINED, 'the used one keeps its place, once');
+    deepEqual(targeted(after).map((x) => [x.AliasName, x.TargetKeyId]), [['alias/aws/s3', managed]]);
+    deepEqual((await kms.listAliases({ KeyId: managed })).Aliases.map((x) => x.AliasName), ['alias/aws/s3']);
+  });
+
+  test('alias refusals in AWS\'s words, nothing changes', async () => {
+    const { kms, a } = await twoKeys();
+    await kms.createAlias({ AliasName: 'alias/taken', TargetKeyId: a.KeyId });
+    const before = await observe(kms);
+    const prefix = 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html';
+    await rejectsWith(kms.createAlias({ AliasName: 'my-alias', TargetKeyId: a.KeyId }), 'ValidationException', prefix, 'createAlias');
+    await rejectsWith(kms.deleteAlias({ AliasName: 'my-alias' }), 'ValidationException', prefix, 'deleteAlias');
+    await rejectsWith(
+      kms.createAlias({ AliasName: 'alias/my-alias!', TargetKeyId: a.KeyId }),
+      'ValidationException',
+      "1 validation error detected: Value 'alias/my-alias!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+      'pattern',
+    );
+    await rejectsWith(
+      kms.createAlias({ AliasName: 'alias/taken', TargetKeyId: a.KeyId }),
+      'AlreadyExistsException',
+      `An alias with the name arn:aws:kms:us-east-1:${DEFAULT_ACCOUNT}:alias/taken already exists`,
+      'duplicate',
+    );
+    await rejectsWith(
+      kms.deleteAlias({ AliasName: 'alias/unknown-alias' }),
+      'NotFoundException',
+      `Alias arn:aws:kms:us-east-1:${DEFAULT_ACCOUNT}:alias/unknown-alias is not found.`,
+      'unknown alias',
+    );
+    await rejectsWith(
+      kms.describeKey({ KeyId: 'alias/aws/s3' }),
+      'NotFoundException',
+      `Alias arn:aws:kms:us-east-1:${DEFAULT_ACCOUNT}:alias/aws/s3 is not found.`,
+      'a predefined alias no service has used',
+    );
+    deepEqual(await observe(kms), before);
   });
 
   test('AlreadyExistsException for a duplicate alias, nothing changes', async () => {
@@ -100,12 +179,13 @@ export default suite('aliases and tags', (test) => {
     deepEqual(await observe(kms), before);
   });
 
-  test('InvalidAliasNameException for alias/aws/... and names without alias/', async () => {
+  test('InvalidAliasNameException for alias/aws/..., ValidationException for names without alias/', async () => {
     const { kms, a } = await twoKeys();
     const before = await observe(kms);
-    for (const AliasName of ['alias/aws/s3', 'alias/aws/mine', 'my-alias']) {
+    for (const AliasName of ['alias/aws/s3', 'alias/aws/mine']) {
       await rejects(kms.createAlias({ AliasName, TargetKeyId: a.KeyId }), 'InvalidAliasNameException', AliasName);
     }
+    await rejects(kms.createAlias({ AliasName: 'my-alias', TargetKeyId: a.KeyId }), 'ValidationException', 'my-alias');
     deepEqual(await observe(kms), before);
   });
 
@@ -157,21 +237,32 @@ export default suite('aliases and tags', (test) => {
     deepEqual(all.map((t) => t.TagKey).sort(), Tags.map((t) => t.TagKey).sort());
   });
 
-  test('TagException for bad tags, nothing changes', async () => {
+  test('TagException for reserved tags, ValidationException for tag lengths, nothing changes', async () => {
     const { kms, a } = await twoKeys();
     await kms.tagResource({ KeyId: a.KeyId, Tags: [{ TagKey: 'keep', TagValue: 'me' }] });
     const before = await observe(kms);
-    const bad = [
+    const reserved = [
       [{ TagKey: 'aws:reserved', TagValue: 'x' }],
       [{ TagKey: 'AWS:reserved', TagValue: 'x' }],
+      [{ TagKey: 'fine', TagValue: 'x' }, { TagKey: 'aws:bad', TagValue: 'x' }],
+    ];
+    for (const Tags of reserved) {
+      await rejects(kms.tagResource({ KeyId: a.KeyId, Tags }), 'TagException', JSON.stringify(Tags).slice(0, 60));
+    }
+    const lengths = [
       [{ TagKey: '', TagValue: 'x' }],
       [{ TagKey: 'k'.repeat(129), TagValue: 'x' }],
       [{ TagKey: 'ok', TagValue: 'v'.repeat(257) }],
-      [{ TagKey: 'fine', TagValue: 'x' }, { TagKey: 'aws:bad', TagValue: 'x' }],
     ];
-    for (const Tags of bad) {
-      await rejects(kms.tagResource({ KeyId: a.KeyId, Tags }), 'TagException', JSON.stringify(Tags).slice(0, 60));
+    for (const Tags of lengths) {
+      await rejects(kms.tagResource({ KeyId: a.KeyId, Tags }), 'ValidationException', JSON.stringify(Tags).slice(0, 60));
     }
+    await rejectsWith(
+      kms.tagResource({ KeyId: a.KeyId, Tags: [{ TagKey: 'ok', TagValue: 'x' }, { TagKey: '', TagValue: 'x' }] }),
+      'ValidationException',
+      "1 validation error detected: Value '' at 'tags.2.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      'the second tag',
+    );
     await rejects(kms.untagResource({ KeyId: a.KeyId, TagKeys: ['aws:x'] }), 'TagException', 'untag aws:');
     await rejects(kms.createKey({ Tags: [{ TagKey: 'aws:x', TagValue: 'y' }] }), 'TagException', 'createKey with a bad tag');
     deepEqual(await observe(kms), before, 'no tag added, no key created');

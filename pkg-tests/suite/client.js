@@ -81,7 +81,7 @@ export default suite('client', (test) => {
     const keys = await listAll((r) => kms.listKeys(r), {}, 'Keys');
     deepEqual(keys.map((k) => k.KeyArn), [keeper.Arn], 'listKeys no longer lists it');
     const aliases = await listAll((r) => kms.listAliases(r), {}, 'Aliases');
-    deepEqual(aliases.map((a) => a.AliasName), ['alias/keeper'], 'its aliases are gone');
+    deepEqual(aliases.filter((a) => a.TargetKeyId).map((a) => a.AliasName), ['alias/keeper'], 'its aliases are gone');
     deepEqual((await kms.decrypt({ CiphertextBlob: keeperBlob })).Plaintext, utf8('kept'), 'other keys are untouched');
     await kms.createAlias({ AliasName: 'alias/doomed-1', TargetKeyId: keeper.KeyId });
   });

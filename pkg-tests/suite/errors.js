@@ -166,7 +166,8 @@ const CASES = [
   // AlreadyExistsException, InvalidAliasNameException
   ['AlreadyExistsException', 'createAlias: the name is taken', (w) => w.kms.createAlias({ AliasName: 'alias/a', TargetKeyId: w.B.KeyId })],
   ['InvalidAliasNameException', 'createAlias: alias/aws/...', (w) => w.kms.createAlias({ AliasName: 'alias/aws/lambda', TargetKeyId: w.B.KeyId })],
-  ['InvalidAliasNameException', 'createAlias: no alias/ prefix', (w) => w.kms.createAlias({ AliasName: 'plain-name', TargetKeyId: w.B.KeyId })],
+  ['ValidationException', 'createAlias: no alias/ prefix (AWS: ValidationException)', (w) => w.kms.createAlias({ AliasName: 'plain-name', TargetKeyId: w.B.KeyId })],
+  ['ValidationException', 'deleteAlias: no alias/ prefix (AWS: ValidationException)', (w) => w.kms.deleteAlias({ AliasName: 'plain-name' })],
   ['InvalidAliasNameException', 'updateAlias: alias/aws/...', (w) => w.kms.updateAlias({ AliasName: 'alias/aws/lambda', TargetKeyId: w.B.KeyId })],
 
   // InvalidMarkerException
@@ -189,8 +190,9 @@ const CASES = [
 
   // TagException, LimitExceededException
   ['TagException', 'tagResource: TagKey in the aws: namespace', (w) => w.kms.tagResource({ KeyId: w.A.KeyId, Tags: [{ TagKey: 'aws:x', TagValue: 'y' }] })],
-  ['TagException', 'tagResource: TagValue of 257 characters', (w) => w.kms.tagResource({ KeyId: w.A.KeyId, Tags: [{ TagKey: 'x', TagValue: 'y'.repeat(257) }] })],
-  ['TagException', 'createKey: a bad tag', (w) => w.kms.createKey({ Tags: [{ TagKey: '', TagValue: 'y' }] })],
+  ['ValidationException', 'tagResource: TagValue of 257 characters (a model constraint)', (w) => w.kms.tagResource({ KeyId: w.A.KeyId, Tags: [{ TagKey: 'x', TagValue: 'y'.repeat(257) }] })],
+  ['ValidationException', 'createKey: an empty TagKey (a model constraint)', (w) => w.kms.createKey({ Tags: [{ TagKey: '', TagValue: 'y' }] })],
+  ['TagException', 'createKey: a TagKey in the aws: namespace', (w) => w.kms.createKey({ Tags: [{ TagKey: 'aws:x', TagValue: 'y' }] })],
   ['LimitExceededException', 'tagResource: 51 tags', (w) => w.kms.tagResource({ KeyId: w.B.KeyId, Tags: Array.from({ length: 50 }, (_, i) => ({ TagKey: `t${i}`, TagValue: 'v' })) })],
 ];
 
